@@ -1,0 +1,607 @@
+/*
+ * engine.c - the supervisor loop: one waitpid/ptrace loop per session, run by the thread that
+ * calls sp_run(), for the two ptrace mechanisms.
+ *
+ * SP_MODE_PTRACE (PTRACE_SYSCALL): a stop at entry and one at exit. A denied or emulated call is
+ * skipped at entry (orig_rax = -1) and its answer written into rax at the exit stop.
+ *
+ * SP_MODE_SYSEMU (PTRACE_SYSEMU): one stop at entry, and the kernel will not run the call. A denied
+ * or emulated call costs that one stop: the answer goes into rax. A call that must really run is
+ * passed through by re-executing it: the instruction pointer goes back over the 2-byte syscall
+ * instruction (`syscall` and `int $0x80` are both 2 bytes), rax gets the number back, and the
+ * tracee resumes with PTRACE_SYSCALL, so the call enters again, this time with a real entry
+ * stop. From that stop the engine resumes with PTRACE_SYSEMU when it needs no result (the kernel
+ * reads its work flags once per entry, so the call runs, and with SYSEMU set no exit is reported:
+ * 2 stops in all) or with PTRACE_SYSCALL when the result is recorded (one more stop at exit: 3).
+ *
+ * Everything else is common: fork/vfork/clone children and threads are followed
+ * (PTRACE_O_TRACE*), exec is seen (PTRACE_EVENT_EXEC, including exec from a non-leader thread,
+ * whose tid becomes the leader's), group-stops are left stopped with PTRACE_LISTEN as they would
+ * be untraced, and every other signal is passed on to the tracee at its signal-delivery-stop.
+ *
+ * This file must never call into Python except through s->decide for SP_CALLBACK rules.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REG_OFFSET(reg) offsetof(struct user, regs.reg)
+#define ERRNO_MAX 4095
+
+static int wake_signal(void) { return SIGRTMIN + 5; }
+
+static void on_wake_signal(int sig) { (void)sig; }
+
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+
+static void install_wake_handler(void)
+{
+    /* No SA_RESTART: the point of this signal is to make waitpid return EINTR. */
+    struct sigaction sa = {.sa_handler = on_wake_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(wake_signal(), &sa, NULL);
+}
+
+long long sp_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void sp_fail(struct sp_session *s, const char *where, int err)
+{
+    if (s->result.error_errno)
+        return;
+    s->result.error_errno = err;
+    snprintf(s->result.error_where, sizeof(s->result.error_where), "%s", where);
+}
+
+struct sp_session *sp_session_new(const struct sp_config *config)
+{
+    struct sp_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->config = *config;
+    if (s->config.string_limit == 0 || s->config.string_limit > SP_DATA_MAX)
+        s->config.string_limit = SP_DATA_MAX;
+    if (sp_ring_init(&s->ring, config->ring_slots ? config->ring_slots : 4096) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->page_size = sysconf(_SC_PAGESIZE);
+    s->tracee_cpu = -1;
+    return s;
+}
+
+void sp_session_free(struct sp_session *s)
+{
+    if (!s)
+        return;
+    sp_ring_destroy(&s->ring);
+    sp_tracee_table_free(&s->tracees);
+    free(s);
+}
+
+struct sp_rule *sp_rules(struct sp_session *s, int arch_index)
+{
+    return (arch_index >= 0 && arch_index < SP_NARCH) ? s->rules[arch_index] : NULL;
+}
+
+void sp_install_decide(struct sp_session *s, sp_decide_fn fn) { s->decide = fn; }
+
+const struct sp_result *sp_result(struct sp_session *s) { return &s->result; }
+
+const unsigned long long *sp_counts(struct sp_session *s, int arch_index)
+{
+    return (arch_index >= 0 && arch_index < SP_NARCH) ? s->counts[arch_index] : NULL;
+}
+
+const unsigned long long *sp_error_counts(struct sp_session *s, int arch_index)
+{
+    return (arch_index >= 0 && arch_index < SP_NARCH) ? s->errors[arch_index] : NULL;
+}
+
+unsigned long long sp_stops(struct sp_session *s) { return s->stops; }
+
+void sp_cancel(struct sp_session *s)
+{
+    s->cancel = 1;
+    s->result.cancelled = 1;
+    /* Launched tracees can be killed from any thread; the engine then sees them go. */
+    if (!s->config.attach_pid && s->result.root_pid > 0)
+        kill(s->result.root_pid, SIGKILL);
+    if (s->engine_running)
+        pthread_kill(s->engine_thread, wake_signal());
+    sp_ring_kick(&s->ring);
+}
+
+/* ---- events ---------------------------------------------------------------------------- */
+
+static void emit_simple(struct sp_session *s, const struct sp_tracee *tr, int kind, int sig,
+                        int status)
+{
+    struct sp_event ev;
+    memset(&ev, 0, offsetof(struct sp_event, data));
+    ev.kind = kind;
+    ev.pid = tr->tgid;
+    ev.tid = tr->tid;
+    ev.sig = sig;
+    ev.status = status;
+    ev.t_entry_ns = ev.t_exit_ns = sp_now_ns();
+    sp_ring_push(s, &ev);
+}
+
+static void emit_signal(struct sp_session *s, const struct sp_tracee *tr, int sig)
+{
+    struct sp_event ev;
+    siginfo_t si;
+    memset(&ev, 0, offsetof(struct sp_event, data));
+    ev.kind = SP_EV_SIGNAL;
+    ev.pid = tr->tgid;
+    ev.tid = tr->tid;
+    ev.sig = sig;
+    if (ptrace(PTRACE_GETSIGINFO, tr->tid, 0L, &si) == 0) {
+        ev.sig_code = si.si_code;
+        ev.sig_pid = si.si_pid;
+        ev.sig_uid = (int)si.si_uid;
+        ev.sig_status = si.si_status;
+        ev.args[0] = (unsigned long long)(uintptr_t)si.si_addr;
+    }
+    ev.t_entry_ns = ev.t_exit_ns = sp_now_ns();
+    sp_ring_push(s, &ev);
+}
+
+/* The syscall in progress never returns (exit_group, killed, superseded by exec): emit it. */
+static void flush_unfinished(struct sp_session *s, struct sp_tracee *tr)
+{
+    if (tr->in_syscall && tr->recording) {
+        tr->ev.flags |= SP_EVF_NORETURN;
+        tr->ev.t_exit_ns = 0;
+        sp_ring_push(s, &tr->ev);
+    }
+    tr->in_syscall = 0;
+    tr->recording = 0;
+}
+
+/* ---- syscall stops --------------------------------------------------------------------- */
+
+static int arch_index(unsigned int arch)
+{
+    if (arch == AUDIT_ARCH_X86_64_VALUE)
+        return 0;
+    if (arch == AUDIT_ARCH_I386_VALUE)
+        return 1;
+    return -1;
+}
+
+static const struct sp_rule *rule_for(struct sp_session *s, int arch, int nr)
+{
+    if (arch < 0)
+        return &s->rules[0][SP_NR_MAX];
+    if (nr < 0 || nr >= SP_NR_MAX)
+        return &s->rules[arch][SP_NR_MAX];
+    return &s->rules[arch][nr];
+}
+
+static void count_call(struct sp_session *s, const struct sp_tracee *tr)
+{
+    int a = arch_index(tr->ev.arch);
+    if (a >= 0 && tr->ev.nr >= 0 && tr->ev.nr < SP_NR_MAX)
+        s->counts[a][tr->ev.nr]++;
+}
+
+static void count_result(struct sp_session *s, const struct sp_tracee *tr, long long ret)
+{
+    int a = arch_index(tr->ev.arch);
+    if (ret < 0 && ret >= -ERRNO_MAX && a >= 0 && tr->ev.nr >= 0 && tr->ev.nr < SP_NR_MAX)
+        s->errors[a][tr->ev.nr]++;
+}
+
+/* Fill the event header from an entry stop; copy memory only when the event will be used. */
+static void begin_call(struct sp_session *s, struct sp_tracee *tr,
+                       const struct __ptrace_syscall_info *info)
+{
+    struct sp_event *ev = &tr->ev;
+    ev->arch = info->arch;
+    ev->nr = (int)info->entry.nr;
+    tr->rule = rule_for(s, arch_index(info->arch), ev->nr);
+    tr->recording = (tr->rule->flags & SP_RULE_RECORD) != 0;
+    if (!tr->recording && tr->rule->action != SP_CALLBACK)
+        return;
+    ev->kind = SP_EV_SYSCALL;
+    ev->flags = 0;
+    ev->pid = tr->tgid;
+    ev->tid = tr->tid;
+    for (int i = 0; i < SP_NARGS; i++)
+        ev->args[i] = info->entry.args[i];
+    ev->ret = 0;
+    ev->t_entry_ns = sp_now_ns();
+    ev->t_exit_ns = 0;
+    ev->nseg = 0;
+    ev->data_len = 0;
+    sp_capture_entry(s, tr);
+}
+
+/* The verdict for the call begun in tr->ev: SP_ALLOW, or SP_DENY/SP_EMULATE with tr->answer. */
+static int decide(struct sp_session *s, struct sp_tracee *tr)
+{
+    const struct sp_rule *rule = tr->rule;
+    int action = rule->action;
+    long long value = rule->value;
+    if (action == SP_CALLBACK) {
+        action = s->decide ? s->decide(s->config.py_handle, &tr->ev, &value) : SP_ALLOW;
+        tr->ev.flags |= SP_EVF_CALLBACK;
+        if (action < 0) {
+            /* The callback raised: fail closed and end the session; Python re-raises. */
+            sp_cancel(s);
+            action = SP_DENY;
+            value = EPERM;
+        }
+    }
+    if (action == SP_DENY) {
+        tr->answer = -value;
+        tr->ev.flags |= SP_EVF_DENIED;
+    } else if (action == SP_EMULATE) {
+        tr->answer = value;
+        tr->ev.flags |= SP_EVF_EMULATED;
+    } else {
+        action = SP_ALLOW;
+    }
+    return action;
+}
+
+static void finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
+{
+    count_result(s, tr, ret);
+    if (tr->recording) {
+        tr->ev.ret = ret;
+        tr->ev.t_exit_ns = sp_now_ns();
+        sp_capture_exit(s, tr);
+        sp_ring_push(s, &tr->ev);
+    }
+    tr->in_syscall = 0;
+    tr->recording = 0;
+}
+
+static void poke_reg(struct sp_session *s, pid_t tid, size_t offset, long long value)
+{
+    if (ptrace(PTRACE_POKEUSER, tid, (void *)offset, (void *)value) != 0 && errno != ESRCH)
+        sp_fail(s, "PTRACE_POKEUSER", errno);
+}
+
+static void ptrace_mode_stop(struct sp_session *s, struct sp_tracee *tr,
+                             const struct __ptrace_syscall_info *info)
+{
+    if (info->op == PTRACE_SYSCALL_INFO_ENTRY) {
+        begin_call(s, tr, info);
+        count_call(s, tr);
+        tr->answer_at_exit = decide(s, tr) != SP_ALLOW;
+        if (tr->answer_at_exit)
+            poke_reg(s, tr->tid, REG_OFFSET(orig_rax), -1); /* skip the call */
+        tr->in_syscall = 1;
+    } else if (info->op == PTRACE_SYSCALL_INFO_EXIT && tr->in_syscall) {
+        long long ret = info->exit.rval;
+        if (tr->answer_at_exit) {
+            poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
+            ret = tr->answer;
+            tr->answer_at_exit = 0;
+        }
+        finish_call(s, tr, ret);
+    }
+}
+
+static void sysemu_mode_stop(struct sp_session *s, struct sp_tracee *tr,
+                             const struct __ptrace_syscall_info *info)
+{
+    if (tr->reexec == 0) {
+        if (info->op != PTRACE_SYSCALL_INFO_ENTRY)
+            return;
+        /* The kernel will skip this call whatever we do. */
+        begin_call(s, tr, info);
+        count_call(s, tr);
+        tr->in_syscall = 1;
+        if (decide(s, tr) != SP_ALLOW) {
+            poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
+            finish_call(s, tr, tr->answer);
+            return;
+        }
+        /* Pass through: run the syscall instruction again, traced with PTRACE_SYSCALL. */
+        poke_reg(s, tr->tid, REG_OFFSET(rip), (long long)(info->instruction_pointer - 2));
+        poke_reg(s, tr->tid, REG_OFFSET(rax), (long long)info->entry.nr);
+        tr->reexec = 1;
+    } else if (tr->reexec == 1) {
+        if (info->op != PTRACE_SYSCALL_INFO_ENTRY)
+            return;
+        /* The re-executed entry. Only a recorded call needs to see its exit. */
+        if (tr->recording) {
+            tr->reexec = 2;
+        } else {
+            tr->reexec = 0;
+            tr->in_syscall = 0;
+        }
+    } else if (info->op == PTRACE_SYSCALL_INFO_EXIT) {
+        tr->reexec = 0;
+        finish_call(s, tr, info->exit.rval);
+    }
+}
+
+static void resume(struct sp_session *s, struct sp_tracee *tr, int sig)
+{
+    int request = PTRACE_SYSCALL;
+    if (s->config.mode == SP_MODE_SYSEMU && tr->reexec == 0)
+        request = PTRACE_SYSEMU;
+    if (ptrace(request, tr->tid, 0L, (long)sig) != 0 && errno != ESRCH)
+        sp_fail(s, "ptrace resume", errno);
+}
+
+static void syscall_stop(struct sp_session *s, struct sp_tracee *tr)
+{
+    struct __ptrace_syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tr->tid, (void *)sizeof(info), &info) <= 0) {
+        if (errno != ESRCH)
+            sp_fail(s, "PTRACE_GET_SYSCALL_INFO", errno);
+        return;
+    }
+    if (s->config.mode == SP_MODE_SYSEMU)
+        sysemu_mode_stop(s, tr, &info);
+    else
+        ptrace_mode_stop(s, tr, &info);
+}
+
+/* ---- process events -------------------------------------------------------------------- */
+
+static void new_task(struct sp_session *s, struct sp_tracee *parent, int event)
+{
+    unsigned long msg = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0L, &msg) != 0)
+        return;
+    pid_t child = (pid_t)msg;
+    /* The child's own first stop may already have added it (from an unknown-pid stop). */
+    struct sp_tracee *tr = sp_tracee_find(&s->tracees, child);
+    pid_t tgid = event == PTRACE_EVENT_CLONE ? sp_read_tgid(child) : child;
+    if (tr)
+        tr->tgid = tgid;
+    else if (!sp_tracee_add(&s->tracees, child, tgid))
+        sp_fail(s, "tracee table", ENOMEM);
+}
+
+/* Returns the tracee that now stands for this pid (it changes on exec from another thread). */
+static struct sp_tracee *exec_event(struct sp_session *s, struct sp_tracee *tr)
+{
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, tr->tid, 0L, &msg);
+    pid_t former = (pid_t)msg;
+    if (former != tr->tid && former > 0) {
+        struct sp_tracee *execer = sp_tracee_find(&s->tracees, former);
+        if (execer) {
+            /* The old leader is gone; the thread that called execve takes its pid. */
+            flush_unfinished(s, tr);
+            sp_tracee_rename(&s->tracees, execer, tr->tid);
+            tr = execer;
+        }
+    }
+    emit_simple(s, tr, SP_EV_EXEC, 0, former);
+    return tr;
+}
+
+static int is_stop_signal(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void detach(struct sp_session *s, struct sp_tracee *tr, int sig)
+{
+    ptrace(PTRACE_DETACH, tr->tid, 0L, (long)sig);
+    sp_tracee_remove(&s->tracees, tr->tid);
+}
+
+static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
+{
+    int sig = WSTOPSIG(status);
+    int event = (unsigned int)status >> 16;
+
+    if (tr->detaching) {
+        /* A pending signal is handed back so the tracee gets it once detached. */
+        int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+        detach(s, tr, pass);
+        return;
+    }
+    if (tr->in_handshake) {
+        /* Our own SIGSTOP/SIGCONT before execve: the program must not see them, nor the user. */
+        if (sig == (SIGTRAP | 0x80) || (event == 0 && sig == SIGCONT))
+            tr->in_handshake = 0;
+        if (sig != (SIGTRAP | 0x80)) {
+            resume(s, tr, 0);
+            return;
+        }
+    }
+    if (sig == (SIGTRAP | 0x80)) {
+        syscall_stop(s, tr);
+        resume(s, tr, 0);
+        return;
+    }
+    switch (event) {
+    case 0: /* signal-delivery-stop: pass the signal on */
+        if (s->config.record_signals)
+            emit_signal(s, tr, sig);
+        resume(s, tr, sig);
+        return;
+    case PTRACE_EVENT_STOP:
+        if (is_stop_signal(sig)) {
+            /* A group-stop: stay stopped, as untraced, until SIGCONT. */
+            if (s->config.record_signals)
+                emit_simple(s, tr, SP_EV_STOPPED, sig, 0);
+            if (ptrace(PTRACE_LISTEN, tr->tid, 0L, 0L) != 0 && errno != ESRCH)
+                sp_fail(s, "PTRACE_LISTEN", errno);
+            return;
+        }
+        resume(s, tr, 0);
+        return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+        new_task(s, tr, event);
+        resume(s, tr, 0);
+        return;
+    case PTRACE_EVENT_EXEC:
+        tr = exec_event(s, tr);
+        resume(s, tr, 0);
+        return;
+    default:
+        resume(s, tr, 0);
+        return;
+    }
+}
+
+static void handle_exit(struct sp_session *s, pid_t pid, int status)
+{
+    struct sp_tracee *tr = sp_tracee_find(&s->tracees, pid);
+    if (!tr)
+        return;
+    flush_unfinished(s, tr);
+    emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
+    if (pid == s->result.root_pid) {
+        s->result.root_status = status;
+        s->result.root_exited = 1;
+    }
+    sp_tracee_remove(&s->tracees, pid);
+}
+
+static void handle_cancel(struct sp_session *s)
+{
+    s->cancel_handled = 1;
+    for (size_t i = 0; i < s->tracees.count; i++) {
+        struct sp_tracee *tr = s->tracees.items[i];
+        if (s->config.attach_pid) {
+            tr->detaching = 1;
+            ptrace(PTRACE_INTERRUPT, tr->tid, 0L, 0L);
+        } else {
+            kill(tr->tgid, SIGKILL);
+        }
+    }
+}
+
+static void trace_loop(struct sp_session *s)
+{
+    while (s->tracees.count > 0) {
+        if (s->cancel && !s->cancel_handled)
+            handle_cancel(s);
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != ECHILD)
+                sp_fail(s, "waitpid", errno);
+            break;
+        }
+        s->stops++;
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            handle_exit(s, pid, status);
+            continue;
+        }
+        if (!WIFSTOPPED(status))
+            continue;
+        struct sp_tracee *tr = sp_tracee_find(&s->tracees, pid);
+        if (!tr) {
+            /* A new child whose first stop came before its parent's fork/clone event. */
+            tr = sp_tracee_add(&s->tracees, pid, sp_read_tgid(pid));
+            if (!tr) {
+                sp_fail(s, "tracee table", ENOMEM);
+                break;
+            }
+            if (s->cancel_handled && s->config.attach_pid)
+                tr->detaching = 1;
+            else if (s->cancel_handled)
+                kill(pid, SIGKILL);
+        }
+        handle_stop(s, tr, status);
+        if (s->result.error_errno)
+            break;
+    }
+}
+
+/* If the loop stopped on an error, tracees must not be left stopped: kill or release them. */
+static void release_leftovers(struct sp_session *s)
+{
+    while (s->tracees.count > 0) {
+        struct sp_tracee *tr = s->tracees.items[0];
+        if (s->config.attach_pid)
+            ptrace(PTRACE_DETACH, tr->tid, 0L, 0L);
+        else
+            kill(tr->tgid, SIGKILL);
+        sp_tracee_remove(&s->tracees, tr->tid);
+    }
+    if (!s->config.attach_pid) {
+        int status;
+        while (waitpid(-1, &status, __WALL | __WNOTHREAD) > 0 || errno == EINTR)
+            ;
+    }
+}
+
+static void read_launch_error(struct sp_session *s, int fd)
+{
+    int err = 0;
+    ssize_t n;
+    do {
+        n = read(fd, &err, sizeof(err));
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof(err))
+        s->result.launch_errno = err;
+    close(fd);
+}
+
+int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
+{
+    sigset_t all;
+    int err_fd = -1, rc = 0;
+
+    pthread_once(&wake_once, install_wake_handler);
+    s->engine_thread = pthread_self();
+    /* Signals meant for the process (SIGINT, ...) go to Python's threads, not to this one. */
+    sigfillset(&all);
+    sigdelset(&all, wake_signal());
+    pthread_sigmask(SIG_BLOCK, &all, &s->orig_mask);
+    s->engine_running = 1;
+    sp_place_engine_thread(s);
+
+    if (s->config.attach_pid > 0) {
+        s->result.root_pid = s->config.attach_pid;
+        rc = sp_attach(s, s->config.attach_pid);
+        if (rc < 0)
+            release_leftovers(s);
+    } else {
+        pid_t pid = sp_launch(s, path, argv, envp, &err_fd);
+        if (pid < 0)
+            rc = (int)pid;
+        else
+            s->result.root_pid = pid;
+    }
+    sp_ring_kick(&s->ring);
+
+    if (rc == 0) {
+        if (s->cancel)
+            handle_cancel(s);
+        trace_loop(s);
+        if (s->result.error_errno) {
+            release_leftovers(s);
+            rc = -s->result.error_errno;
+        }
+    }
+    if (err_fd >= 0)
+        read_launch_error(s, err_fd);
+    s->engine_running = 0;
+    sp_ring_finish(&s->ring);
+    pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
+    return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * engine_internal.h - what the engine's C files share with each other and never with Python.
+ *
+ * The session owns a ring of events (ring.c), a table of tracees (tracees.c), the rules Python
+ * wrote, and the counters. Only the engine thread touches the tracee table; the ring is the one
+ * structure both threads use, under its mutex.
+ */
+#ifndef SPLITPRIV_ENGINE_INTERNAL_H
+#define SPLITPRIV_ENGINE_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "splitpriv.h"
+
+_Static_assert(sizeof(((struct sp_event *)0)->data) == SP_DATA_MAX, "data size");
+_Static_assert(sizeof(((struct sp_event *)0)->seg) / sizeof(struct sp_segment) == SP_SEG_MAX,
+               "segments");
+
+#define AUDIT_ARCH_X86_64_VALUE 0xC000003Eu
+#define AUDIT_ARCH_I386_VALUE 0x40000003u
+
+/* The Python callback; cffi's extern "Python" function, reached through this pointer. */
+typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, long long *value);
+
+struct sp_ring {
+    struct sp_event *slots;
+    uint32_t mask;
+    uint64_t head;            /* next slot the engine writes */
+    uint64_t tail;            /* next slot Python releases */
+    int finished;             /* the engine will write no more */
+    int consumer_waiting;
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+};
+
+/* One traced thread. */
+struct sp_tracee {
+    pid_t tid;
+    pid_t tgid;
+    int in_syscall;           /* between an entry stop and its exit stop (SP_MODE_PTRACE) */
+    int reexec;               /* SP_MODE_SYSEMU pass-through: 1 after rewind, 2 after re-entry */
+    int recording;            /* ev holds a syscall to emit at exit */
+    int answer_at_exit;       /* SP_MODE_PTRACE: write answer into rax at the exit stop */
+    long long answer;         /* the result a denied/emulated call returns */
+    int detaching;            /* cancel in attach mode: detach at the next stop */
+    int in_handshake;         /* launched, not yet past our SIGSTOP/SIGCONT: hide those */
+    const struct sp_rule *rule;
+    struct sp_event ev;       /* the syscall in progress */
+};
+
+struct sp_tracee_table {
+    struct sp_tracee **items;
+    size_t count;
+    size_t capacity;
+    struct sp_tracee *last;   /* the one most recently looked up: most stops repeat it */
+};
+
+struct sp_session {
+    struct sp_config config;
+    struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1]; /* [SP_NR_MAX]: numbers out of range */
+    unsigned long long counts[SP_NARCH][SP_NR_MAX];
+    unsigned long long errors[SP_NARCH][SP_NR_MAX];
+    unsigned long long stops;
+    struct sp_ring ring;
+    struct sp_tracee_table tracees;
+    struct sp_result result;
+    sp_decide_fn decide;
+    pthread_t engine_thread;
+    int engine_running;
+    sigset_t orig_mask;       /* the engine thread's mask before sp_run blocked signals */
+    int tracee_cpu;           /* -1: no pinning of tracees */
+    volatile sig_atomic_t cancel;
+    int cancel_handled;
+    long page_size;
+};
+
+/* ring.c */
+int sp_ring_init(struct sp_ring *ring, uint32_t slots);
+void sp_ring_destroy(struct sp_ring *ring);
+void sp_ring_push(struct sp_session *s, const struct sp_event *event);
+void sp_ring_finish(struct sp_ring *ring);
+void sp_ring_kick(struct sp_ring *ring);
+
+/* tracees.c */
+struct sp_tracee *sp_tracee_find(struct sp_tracee_table *t, pid_t tid);
+struct sp_tracee *sp_tracee_add(struct sp_tracee_table *t, pid_t tid, pid_t tgid);
+void sp_tracee_remove(struct sp_tracee_table *t, pid_t tid);
+void sp_tracee_rename(struct sp_tracee_table *t, struct sp_tracee *tr, pid_t new_tid);
+void sp_tracee_table_free(struct sp_tracee_table *t);
+pid_t sp_read_tgid(pid_t tid);
+
+/* memory.c */
+void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr);
+void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr);
+
+/* launch.c */
+pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd);
+int sp_attach(struct sp_session *s, pid_t pid);
+int sp_ptrace_options(const struct sp_session *s, int launched);
+void sp_place_engine_thread(const struct sp_session *s);
+
+/* engine.c */
+void sp_install_decide(struct sp_session *s, sp_decide_fn fn);
+long long sp_now_ns(void);
+void sp_fail(struct sp_session *s, const char *where, int err);
+
+#endif

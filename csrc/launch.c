@@ -1,0 +1,179 @@
+/*
+ * launch.c - starting a tracee (fork + exec with the ptrace handshake), attaching to one, and
+ * CPU placement.
+ *
+ * Launch: the child stops itself with SIGSTOP before execve; the engine waits for that stop,
+ * PTRACE_SEIZEs the child (so group-stops can be reported and PTRACE_LISTEN used) and sends
+ * SIGCONT. The first syscall the engine sees is then the program's own execve, as with strace.
+ * The child restores the signal mask and the dispositions that Python changed for itself, so the
+ * program starts as it would from a shell. execve errors reach the engine through a CLOEXEC pipe.
+ *
+ * Launched tracees get PTRACE_O_EXITKILL: if the supervisor dies, they die with it rather than
+ * run on untraced. Attached tracees do not: they lived before us and are detached, not killed.
+ */
+#include "engine_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sp_ptrace_options(const struct sp_session *s, int launched)
+{
+    int options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC;
+    if (s->config.follow_forks)
+        options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+    if (launched)
+        options |= PTRACE_O_EXITKILL;
+    return options;
+}
+
+static int allowed_cpus(int *first, int *last)
+{
+    cpu_set_t set;
+    *first = *last = -1;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (CPU_ISSET(cpu, &set)) {
+            if (*first < 0)
+                *first = cpu;
+            *last = cpu;
+        }
+    }
+    return *first >= 0 ? 0 : -1;
+}
+
+static void pin_to(pid_t tid, int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(tid, sizeof(set), &set);
+}
+
+/* The engine thread is placed before the fork, so a launched child inherits SP_CPU_SAME. */
+void sp_place_engine_thread(const struct sp_session *s)
+{
+    int first, last;
+    struct sp_session *mut = (struct sp_session *)s;
+    mut->tracee_cpu = -1;
+    if (s->config.cpu_policy == SP_CPU_NONE || allowed_cpus(&first, &last) != 0)
+        return;
+    if (s->config.cpu_policy == SP_CPU_SAME) {
+        pin_to(0, last);
+    } else if (s->config.cpu_policy == SP_CPU_SPREAD && first != last) {
+        pin_to(0, first);
+        mut->tracee_cpu = last;
+    }
+}
+
+static void child_exec(const struct sp_session *s, const char *path, char **argv, char **envp,
+                       int err_fd)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    /* Python ignores these for itself; subprocess restores them for its children too. */
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGXFSZ, &dfl, NULL);
+    pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
+    if (s->tracee_cpu >= 0)
+        pin_to(0, s->tracee_cpu);
+    /* Raw syscalls: nothing between this stop and execve should show up in the trace. */
+    syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+    execve(path, argv, envp);
+    int err = errno;
+    ssize_t ignored = write(err_fd, &err, sizeof(err));
+    (void)ignored;
+    _exit(127);
+}
+
+pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -err;
+    }
+    if (pid == 0)
+        child_exec(s, path, argv, envp, fds[1]);
+    close(fds[1]);
+    *err_fd = fds[0];
+
+    int status;
+    while (waitpid(pid, &status, WUNTRACED) < 0) {
+        if (errno != EINTR) {
+            int err = errno;
+            kill(pid, SIGKILL);
+            return -err;
+        }
+    }
+    if (!WIFSTOPPED(status)) {
+        /* The child died before its handshake stop; reap nothing more, report it. */
+        return -ECHILD;
+    }
+    if (ptrace(PTRACE_SEIZE, pid, 0L, (long)sp_ptrace_options(s, 1)) != 0) {
+        int err = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -err;
+    }
+    struct sp_tracee *tr = sp_tracee_add(&s->tracees, pid, pid);
+    if (!tr) {
+        kill(pid, SIGKILL);
+        return -ENOMEM;
+    }
+    tr->in_handshake = 1;
+    kill(pid, SIGCONT);
+    return pid;
+}
+
+static int seize_thread(struct sp_session *s, pid_t tgid, pid_t tid)
+{
+    if (sp_tracee_find(&s->tracees, tid))
+        return 0;
+    if (ptrace(PTRACE_SEIZE, tid, 0L, (long)sp_ptrace_options(s, 0)) != 0)
+        return -errno;
+    if (!sp_tracee_add(&s->tracees, tid, tgid))
+        return -ENOMEM;
+    ptrace(PTRACE_INTERRUPT, tid, 0L, 0L);
+    return 1;
+}
+
+int sp_attach(struct sp_session *s, pid_t pid)
+{
+    int rc = seize_thread(s, pid, pid);
+    if (rc < 0)
+        return rc;
+    if (!s->config.follow_forks)
+        return 0; /* like strace -p without -f: that one thread */
+    /* Threads may be created while we attach: scan until a pass finds no new one. */
+    for (int pass = 0; pass < 16; pass++) {
+        char dir_path[64];
+        int added = 0;
+        snprintf(dir_path, sizeof(dir_path), "/proc/%d/task", (int)pid);
+        DIR *dir = opendir(dir_path);
+        if (!dir)
+            break;
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            pid_t tid = (pid_t)atoi(entry->d_name);
+            if (tid > 0 && seize_thread(s, pid, tid) > 0)
+                added++;
+        }
+        closedir(dir);
+        if (!added || !s->config.follow_forks)
+            break;
+    }
+    return 0;
+}

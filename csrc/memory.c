@@ -1,0 +1,119 @@
+/*
+ * memory.c - copies the strings and buffers a syscall names out of the tracee.
+ *
+ * The rule of each syscall says, per argument, what to copy (SP_CAPTURE_*): a NUL-terminated
+ * string or a buffer whose length is another argument (at entry), or a buffer whose length is the
+ * return value (at exit). Bytes go into the event's data area as segments. Reads use
+ * process_vm_readv, one page at a time for strings so that a string ending just before an
+ * unmapped page is still read whole. Nothing here ever writes to the tracee.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+static ssize_t read_remote(pid_t tid, unsigned long long addr, void *dst, size_t len)
+{
+    struct iovec local = {dst, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_readv(tid, &local, 1, &remote, 1, 0);
+}
+
+static struct sp_segment *new_segment(struct sp_event *ev, int arg, size_t *room)
+{
+    if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
+        return NULL;
+    struct sp_segment *seg = &ev->seg[ev->nseg++];
+    seg->arg = (unsigned char)arg;
+    seg->flags = 0;
+    seg->len = 0;
+    seg->off = ev->data_len;
+    *room = SP_DATA_MAX - ev->data_len;
+    return seg;
+}
+
+static void copy_string(struct sp_session *s, struct sp_tracee *tr, int arg)
+{
+    size_t room, limit = s->config.string_limit;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    if (limit > room)
+        limit = room;
+    unsigned long long addr = tr->ev.args[arg];
+    char *dst = tr->ev.data + seg->off;
+    size_t got = 0;
+    if (addr == 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    while (got < limit) {
+        size_t to_page_end = (size_t)s->page_size - (size_t)((addr + got) % (size_t)s->page_size);
+        size_t want = limit - got < to_page_end ? limit - got : to_page_end;
+        ssize_t n = read_remote(tr->tid, addr + got, dst + got, want);
+        if (n <= 0) {
+            if (got == 0)
+                seg->flags |= SP_SEGF_FAULT;
+            break;
+        }
+        char *nul = memchr(dst + got, '\0', (size_t)n);
+        if (nul) {
+            got = (size_t)(nul - dst);
+            seg->len = (unsigned short)got;
+            tr->ev.data_len += (unsigned short)(got + 1);
+            return;
+        }
+        got += (size_t)n;
+    }
+    seg->len = (unsigned short)got;
+    if (got == limit)
+        seg->flags |= SP_SEGF_TRUNCATED;
+    tr->ev.data_len += (unsigned short)got;
+}
+
+static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
+                        unsigned long long len, int at_exit)
+{
+    size_t room, limit = s->config.string_limit;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    if (limit > room)
+        limit = room;
+    if (at_exit)
+        seg->flags |= SP_SEGF_EXIT;
+    size_t want = len < limit ? (size_t)len : limit;
+    if (want < len)
+        seg->flags |= SP_SEGF_TRUNCATED;
+    if (want == 0)
+        return;
+    ssize_t n = read_remote(tr->tid, tr->ev.args[arg], tr->ev.data + seg->off, want);
+    if (n <= 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    seg->len = (unsigned short)n;
+    tr->ev.data_len += (unsigned short)n;
+}
+
+void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
+{
+    const unsigned char *capture = tr->rule->capture;
+    for (int i = 0; i < SP_NARGS; i++) {
+        unsigned char c = capture[i];
+        if (c == SP_CAPTURE_CSTRING)
+            copy_string(s, tr, i);
+        else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
+            copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
+    }
+}
+
+void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
+{
+    const unsigned char *capture = tr->rule->capture;
+    for (int i = 0; i < SP_NARGS; i++) {
+        if (capture[i] == SP_CAPTURE_BUF_RET && tr->ev.ret > 0)
+            copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
+    }
+}

@@ -1,0 +1,161 @@
+/*
+ * splitpriv.h - the one header of splitpriv's C hot paths.
+ *
+ * Everything Python sees of the C side is declared here, and this file is also the cdef that
+ * csrc/build_engine.py hands to cffi, so it must stay plain C declarations that cffi can parse:
+ * no includes, no macros with expressions, no inline code.
+ *
+ * The engine runs the whole waitpid/ptrace loop of one tracing session in the thread that calls
+ * sp_run(); Python drains the events it records from a bounded ring with sp_wait_events(),
+ * sp_event_at() and sp_release(), from another thread, in batches.
+ */
+
+/* Sizes (kept as enum constants so that cffi can read them). */
+enum {
+    SP_NR_MAX = 1024,        /* syscall numbers per architecture table */
+    SP_NARCH = 2,            /* 0: x86_64, 1: i386 (int $0x80 from a 64-bit process) */
+    SP_NARGS = 6,
+    SP_SEG_MAX = 4,          /* copied memory segments per event */
+    SP_DATA_MAX = 8192,      /* bytes of copied memory per event */
+};
+
+/* What the engine does with a syscall (one rule per arch and number). */
+enum sp_action {
+    SP_ALLOW = 0,            /* let it run */
+    SP_DENY = 1,             /* skip it; the tracee sees -1 and errno = rule value */
+    SP_EMULATE = 2,          /* skip it; the tracee sees the rule value as the result */
+    SP_CALLBACK = 3,         /* ask Python (sp_py_decide) for one of the three above */
+};
+
+/* Rule flags. */
+enum {
+    SP_RULE_RECORD = 1,      /* record an event for this syscall */
+};
+
+/* What to copy from tracee memory for one argument (the codes of splitpriv.syscalls). */
+enum {
+    SP_CAPTURE_NONE = 0,
+    SP_CAPTURE_CSTRING = 1,  /* NUL-terminated string, copied at entry */
+    SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
+    SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
+};
+
+struct sp_rule {
+    unsigned char action;
+    unsigned char flags;
+    unsigned char capture[6];
+    long long value;         /* errno for SP_DENY, return value for SP_EMULATE */
+};
+
+/* How syscalls reach the engine. */
+enum sp_mode {
+    SP_MODE_PTRACE = 1,      /* PTRACE_SYSCALL: a stop at entry and at exit */
+    SP_MODE_SYSEMU = 2,      /* PTRACE_SYSEMU: one stop at entry; the kernel skips the call */
+};
+
+enum sp_event_kind {
+    SP_EV_SYSCALL = 1,       /* a syscall, entry and (unless SP_EVF_NORETURN) exit */
+    SP_EV_SIGNAL = 2,        /* a signal delivered to the tracee (passed on) */
+    SP_EV_EXIT = 3,          /* a task ended: status is the raw wait status */
+    SP_EV_EXEC = 4,          /* a successful execve: status is the tid that called it */
+    SP_EV_STOPPED = 5,       /* a group-stop (SIGSTOP, SIGTSTP, ...): sig says which */
+};
+
+enum {
+    SP_EVF_DENIED = 1,       /* the engine answered with -errno instead of running it */
+    SP_EVF_EMULATED = 2,     /* the engine answered with a value instead of running it */
+    SP_EVF_NORETURN = 4,     /* no exit was seen (exit_group, killed, superseded) */
+    SP_EVF_CALLBACK = 8,     /* the verdict came from the Python callback */
+};
+
+enum {
+    SP_SEGF_TRUNCATED = 1,   /* more bytes existed than were copied */
+    SP_SEGF_FAULT = 2,       /* the memory could not be read (bad address) */
+    SP_SEGF_EXIT = 4,        /* copied at syscall exit */
+};
+
+struct sp_segment {
+    unsigned char arg;       /* which argument the bytes belong to */
+    unsigned char flags;
+    unsigned short len;
+    unsigned short off;      /* offset in sp_event.data */
+};
+
+struct sp_event {
+    int kind;
+    int flags;
+    int pid;                 /* thread group id */
+    int tid;
+    unsigned int arch;       /* AUDIT_ARCH_* of the syscall */
+    int nr;
+    unsigned long long args[6];
+    long long ret;
+    long long t_entry_ns;    /* CLOCK_REALTIME */
+    long long t_exit_ns;
+    int sig;                 /* SIGNAL, STOPPED: the signal number */
+    int status;              /* EXIT: wait status; EXEC: former tid */
+    int sig_code;
+    int sig_pid;
+    int sig_uid;
+    int sig_status;
+    unsigned short nseg;
+    unsigned short data_len;
+    struct sp_segment seg[4];
+    char data[8192];
+};
+
+enum sp_cpu_policy {
+    SP_CPU_NONE = 0,         /* leave placement to the scheduler */
+    SP_CPU_SAME = 1,         /* engine thread and tracees pinned to one CPU */
+    SP_CPU_SPREAD = 2,       /* engine thread on one CPU, tracees on another */
+};
+
+struct sp_config {
+    int mode;                /* enum sp_mode */
+    int follow_forks;
+    int cpu_policy;          /* enum sp_cpu_policy */
+    int attach_pid;          /* > 0: attach to this process instead of launching */
+    unsigned int string_limit; /* bytes copied per string or buffer (<= SP_DATA_MAX) */
+    unsigned int ring_slots; /* events the ring holds (rounded up to a power of two) */
+    int record_signals;      /* emit SP_EV_SIGNAL / SP_EV_STOPPED events */
+    void *py_handle;         /* passed back to sp_py_decide */
+};
+
+struct sp_result {
+    int root_pid;            /* the launched or attached process, once known */
+    int root_status;         /* its raw wait status, valid when root_exited */
+    int root_exited;
+    int launch_errno;        /* execve failed in the child with this errno */
+    int error_errno;         /* the engine stopped on an unexpected error */
+    char error_where[64];    /* ... in this call */
+    int cancelled;
+};
+
+struct sp_session;
+
+struct sp_session *sp_session_new(const struct sp_config *config);
+void sp_session_free(struct sp_session *session);
+/* SP_NR_MAX + 1 rules: one per number, then the rule for numbers out of range. */
+struct sp_rule *sp_rules(struct sp_session *session, int arch_index);
+
+/* Engine thread: launch (or attach) and trace until every tracee is gone. Returns 0 or -errno. */
+int sp_run(struct sp_session *session, const char *path, char **argv, char **envp);
+
+/* Any thread: stop the session: launched tracees are killed, attached ones are detached. */
+void sp_cancel(struct sp_session *session);
+
+/* Consumer thread: wait up to timeout_ms for events; the count ready, or -1 when the session
+ * has ended and every event was released. */
+int sp_wait_events(struct sp_session *session, int timeout_ms);
+struct sp_event *sp_event_at(struct sp_session *session, unsigned int index);
+void sp_release(struct sp_session *session, unsigned int count);
+
+const struct sp_result *sp_result(struct sp_session *session);
+const unsigned long long *sp_counts(struct sp_session *session, int arch_index);
+const unsigned long long *sp_error_counts(struct sp_session *session, int arch_index);
+unsigned long long sp_stops(struct sp_session *session);
+
+/* Feature probes: 0 when the feature works here, else a positive errno. */
+int sp_probe_ptrace(void);
+int sp_probe_sysemu(void);
+int sp_probe_syscall_info(void);

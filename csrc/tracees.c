@@ -1,0 +1,98 @@
+/*
+ * tracees.c - the engine's table of traced threads, keyed by tid.
+ *
+ * A plain array: sessions trace a handful to a few hundred threads, and nearly every stop comes
+ * from the thread looked up last, which is checked first. Only the engine thread uses it.
+ */
+#include "engine_internal.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sp_tracee *sp_tracee_find(struct sp_tracee_table *t, pid_t tid)
+{
+    if (t->last && t->last->tid == tid)
+        return t->last;
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->items[i]->tid == tid) {
+            t->last = t->items[i];
+            return t->last;
+        }
+    }
+    return NULL;
+}
+
+struct sp_tracee *sp_tracee_add(struct sp_tracee_table *t, pid_t tid, pid_t tgid)
+{
+    struct sp_tracee *tr = sp_tracee_find(t, tid);
+    if (tr)
+        return tr;
+    if (t->count == t->capacity) {
+        size_t capacity = t->capacity ? t->capacity * 2 : 16;
+        struct sp_tracee **items = realloc(t->items, capacity * sizeof(*items));
+        if (!items)
+            return NULL;
+        t->items = items;
+        t->capacity = capacity;
+    }
+    /* Only the header of the event needs zeroing; its data is written before it is read. */
+    tr = malloc(sizeof(*tr));
+    if (!tr)
+        return NULL;
+    memset(tr, 0, offsetof(struct sp_tracee, ev) + offsetof(struct sp_event, data));
+    tr->tid = tid;
+    tr->tgid = tgid > 0 ? tgid : tid;
+    t->items[t->count++] = tr;
+    t->last = tr;
+    return tr;
+}
+
+void sp_tracee_remove(struct sp_tracee_table *t, pid_t tid)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        if (t->items[i]->tid == tid) {
+            if (t->last == t->items[i])
+                t->last = NULL;
+            free(t->items[i]);
+            t->items[i] = t->items[--t->count];
+            return;
+        }
+    }
+}
+
+void sp_tracee_rename(struct sp_tracee_table *t, struct sp_tracee *tr, pid_t new_tid)
+{
+    sp_tracee_remove(t, new_tid);
+    tr->tid = new_tid;
+    tr->tgid = new_tid;
+    tr->ev.tid = new_tid;
+    tr->ev.pid = new_tid;
+}
+
+void sp_tracee_table_free(struct sp_tracee_table *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->items[i]);
+    free(t->items);
+    memset(t, 0, sizeof(*t));
+}
+
+pid_t sp_read_tgid(pid_t tid)
+{
+    char path[64], line[256];
+    pid_t tgid = tid;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return tid;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "Tgid:", 5) == 0) {
+            tgid = (pid_t)atoi(line + 5);
+            break;
+        }
+    }
+    fclose(f);
+    return tgid;
+}

@@ -1,0 +1,74 @@
+"""splitpriv: intercept the system calls of Linux processes through every mechanism the kernel
+offers (ptrace, PTRACE_SYSEMU, and more to come), behind one API, and measure them side by side.
+
+In a nutshell::
+
+    import splitpriv
+    with splitpriv.trace(["cat", "/etc/hostname"], syscalls=["openat", "read"]) as t:
+        for event in t:
+            print(event)                       # openat(AT_FDCWD, "/etc/hostname", 0) = 3
+    print(t.exit_status)                       # exited with 0
+
+    policy = splitpriv.Policy().deny("unlinkat", errno="EACCES").emulate("getuid", retval=0)
+    result = splitpriv.run(["rm", "-f", "x"], policy=policy, mechanism="sysemu")
+    print(result.returncode, result.counts["unlinkat"])
+
+The hot loop is C (``csrc/``); Python sees events in batches and runs per syscall only for the
+syscalls a policy hands to a Python callback.
+"""
+
+from splitpriv.errors import (
+    AttachError,
+    EngineError,
+    LaunchError,
+    MechanismUnavailableError,
+    NotExecutableError,
+    PolicyError,
+    ProgramNotFoundError,
+    SplitprivError,
+    UnknownMechanismError,
+    UnknownSyscallError,
+)
+from splitpriv.events import (
+    Argument,
+    Event,
+    ExecEvent,
+    ExitEvent,
+    ExitStatus,
+    SignalEvent,
+    StopEvent,
+    SyscallEvent,
+)
+from splitpriv.policy import ALLOW, Action, Policy
+from splitpriv.session import RunResult, Trace, run, trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ALLOW",
+    "Action",
+    "Argument",
+    "AttachError",
+    "EngineError",
+    "Event",
+    "ExecEvent",
+    "ExitEvent",
+    "ExitStatus",
+    "LaunchError",
+    "MechanismUnavailableError",
+    "NotExecutableError",
+    "Policy",
+    "PolicyError",
+    "ProgramNotFoundError",
+    "RunResult",
+    "SignalEvent",
+    "SplitprivError",
+    "StopEvent",
+    "SyscallEvent",
+    "Trace",
+    "UnknownMechanismError",
+    "UnknownSyscallError",
+    "__version__",
+    "run",
+    "trace",
+]

@@ -1,0 +1,263 @@
+"""The only module that touches cffi's ``ffi`` and ``lib`` for the C engine.
+
+It turns the engine's C structures into plain Python values (``RawEvent``, tuples, ints) and
+exposes one class, :class:`EngineSession`, per tracing session. Nothing of cffi leaves this file.
+It must never decode or format: that is the job of ``splitpriv.events`` and ``splitpriv.syscalls``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from splitpriv._engine import ffi, lib  # type: ignore[import-not-found]
+
+ALLOW: int = lib.SP_ALLOW
+DENY: int = lib.SP_DENY
+EMULATE: int = lib.SP_EMULATE
+CALLBACK: int = lib.SP_CALLBACK
+RULE_RECORD: int = lib.SP_RULE_RECORD
+NR_MAX: int = lib.SP_NR_MAX
+
+MODE_PTRACE: int = lib.SP_MODE_PTRACE
+MODE_SYSEMU: int = lib.SP_MODE_SYSEMU
+
+CPU_POLICIES: dict[str, int] = {
+    "none": lib.SP_CPU_NONE,
+    "same": lib.SP_CPU_SAME,
+    "spread": lib.SP_CPU_SPREAD,
+}
+
+EV_SYSCALL: int = lib.SP_EV_SYSCALL
+EV_SIGNAL: int = lib.SP_EV_SIGNAL
+EV_EXIT: int = lib.SP_EV_EXIT
+EV_EXEC: int = lib.SP_EV_EXEC
+EV_STOPPED: int = lib.SP_EV_STOPPED
+
+EVF_DENIED: int = lib.SP_EVF_DENIED
+EVF_EMULATED: int = lib.SP_EVF_EMULATED
+EVF_NORETURN: int = lib.SP_EVF_NORETURN
+EVF_CALLBACK: int = lib.SP_EVF_CALLBACK
+
+SEGF_TRUNCATED: int = lib.SP_SEGF_TRUNCATED
+SEGF_FAULT: int = lib.SP_SEGF_FAULT
+SEGF_EXIT: int = lib.SP_SEGF_EXIT
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Bytes copied from tracee memory for one argument."""
+
+    arg: int
+    data: bytes
+    truncated: bool
+    fault: bool
+    at_exit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One engine event as plain Python values, not yet decoded."""
+
+    kind: int
+    flags: int
+    pid: int
+    tid: int
+    arch: int
+    nr: int
+    args: tuple[int, ...]
+    ret: int
+    t_entry_ns: int
+    t_exit_ns: int
+    sig: int
+    status: int
+    sig_code: int
+    sig_pid: int
+    sig_uid: int
+    sig_status: int
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    root_pid: int
+    root_status: int | None
+    launch_errno: int
+    error_errno: int
+    error_where: str
+    cancelled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One entry of the engine's action table."""
+
+    action: int = ALLOW
+    record: bool = False
+    value: int = 0
+    capture: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0)
+
+
+def _read_event(ev: Any) -> RawEvent:
+    segments = []
+    for i in range(ev.nseg):
+        seg = ev.seg[i]
+        segments.append(
+            Segment(
+                arg=seg.arg,
+                data=ffi.buffer(ev.data + seg.off, seg.len)[:],
+                truncated=bool(seg.flags & SEGF_TRUNCATED),
+                fault=bool(seg.flags & SEGF_FAULT),
+                at_exit=bool(seg.flags & SEGF_EXIT),
+            )
+        )
+    return RawEvent(
+        kind=ev.kind,
+        flags=ev.flags,
+        pid=ev.pid,
+        tid=ev.tid,
+        arch=ev.arch,
+        nr=ev.nr,
+        args=tuple(ev.args),
+        ret=ev.ret,
+        t_entry_ns=ev.t_entry_ns,
+        t_exit_ns=ev.t_exit_ns,
+        sig=ev.sig,
+        status=ev.status,
+        sig_code=ev.sig_code,
+        sig_pid=ev.sig_pid,
+        sig_uid=ev.sig_uid,
+        sig_status=ev.sig_status,
+        segments=tuple(segments),
+    )
+
+
+# Decide callbacks by session handle; the engine thread calls sp_py_decide with the GIL taken
+# by cffi. A callback returns (action, value); an exception is kept on the session and makes
+# the engine fail closed and end the session.
+DecideFn = Callable[[RawEvent], tuple[int, int]]
+
+
+@ffi.def_extern()  # type: ignore[misc]
+def sp_py_decide(handle: Any, ev: Any, value_out: Any) -> int:
+    session: EngineSession = ffi.from_handle(handle)
+    try:
+        assert session.decide is not None
+        action, value = session.decide(_read_event(ev))
+    except BaseException as exc:  # re-raised in the consumer thread
+        session.callback_error = exc
+        return -1
+    value_out[0] = value
+    return action
+
+
+class EngineSession:
+    """One C engine session: its rules, its engine thread entry point and its event ring."""
+
+    def __init__(
+        self,
+        *,
+        mode: int,
+        follow_forks: bool,
+        cpu: str,
+        attach_pid: int = 0,
+        string_limit: int = 4096,
+        ring_slots: int = 4096,
+        record_signals: bool = True,
+        decide: DecideFn | None = None,
+    ) -> None:
+        self.decide = decide
+        self.callback_error: BaseException | None = None
+        self._handle = ffi.new_handle(self)
+        config = ffi.new("struct sp_config *")
+        config.mode = mode
+        config.follow_forks = int(follow_forks)
+        config.cpu_policy = CPU_POLICIES[cpu]
+        config.attach_pid = attach_pid
+        config.string_limit = string_limit
+        config.ring_slots = ring_slots
+        config.record_signals = int(record_signals)
+        config.py_handle = self._handle
+        session = lib.sp_session_new(config)
+        if session == ffi.NULL:
+            raise MemoryError("splitpriv: cannot allocate an engine session")
+        self._session = ffi.gc(session, lib.sp_session_free)
+        if decide is not None:
+            lib.sp_use_python_callback(self._session)
+        self._keepalive: list[Any] = []
+
+    def set_rules(self, arch_index: int, rules: Sequence[Rule]) -> None:
+        """Write NR_MAX + 1 rules for one architecture (the last one: numbers out of range)."""
+        table = lib.sp_rules(self._session, arch_index)
+        for nr, rule in enumerate(rules):
+            entry = table[nr]
+            entry.action = rule.action
+            entry.flags = RULE_RECORD if rule.record else 0
+            entry.value = rule.value
+            for i, code in enumerate(rule.capture):
+                entry.capture[i] = code
+
+    def run(self, path: str | None, argv: Sequence[str], env: dict[str, str]) -> int:
+        """Launch (or attach) and trace until the end; blocks. Call it from the engine thread."""
+        if path is None:
+            return int(lib.sp_run(self._session, ffi.NULL, ffi.NULL, ffi.NULL))
+        c_path = ffi.new("char[]", os.fsencode(path))
+        c_args = [ffi.new("char[]", os.fsencode(a)) for a in argv]
+        c_env = [ffi.new("char[]", os.fsencode(f"{k}={v}")) for k, v in env.items()]
+        c_argv = ffi.new("char *[]", [*c_args, ffi.NULL])
+        c_envp = ffi.new("char *[]", [*c_env, ffi.NULL])
+        self._keepalive = [c_path, c_args, c_env, c_argv, c_envp]
+        return int(lib.sp_run(self._session, c_path, c_argv, c_envp))
+
+    def cancel(self) -> None:
+        lib.sp_cancel(self._session)
+
+    def wait_events(self, timeout_ms: int) -> int:
+        """Events ready to read; 0 on timeout; -1 once the engine ended and all were read."""
+        return int(lib.sp_wait_events(self._session, timeout_ms))
+
+    def take(self, count: int) -> list[RawEvent]:
+        """Read and release the next ``count`` ready events."""
+        events = [_read_event(lib.sp_event_at(self._session, i)) for i in range(count)]
+        lib.sp_release(self._session, count)
+        return events
+
+    def release(self, count: int) -> None:
+        lib.sp_release(self._session, count)
+
+    def result(self) -> EngineResult:
+        r = lib.sp_result(self._session)
+        return EngineResult(
+            root_pid=r.root_pid,
+            root_status=r.root_status if r.root_exited else None,
+            launch_errno=r.launch_errno,
+            error_errno=r.error_errno,
+            error_where=ffi.string(r.error_where).decode(),
+            cancelled=bool(r.cancelled),
+        )
+
+    def root_pid(self) -> int:
+        return int(lib.sp_result(self._session).root_pid)
+
+    def counts(self, arch_index: int) -> tuple[list[int], list[int]]:
+        """Calls and errors per syscall number for one architecture."""
+        calls = lib.sp_counts(self._session, arch_index)
+        errors = lib.sp_error_counts(self._session, arch_index)
+        return list(calls[0:NR_MAX]), list(errors[0:NR_MAX])
+
+    def stops(self) -> int:
+        return int(lib.sp_stops(self._session))
+
+
+def probe_ptrace() -> int:
+    return int(lib.sp_probe_ptrace())
+
+
+def probe_sysemu() -> int:
+    return int(lib.sp_probe_sysemu())
+
+
+def probe_syscall_info() -> int:
+    return int(lib.sp_probe_syscall_info())

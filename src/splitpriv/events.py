@@ -1,0 +1,208 @@
+"""What a trace yields: syscall, signal, exec and exit events, and the final exit status.
+
+Events are plain, immutable Python values built from the engine's raw records. Decoding of
+arguments is lazy (``SyscallEvent.arguments`` / ``format()``), so a consumer that only counts or
+filters pays for none of it. This module must never talk to the engine or to a process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from splitpriv.syscalls import ARCHES, capture_spec, prototype, table
+from splitpriv.syscalls import render
+from splitpriv.syscalls.prototypes import CAPTURE_CSTRING
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}" if number < signal.SIGRTMIN else f"SIGRT_{number - signal.SIGRTMIN}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    """How a process ended: an exit code or a signal (never both)."""
+
+    code: int | None = None
+    signal: int | None = None
+    core_dumped: bool = False
+
+    @classmethod
+    def from_wait_status(cls, status: int) -> ExitStatus:
+        if os.WIFSIGNALED(status):
+            return cls(signal=os.WTERMSIG(status), core_dumped=os.WCOREDUMP(status))
+        return cls(code=os.WEXITSTATUS(status))
+
+    @property
+    def returncode(self) -> int:
+        """The shell's convention, as strace reports it: the code, or 128 + the signal."""
+        if self.signal is not None:
+            return 128 + self.signal
+        return self.code if self.code is not None else 0
+
+    def __str__(self) -> str:
+        if self.signal is not None:
+            core = " (core dumped)" if self.core_dumped else ""
+            return f"killed by {signal_name(self.signal)}{core}"
+        return f"exited with {self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """One decoded argument: its C name and type, raw value, and strace-style text."""
+
+    name: str
+    type: str
+    value: int
+    text: str
+    memory: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SyscallEvent:
+    """One system call of a tracee, from entry to exit.
+
+    ``retval`` is None when the call never returned (``exit_group``, a killed tracee, an
+    ``execve`` superseded by another thread's). ``verdict`` says whether the call really ran
+    ("allowed") or was answered by the policy ("denied", "emulated").
+    """
+
+    pid: int
+    tid: int
+    nr: int
+    arch: str
+    args: tuple[int, ...]
+    retval: int | None
+    entry_ns: int
+    exit_ns: int | None
+    verdict: str = "allowed"
+    by_callback: bool = False
+    memory: dict[int, bytes] = field(default_factory=dict)
+    truncated: frozenset[int] = frozenset()
+    faults: frozenset[int] = frozenset()
+
+    @cached_property
+    def name(self) -> str:
+        return table(self.arch).name(self.nr)
+
+    @property
+    def errno(self) -> int | None:
+        """The error number when the call failed, else None."""
+        if self.retval is not None and -render.ERRNO_MAX <= self.retval < 0:
+            return -self.retval
+        return None
+
+    @property
+    def duration_ns(self) -> int | None:
+        return None if self.exit_ns is None else self.exit_ns - self.entry_ns
+
+    @cached_property
+    def arguments(self) -> tuple[Argument, ...]:
+        proto = prototype(self.name)
+        spec = capture_spec(self.name)
+        decoded = []
+        for i, param in enumerate(proto.params):
+            memory = self.memory.get(i)
+            text = render.argument(
+                param,
+                self.args[i],
+                memory,
+                truncated=i in self.truncated,
+                fault=i in self.faults,
+                is_path=spec[i] == CAPTURE_CSTRING,
+            )
+            decoded.append(Argument(param.name, param.type, self.args[i], text, memory))
+        return tuple(decoded)
+
+    def string(self, index: int) -> str | None:
+        """A copied string argument decoded as text (surrogate escapes for odd bytes)."""
+        data = self.memory.get(index)
+        return None if data is None else os.fsdecode(data)
+
+    def format(self) -> str:
+        """The strace line: ``openat(AT_FDCWD, "/etc/passwd", 0x80000) = 3``."""
+        args = ", ".join(a.text for a in self.arguments)
+        return f"{self.name}({args}) = {render.result(self.retval)}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEvent:
+    """A signal delivered to a tracee (and passed on to it)."""
+
+    pid: int
+    tid: int
+    signal: int
+    code: int
+    sender_pid: int
+    sender_uid: int
+    time_ns: int
+
+    @property
+    def name(self) -> str:
+        return signal_name(self.signal)
+
+    def format(self) -> str:
+        return (
+            f"--- {self.name} {{si_signo={self.name}, si_code={self.code}, "
+            f"si_pid={self.sender_pid}, si_uid={self.sender_uid}}} ---"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StopEvent:
+    """A tracee entered a group-stop (SIGSTOP, SIGTSTP, ...) and stays stopped until SIGCONT."""
+
+    pid: int
+    tid: int
+    signal: int
+    time_ns: int
+
+    def format(self) -> str:
+        return f"--- stopped by {signal_name(self.signal)} ---"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecEvent:
+    """A successful execve; ``former_tid`` is the thread that called it (its tid is now pid)."""
+
+    pid: int
+    tid: int
+    former_tid: int
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExitEvent:
+    """A traced thread or process ended."""
+
+    pid: int
+    tid: int
+    status: ExitStatus
+    time_ns: int
+
+    def format(self) -> str:
+        return f"+++ {self.status} +++"
+
+
+Event = SyscallEvent | SignalEvent | StopEvent | ExecEvent | ExitEvent
+
+__all__ = [
+    "ARCHES",
+    "Argument",
+    "Event",
+    "ExecEvent",
+    "ExitEvent",
+    "ExitStatus",
+    "SignalEvent",
+    "StopEvent",
+    "SyscallEvent",
+    "signal_name",
+]

@@ -1,0 +1,86 @@
+"""The registry of mechanisms: each registers under its name; ``get("auto")`` picks one.
+
+Adding a mechanism means writing one module with a :class:`Mechanism` subclass and listing it in
+``_BUILTIN`` below. This module must never start a process itself; ``available()`` probes do.
+"""
+
+from __future__ import annotations
+
+from splitpriv.errors import MechanismUnavailableError, UnknownMechanismError
+from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
+from splitpriv.mechanisms.ptrace import PtraceMechanism
+from splitpriv.mechanisms.sysemu import SysemuMechanism
+
+_REGISTRY: dict[str, Mechanism] = {}
+
+
+def register(mechanism: Mechanism) -> Mechanism:
+    _REGISTRY[mechanism.name] = mechanism
+    return mechanism
+
+
+for _cls in (PtraceMechanism, SysemuMechanism):
+    register(_cls())
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def all_mechanisms() -> list[Mechanism]:
+    return [_REGISTRY[n] for n in names()]
+
+
+def get(name: str) -> Mechanism:
+    """The mechanism registered as ``name`` (not checked for availability)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, [*names(), "auto"], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownMechanismError(
+            f"unknown mechanism {name!r}{hint}; known: {', '.join(names())}, auto"
+        ) from None
+
+
+def choose(name: str, *, deny: bool = False, emulate: bool = False, callbacks: bool = False,
+           attach: bool = False) -> Mechanism:
+    """The named mechanism, checked to be available and able to do what is asked; for "auto",
+    the cheapest available one that can."""
+    wanted = dict(deny=deny, emulate=emulate, callbacks=callbacks, attach=attach)
+    if name != "auto":
+        mechanism = get(name)
+        availability = mechanism.available()
+        if not availability:
+            raise MechanismUnavailableError(
+                f"mechanism {name!r} is not available here: {availability.reason}"
+            )
+        missing = mechanism.missing_capability(**wanted)
+        if missing:
+            raise MechanismUnavailableError(f"mechanism {name!r} cannot {missing}")
+        return mechanism
+    reasons = []
+    for mechanism in sorted(_REGISTRY.values(), key=lambda m: m.cost_rank):
+        missing = mechanism.missing_capability(**wanted)
+        availability = mechanism.available()
+        if missing:
+            reasons.append(f"{mechanism.name}: cannot {missing}")
+        elif not availability:
+            reasons.append(f"{mechanism.name}: {availability.reason}")
+        else:
+            return mechanism
+    raise MechanismUnavailableError("no mechanism can run this here: " + "; ".join(reasons))
+
+
+__all__ = [
+    "Availability",
+    "Capabilities",
+    "Mechanism",
+    "all_mechanisms",
+    "choose",
+    "get",
+    "names",
+    "register",
+]

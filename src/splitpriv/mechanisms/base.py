@@ -1,0 +1,74 @@
+"""The mechanism interface: one small class per way of intercepting syscalls.
+
+A mechanism says what it is (``name``, ``summary``), what it can do (:class:`Capabilities`),
+what the kernel must offer (``requirements``) and whether that is here now (``available()``, with
+a reason when not). The engine does the work; a mechanism only chooses the engine's mode and
+checks that a request is within its reach. Mechanisms register by name in
+``splitpriv.mechanisms``; later ones (seccomp, Syscall User Dispatch) implement the same class.
+
+A mechanism must never keep per-session state: sessions belong to ``splitpriv.session``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a mechanism can do, as DESIGN.md's mechanism table states it."""
+
+    deny: bool
+    emulate: bool
+    rewrite_args: bool
+    sees_return_value: bool
+    follows_forks: bool
+    attach: bool
+    python_callbacks: bool
+    holds_against_hostile_tracee: bool
+    stops_per_traced_syscall: str
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+class Mechanism(ABC):
+    """One way of bringing a tracee's syscalls to the supervisor."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    requirements: ClassVar[tuple[str, ...]]
+    # Relative cost of one traced syscall (lower is cheaper); "auto" picks the lowest.
+    cost_rank: ClassVar[int]
+
+    @abstractmethod
+    def available(self) -> Availability:
+        """Probe the running kernel for real; say why not when it cannot work here."""
+
+    @property
+    @abstractmethod
+    def engine_mode(self) -> int:
+        """The C engine's mode (``SP_MODE_*``) this mechanism runs."""
+
+    def missing_capability(self, *, deny: bool, emulate: bool, callbacks: bool,
+                           attach: bool) -> str | None:
+        """The first capability a request needs and this mechanism lacks, or None."""
+        caps = self.capabilities
+        for wanted, have, what in (
+            (deny, caps.deny, "deny syscalls"),
+            (emulate, caps.emulate, "emulate syscalls"),
+            (callbacks, caps.python_callbacks, "ask a Python callback"),
+            (attach, caps.attach, "attach to a running process"),
+        ):
+            if wanted and not have:
+                return what
+        return None

@@ -1,0 +1,141 @@
+"""Policies: what happens to each syscall of a tracee.
+
+A :class:`Policy` maps syscalls (by name or x86_64 number) to an :class:`Action` (allow, deny
+with an errno, emulate a return value) or to a Python callback that sees the decoded call and
+returns an Action. Names apply to every architecture a 64-bit process can reach (x86_64 and the
+i386 table behind ``int $0x80``), so denying "open" also denies the i386 open. Everything else
+gets the default action.
+
+A policy is data: it never runs anything itself. The session compiles it into the engine's C
+action table (``splitpriv.session``); only syscalls with a callback ever run Python.
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from splitpriv.errors import PolicyError
+from splitpriv.syscalls import AUDIT_ARCH_X86_64, numbers_for_all_arches, resolve
+
+if TYPE_CHECKING:
+    from splitpriv.events import SyscallEvent
+
+ActionKind = Literal["allow", "deny", "emulate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A verdict for one call. Build it with :meth:`allow`, :meth:`deny` or :meth:`emulate`."""
+
+    kind: ActionKind
+    value: int = 0
+
+    @classmethod
+    def allow(cls) -> Action:
+        return cls("allow")
+
+    @classmethod
+    def deny(cls, errno: int | str = errno_module.EPERM) -> Action:
+        """The call is not run; the tracee sees -1 with ``errno`` (a number or a name)."""
+        return cls("deny", parse_errno(errno))
+
+    @classmethod
+    def emulate(cls, retval: int) -> Action:
+        """The call is not run; the tracee sees ``retval`` as its result."""
+        if not isinstance(retval, int) or isinstance(retval, bool):
+            raise PolicyError(f"emulate needs an integer return value, not {retval!r}")
+        if not -(2**63) <= retval < 2**63:
+            raise PolicyError(f"emulated return value {retval} does not fit in 64 bits")
+        return cls("emulate", retval)
+
+
+ALLOW = Action.allow()
+
+Callback = Callable[["SyscallEvent"], "Action | None"]
+
+
+def parse_errno(errno: int | str) -> int:
+    """An errno number from a number or a name such as ``"EACCES"``."""
+    if isinstance(errno, str):
+        code = getattr(errno_module, errno.upper(), None)
+        if not isinstance(code, int):
+            raise PolicyError(f"unknown errno name {errno!r}")
+        return code
+    if isinstance(errno, bool) or not isinstance(errno, int) or not 1 <= errno <= 4095:
+        raise PolicyError(f"errno must be between 1 and 4095, not {errno!r}")
+    return errno
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a policy says about one syscall: a fixed action, or a callback."""
+
+    action: Action
+    callback: Callback | None = None
+
+
+# (audit arch, number): the key of every rule.
+SyscallKey = tuple[int, int]
+
+
+class Policy:
+    """Per-syscall actions plus a default. Methods return the policy, so calls chain::
+
+        Policy().deny("unlinkat", "unlink", errno="EACCES").emulate("getuid", retval=0)
+    """
+
+    def __init__(self, default: Action = ALLOW) -> None:
+        self.default = default
+        self._rules: dict[SyscallKey, Rule] = {}
+        self._names: dict[SyscallKey, str] = {}
+
+    def allow(self, *syscalls: str | int) -> Policy:
+        return self._set(syscalls, Rule(ALLOW))
+
+    def deny(self, *syscalls: str | int, errno: int | str = errno_module.EPERM) -> Policy:
+        return self._set(syscalls, Rule(Action.deny(errno)))
+
+    def emulate(self, *syscalls: str | int, retval: int) -> Policy:
+        return self._set(syscalls, Rule(Action.emulate(retval)))
+
+    def callback(self, *syscalls: str | int, fn: Callback) -> Policy:
+        """``fn(call)`` decides each of these calls; it returns an Action (None: allow)."""
+        if not callable(fn):
+            raise PolicyError(f"callback must be callable, not {fn!r}")
+        return self._set(syscalls, Rule(ALLOW, fn))
+
+    def rules(self) -> Iterator[tuple[SyscallKey, Rule]]:
+        yield from self._rules.items()
+
+    def rule_for(self, arch: int, nr: int) -> Rule:
+        return self._rules.get((arch, nr), Rule(self.default))
+
+    def uses(self, kind: ActionKind) -> bool:
+        """Whether any rule (or the default) can give this kind of verdict."""
+        if self.default.kind == kind:
+            return True
+        return any(r.action.kind == kind for r in self._rules.values())
+
+    def has_callbacks(self) -> bool:
+        return any(r.callback is not None for r in self._rules.values())
+
+    def _set(self, syscalls: Iterable[str | int], rule: Rule) -> Policy:
+        if not syscalls:
+            raise PolicyError("name at least one syscall")
+        for spec in syscalls:
+            for key in syscall_keys(spec):
+                self._rules[key] = rule
+        return self
+
+    def __repr__(self) -> str:
+        return f"Policy(default={self.default!r}, rules={len(self._rules)})"
+
+
+def syscall_keys(spec: str | int) -> list[SyscallKey]:
+    """A name covers every arch that has it; a number is an x86_64 number."""
+    if isinstance(spec, str) and not spec.strip().isdigit():
+        return [(arch, nr) for arch, nr in numbers_for_all_arches(spec.strip()).items()]
+    return [(AUDIT_ARCH_X86_64, resolve(spec))]

@@ -1,0 +1,447 @@
+"""Tracing sessions: the Python face of the C engine (``splitpriv.trace`` and ``splitpriv.run``).
+
+A session resolves the program (or checks the pid), picks the mechanism, compiles the policy and
+the set of traced syscalls into the engine's action table, and starts the engine in its own
+thread, which then runs the whole ptrace loop in C. The calling thread drains recorded events in
+batches and decodes them; Python runs per syscall only for syscalls with a callback.
+
+Cleanup is explicit, never left to ``__del__``: when the consumer stops early, raises, or gets
+KeyboardInterrupt, the session is cancelled (launched tracees are killed, attached ones are
+detached), the engine thread is joined, and only then does the error propagate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from splitpriv import _binding, mechanisms
+from splitpriv.errors import (
+    AttachError,
+    EngineError,
+    LaunchError,
+    NotExecutableError,
+    PolicyError,
+    ProgramNotFoundError,
+)
+from splitpriv.events import (
+    Event,
+    ExecEvent,
+    ExitEvent,
+    ExitStatus,
+    SignalEvent,
+    StopEvent,
+    SyscallEvent,
+)
+from splitpriv.policy import Action, Policy, syscall_keys
+from splitpriv.syscalls import (
+    ARCHES,
+    AUDIT_ARCH_I386,
+    AUDIT_ARCH_X86_64,
+    capture_spec,
+    table,
+)
+
+# Engine table index of each architecture (csrc: 0 = x86_64, 1 = i386).
+ARCH_INDEX = {AUDIT_ARCH_X86_64: 0, AUDIT_ARCH_I386: 1}
+CPU_CHOICES = tuple(_binding.CPU_POLICIES)
+DEFAULT_CPU = "same"
+WAIT_MS = 50
+
+_ACTION_CODES = {"allow": _binding.ALLOW, "deny": _binding.DENY, "emulate": _binding.EMULATE}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` returns: how the program ended and what it called."""
+
+    exit_status: ExitStatus
+    counts: dict[str, int]
+    errors: dict[str, int] = field(default_factory=dict)
+    stops: int = 0
+
+    @property
+    def returncode(self) -> int:
+        return self.exit_status.returncode
+
+
+def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:
+    """The executable ``argv[0]`` names, found like execvp would; a clear error if there is none."""
+    if not argv:
+        raise LaunchError("no program given (empty argv)")
+    name = argv[0]
+    if "/" in name:
+        path = name
+    else:
+        found = shutil.which(name, path=env.get("PATH", os.defpath))
+        if found is None:
+            raise ProgramNotFoundError(f"program not found: {name!r} (not on PATH)")
+        path = found
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ProgramNotFoundError(f"program not found: {name!r}") from None
+    except OSError as exc:
+        raise LaunchError(f"cannot use {name!r}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise NotExecutableError(f"not an executable file: {name!r}")
+    if not os.access(path, os.X_OK):
+        raise NotExecutableError(f"not executable (permission denied): {name!r}")
+    return os.path.abspath(path)
+
+
+def _check_pid(pid: int) -> None:
+    if pid <= 0:
+        raise AttachError(f"not a process id: {pid}")
+    if pid == os.getpid():
+        raise AttachError("cannot trace the supervisor's own process")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise AttachError(f"no such process: {pid}") from None
+    except PermissionError:
+        raise AttachError(f"not permitted to trace process {pid}") from None
+
+
+def _traced_keys(syscalls: Iterable[str | int] | None) -> set[tuple[int, int]] | None:
+    """The (arch, nr) pairs to record; None means all."""
+    if syscalls is None:
+        return None
+    return {key for spec in syscalls for key in syscall_keys(spec)}
+
+
+def _engine_rules(
+    arch: int, policy: Policy, traced: set[tuple[int, int]] | None
+) -> list[_binding.Rule]:
+    """The engine's table for one arch: NR_MAX rules, then the one for numbers out of range."""
+    names = table(arch)
+    rules = []
+    for nr in range(_binding.NR_MAX + 1):
+        in_range = nr < _binding.NR_MAX
+        rule = policy.rule_for(arch, nr) if in_range else policy.rule_for(arch, -1)
+        record = traced is None or (arch, nr) in traced
+        action = _binding.CALLBACK if rule.callback else _ACTION_CODES[rule.action.kind]
+        needs_memory = record or rule.callback is not None
+        capture = (
+            capture_spec(names.name(nr))
+            if needs_memory and in_range and nr <= names.max_number()
+            else (0, 0, 0, 0, 0, 0)
+        )
+        rules.append(_binding.Rule(action, record, rule.action.value, capture))
+    return rules
+
+
+def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
+    memory: dict[int, bytes] = {}
+    truncated = set()
+    faults = set()
+    for seg in raw.segments:
+        if seg.fault:
+            faults.add(seg.arg)
+        else:
+            memory[seg.arg] = seg.data
+        if seg.truncated:
+            truncated.add(seg.arg)
+    if raw.flags & _binding.EVF_DENIED:
+        verdict = "denied"
+    elif raw.flags & _binding.EVF_EMULATED:
+        verdict = "emulated"
+    else:
+        verdict = "allowed"
+    noreturn = bool(raw.flags & _binding.EVF_NORETURN)
+    return SyscallEvent(
+        pid=raw.pid,
+        tid=raw.tid,
+        nr=raw.nr,
+        arch=ARCHES.get(raw.arch, "x86_64"),
+        args=raw.args,
+        retval=None if noreturn else raw.ret,
+        entry_ns=raw.t_entry_ns,
+        exit_ns=None if noreturn else raw.t_exit_ns,
+        verdict=verdict,
+        by_callback=bool(raw.flags & _binding.EVF_CALLBACK),
+        memory=memory,
+        truncated=frozenset(truncated),
+        faults=frozenset(faults),
+    )
+
+
+def decode(raw: _binding.RawEvent) -> Event:
+    """A raw engine record as a public event."""
+    if raw.kind == _binding.EV_SYSCALL:
+        return _syscall_event(raw)
+    if raw.kind == _binding.EV_SIGNAL:
+        return SignalEvent(
+            raw.pid, raw.tid, raw.sig, raw.sig_code, raw.sig_pid, raw.sig_uid, raw.t_entry_ns
+        )
+    if raw.kind == _binding.EV_STOPPED:
+        return StopEvent(raw.pid, raw.tid, raw.sig, raw.t_entry_ns)
+    if raw.kind == _binding.EV_EXEC:
+        return ExecEvent(raw.pid, raw.tid, raw.status, raw.t_entry_ns)
+    return ExitEvent(raw.pid, raw.tid, ExitStatus.from_wait_status(raw.status), raw.t_entry_ns)
+
+
+class Trace:
+    """A running trace: a context manager and an iterator of events.
+
+    ::
+
+        with splitpriv.trace(["ls"], syscalls=["openat"]) as t:
+            for event in t:
+                print(event.format())
+        print(t.exit_status)
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        pid: int | None = None,
+        mechanism: str = "ptrace",
+        follow_forks: bool = True,
+        syscalls: Iterable[str | int] | None = None,
+        policy: Policy | None = None,
+        cpu: str = DEFAULT_CPU,
+        env: Mapping[str, str] | None = None,
+        string_limit: int = 4096,
+        record: bool = True,
+        signals: bool = True,
+    ) -> None:
+        if (argv is None) == (pid is None):
+            raise LaunchError("give either a command (argv) or a pid to attach to")
+        if cpu not in CPU_CHOICES:
+            raise PolicyError(f"cpu must be one of {', '.join(CPU_CHOICES)}, not {cpu!r}")
+        self.policy = policy or Policy()
+        self._env = dict(os.environ if env is None else env)
+        self._argv = list(argv) if argv is not None else []
+        self._path = resolve_program(self._argv, self._env) if argv is not None else None
+        if pid is not None:
+            _check_pid(pid)
+        self.mechanism = mechanisms.choose(
+            mechanism,
+            deny=self.policy.uses("deny"),
+            emulate=self.policy.uses("emulate"),
+            callbacks=self.policy.has_callbacks(),
+            attach=pid is not None,
+        )
+        self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
+        traced = _traced_keys(syscalls) if record else set()
+        self._engine = _binding.EngineSession(
+            mode=self.mechanism.engine_mode,
+            follow_forks=follow_forks,
+            cpu=cpu,
+            attach_pid=pid or 0,
+            string_limit=string_limit,
+            record_signals=record and signals,
+            decide=self._decide if self._callbacks else None,
+        )
+        for arch, index in ARCH_INDEX.items():
+            self._engine.set_rules(index, _engine_rules(arch, self.policy, traced))
+        self._thread: threading.Thread | None = None
+        self._run_rc = 0
+        self._done = False
+        self.exit_status: ExitStatus | None = None
+
+    # -- the engine thread ------------------------------------------------------------------
+
+    def _engine_main(self) -> None:
+        self._run_rc = self._engine.run(self._path, self._argv, self._env)
+
+    def _decide(self, raw: _binding.RawEvent) -> tuple[int, int]:
+        """Called in the engine thread for syscalls whose rule is a Python callback."""
+        event = _syscall_event(raw)
+        callback = self._callbacks[(raw.arch, raw.nr)]
+        action = callback(event)
+        if action is None:
+            action = Action.allow()
+        if not isinstance(action, Action):
+            raise PolicyError(f"a policy callback returned {action!r}, not an Action")
+        return _ACTION_CODES[action.kind], action.value
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> Trace:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._engine_main, name="splitpriv-engine", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        """The traced process, once launched (or the attached pid)."""
+        return self._engine.root_pid() or None
+
+    def __enter__(self) -> Trace:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Event]:
+        return self.events()
+
+    def batches(self) -> Iterator[list[_binding.RawEvent]]:
+        """Raw engine records in the batches the engine hands over (for tools that count)."""
+        self.start()
+        try:
+            while True:
+                ready = self._engine.wait_events(WAIT_MS)
+                if ready < 0:
+                    break
+                if ready:
+                    yield self._engine.take(ready)
+        finally:
+            self._finish()
+
+    def events(self) -> Iterator[Event]:
+        for batch in self.batches():
+            for raw in batch:
+                yield decode(raw)
+
+    def wait(self) -> ExitStatus:
+        """Run to the end, discarding events; the exit status of the traced process."""
+        for _ in self.batches():
+            pass
+        assert self.exit_status is not None
+        return self.exit_status
+
+    def close(self) -> None:
+        """Stop the session now if it still runs (kill launched tracees, detach attached)."""
+        if self._thread is not None and not self._done:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._done or self._thread is None:
+            return
+        self._done = True
+        thread = self._thread
+        if thread.is_alive() and self._engine.wait_events(0) != -1:
+            # The consumer left early (break, exception, Ctrl-C): end the session, and keep
+            # releasing events so an engine blocked on a full ring can see the cancel.
+            while thread.is_alive():
+                self._engine.cancel()
+                ready = self._engine.wait_events(WAIT_MS)
+                if ready > 0:
+                    self._engine.release(ready)
+                thread.join(0.001)
+        thread.join()
+        self._check_result()
+
+    def _check_result(self) -> None:
+        result = self._engine.result()
+        if self._engine.callback_error is not None:
+            raise self._engine.callback_error
+        if result.launch_errno:
+            err = result.launch_errno
+            message = f"cannot execute {self._argv[0]!r}: {os.strerror(err)}"
+            if err == 2:
+                raise ProgramNotFoundError(message)
+            if err in (8, 13):  # ENOEXEC, EACCES
+                raise NotExecutableError(message)
+            raise LaunchError(message)
+        if self._run_rc < 0 and not result.error_errno:
+            err = -self._run_rc
+            if self._path is None:
+                raise AttachError(f"cannot attach to process: {os.strerror(err)}")
+            raise LaunchError(f"cannot start {self._argv[0]!r}: {os.strerror(err)}")
+        if result.error_errno:
+            raise EngineError(
+                f"the engine stopped: {result.error_where}: {os.strerror(result.error_errno)}"
+            )
+        if result.root_status is not None:
+            self.exit_status = ExitStatus.from_wait_status(result.root_status)
+        else:
+            # Attached processes that we detached from (or that outlived us) have no status.
+            self.exit_status = ExitStatus(code=None)
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Calls and failed calls per syscall name; i386 calls are named ``i386:NAME``."""
+        calls: Counter[str] = Counter()
+        errors: Counter[str] = Counter()
+        for arch, index in ARCH_INDEX.items():
+            names = table(arch)
+            prefix = "" if arch == AUDIT_ARCH_X86_64 else f"{names.arch_name}:"
+            arch_calls, arch_errors = self._engine.counts(index)
+            for nr, n in enumerate(arch_calls):
+                if n:
+                    calls[prefix + names.name(nr)] += n
+                if arch_errors[nr]:
+                    errors[prefix + names.name(nr)] += arch_errors[nr]
+        return dict(calls), dict(errors)
+
+    def stops(self) -> int:
+        """How many times the engine woke for this session (ptrace stops and exits)."""
+        return self._engine.stops()
+
+
+def trace(
+    argv: Sequence[str] | None = None,
+    *,
+    pid: int | None = None,
+    mechanism: str = "ptrace",
+    follow_forks: bool = True,
+    syscalls: Iterable[str | int] | None = None,
+    policy: Policy | None = None,
+    cpu: str = DEFAULT_CPU,
+    env: Mapping[str, str] | None = None,
+    string_limit: int = 4096,
+) -> Trace:
+    """Trace a command (``argv``) or a running process (``pid``).
+
+    Returns a :class:`Trace`, to use as a context manager and iterate for events.
+    ``syscalls`` limits which syscalls are recorded (names or x86_64 numbers; None: all).
+    ``policy`` may deny, emulate or ask a callback. ``cpu`` places the engine and tracees:
+    "same" (one CPU for both: the cheapest wake-ups here), "spread" or "none".
+    """
+    return Trace(
+        argv,
+        pid=pid,
+        mechanism=mechanism,
+        follow_forks=follow_forks,
+        syscalls=syscalls,
+        policy=policy,
+        cpu=cpu,
+        env=env,
+        string_limit=string_limit,
+    )
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    policy: Policy | None = None,
+    mechanism: str = "ptrace",
+    follow_forks: bool = True,
+    cpu: str = DEFAULT_CPU,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run a command under a policy; its exit status and per-syscall counts.
+
+    Nothing is recorded: the engine counts in C, and Python runs only for callbacks.
+    """
+    session = Trace(
+        argv,
+        mechanism=mechanism,
+        follow_forks=follow_forks,
+        policy=policy,
+        cpu=cpu,
+        env=env,
+        record=False,
+    )
+    with session:
+        status = session.wait()
+    calls, errors = session.counts()
+    return RunResult(status, calls, errors, session.stops())

@@ -1,0 +1,371 @@
+"""Argument metadata for syscalls: C prototypes, and what to copy out of tracee memory.
+
+Prototypes come from python-ptrace's ``SYSCALL_PROTOTYPES`` first-hand where it is right, and from
+:data:`EXTRA_PROTOTYPES` (transcribed from the kernel's ``include/linux/syscalls.h`` and the x86
+``asm/syscalls.h``) where python-ptrace is missing a call, uses a different name than the syscall
+table, or is wrong. The "capture spec" tells the C engine, per argument, whether to copy a string
+or a buffer so that events can show paths and data without a second trip into the tracee.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
+
+MAX_ARGS: Final = 6
+
+# Capture codes. The C engine decodes these same numbers, so they must never change.
+CAPTURE_NONE: Final = 0
+CAPTURE_CSTRING: Final = 1  # NUL-terminated string, copied at syscall entry
+CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
+CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
+
+
+@dataclass(frozen=True)
+class Param:
+    """One syscall parameter: its C type (without ``__user``) and its kernel name."""
+
+    type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """A syscall's C prototype."""
+
+    name: str
+    restype: str
+    params: tuple[Param, ...]
+
+
+# Prototypes python-ptrace lacks or gets wrong, as "type name, type name" strings in the kernel's
+# spelling (``__user`` dropped, as python-ptrace does). Sources: include/linux/syscalls.h, and for
+# x86-only calls arch/x86/include/asm/syscalls.h with names from their SYSCALL_DEFINE.
+_EXTRA_SIGNATURES: Final[dict[str, str]] = {
+    # -- x86 architecture calls --
+    "arch_prctl": "int option, unsigned long arg2",
+    "iopl": "unsigned int level",
+    "modify_ldt": "int func, void *ptr, unsigned long bytecount",
+    "set_thread_area": "struct user_desc *u_info",
+    "get_thread_area": "struct user_desc *u_info",
+    "rt_sigreturn": "",
+    "sigreturn": "",
+    "vm86old": "struct vm86_struct *user_vm86",
+    "vm86": "unsigned long cmd, unsigned long arg",
+    # Reserved in syscall_64.tbl with no entry point (always ENOSYS); strace and glibc treat them
+    # as the pre-2.6 epoll_ctl/epoll_wait, so we describe them the same way.
+    "epoll_ctl_old": "int epfd, int op, int fd, struct epoll_event *event",
+    "epoll_wait_old": "int epfd, struct epoll_event *events, int maxevents, int timeout",
+    # -- generic calls newer than python-ptrace's list (4.6 onwards) --
+    "preadv2": "unsigned long fd, const struct iovec *vec, unsigned long vlen, "
+    "unsigned long pos_l, unsigned long pos_h, rwf_t flags",
+    "pwritev2": "unsigned long fd, const struct iovec *vec, unsigned long vlen, "
+    "unsigned long pos_l, unsigned long pos_h, rwf_t flags",
+    "pkey_mprotect": "unsigned long start, size_t len, unsigned long prot, int pkey",
+    "pkey_alloc": "unsigned long flags, unsigned long init_val",
+    "pkey_free": "int pkey",
+    "io_pgetevents": "aio_context_t ctx_id, long min_nr, long nr, struct io_event *events, "
+    "struct __kernel_timespec *timeout, const struct __aio_sigset *sig",
+    "rseq": "struct rseq *rseq, uint32_t rseq_len, int flags, uint32_t sig",
+    "pidfd_send_signal": "int pidfd, int sig, siginfo_t *info, unsigned int flags",
+    "io_uring_setup": "u32 entries, struct io_uring_params *p",
+    "io_uring_enter": "unsigned int fd, u32 to_submit, u32 min_complete, u32 flags, "
+    "const void *argp, size_t argsz",
+    "io_uring_register": "unsigned int fd, unsigned int op, void *arg, unsigned int nr_args",
+    "open_tree": "int dfd, const char *path, unsigned flags",
+    "move_mount": "int from_dfd, const char *from_path, int to_dfd, const char *to_path, "
+    "unsigned int ms_flags",
+    "fsopen": "const char *fs_name, unsigned int flags",
+    "fsconfig": "int fs_fd, unsigned int cmd, const char *key, const void *value, int aux",
+    "fsmount": "int fs_fd, unsigned int flags, unsigned int ms_flags",
+    "fspick": "int dfd, const char *path, unsigned int flags",
+    "pidfd_open": "pid_t pid, unsigned int flags",
+    "clone3": "struct clone_args *uargs, size_t size",
+    "close_range": "unsigned int fd, unsigned int max_fd, unsigned int flags",
+    # syscalls.h calls the last one "size"; fs/open.c's SYSCALL_DEFINE4 (and so the ftrace event
+    # format, the name users see at runtime) calls it "usize". We follow the runtime name.
+    "openat2": "int dfd, const char *filename, struct open_how *how, size_t usize",
+    "pidfd_getfd": "int pidfd, int fd, unsigned int flags",
+    "faccessat2": "int dfd, const char *filename, int mode, int flags",
+    "process_madvise": "int pidfd, const struct iovec *vec, size_t vlen, int behavior, "
+    "unsigned int flags",
+    "epoll_pwait2": "int epfd, struct epoll_event *events, int maxevents, "
+    "const struct __kernel_timespec *timeout, const sigset_t *sigmask, size_t sigsetsize",
+    "mount_setattr": "int dfd, const char *path, unsigned int flags, struct mount_attr *uattr, "
+    "size_t usize",
+    "quotactl_fd": "unsigned int fd, unsigned int cmd, qid_t id, void *addr",
+    "landlock_create_ruleset": "const struct landlock_ruleset_attr *attr, size_t size, __u32 flags",
+    "landlock_add_rule": "int ruleset_fd, enum landlock_rule_type rule_type, "
+    "const void *rule_attr, __u32 flags",
+    "landlock_restrict_self": "int ruleset_fd, __u32 flags",
+    "memfd_secret": "unsigned int flags",
+    "process_mrelease": "int pidfd, unsigned int flags",
+    "futex_waitv": "struct futex_waitv *waiters, unsigned int nr_futexes, unsigned int flags, "
+    "struct __kernel_timespec *timeout, clockid_t clockid",
+    "set_mempolicy_home_node": "unsigned long start, unsigned long len, "
+    "unsigned long home_node, unsigned long flags",
+    "cachestat": "unsigned int fd, struct cachestat_range *cstat_range, "
+    "struct cachestat *cstat, unsigned int flags",
+    "fchmodat2": "int dfd, const char *filename, umode_t mode, unsigned int flags",
+    "map_shadow_stack": "unsigned long addr, unsigned long size, unsigned int flags",
+    "futex_wake": "void *uaddr, unsigned long mask, int nr, unsigned int flags",
+    "futex_wait": "void *uaddr, unsigned long val, unsigned long mask, unsigned int flags, "
+    "struct __kernel_timespec *timespec, clockid_t clockid",
+    "futex_requeue": "struct futex_waitv *waiters, unsigned int flags, int nr_wake, int nr_requeue",
+    "statmount": "const struct mnt_id_req *req, struct statmount *buf, size_t bufsize, "
+    "unsigned int flags",
+    "listmount": "const struct mnt_id_req *req, u64 *mnt_ids, size_t nr_mnt_ids, "
+    "unsigned int flags",
+    "lsm_get_self_attr": "unsigned int attr, struct lsm_ctx *ctx, u32 *size, u32 flags",
+    "lsm_set_self_attr": "unsigned int attr, struct lsm_ctx *ctx, u32 size, u32 flags",
+    "lsm_list_modules": "u64 *ids, u32 *size, u32 flags",
+    "mseal": "unsigned long start, size_t len, unsigned long flags",
+    "setxattrat": "int dfd, const char *path, unsigned int at_flags, const char *name, "
+    "const struct xattr_args *args, size_t size",
+    "getxattrat": "int dfd, const char *path, unsigned int at_flags, const char *name, "
+    "struct xattr_args *args, size_t size",
+    "listxattrat": "int dfd, const char *path, unsigned int at_flags, char *list, size_t size",
+    "removexattrat": "int dfd, const char *path, unsigned int at_flags, const char *name",
+    "open_tree_attr": "int dfd, const char *path, unsigned flags, struct mount_attr *uattr, "
+    "size_t usize",
+    "uretprobe": "",
+    "uprobe": "",
+    "file_getattr": "int dfd, const char *filename, struct file_attr *attr, size_t usize, "
+    "unsigned int at_flags",
+    "file_setattr": "int dfd, const char *filename, struct file_attr *attr, size_t usize, "
+    "unsigned int at_flags",
+    "listns": "const struct ns_id_req *req, u64 *ns_ids, size_t nr_ns_ids, unsigned int flags",
+    "rseq_slice_yield": "",
+    # -- corrections: python-ptrace has these, but wrong for x86_64 --
+    # python-ptrace leaves the sigsetsize parameter unnamed.
+    "rt_sigaction": "int sig, const struct sigaction *act, struct sigaction *oact, "
+    "size_t sigsetsize",
+    "ppoll": "struct pollfd *ufds, unsigned int nfds, struct __kernel_timespec *tsp, "
+    "const sigset_t *sigmask, size_t sigsetsize",
+    # x86_64 is not CONFIG_CLONE_BACKWARDS: the 5th argument is tls, not "regs".
+    "clone": "unsigned long clone_flags, unsigned long newsp, int *parent_tidptr, "
+    "int *child_tidptr, unsigned long tls",
+    # x86's sys_mmap takes a byte offset ("off"), not a page offset.
+    "mmap": "unsigned long addr, unsigned long len, unsigned long prot, unsigned long flags, "
+    "unsigned long fd, unsigned long off",
+    # python-ptrace names getcwd's output buffer "pathname", which would look like an input path.
+    "getcwd": "char *buf, unsigned long size",
+    # python-ptrace types uargs as a string; it is a pointer to a filter/struct.
+    "seccomp": "unsigned int op, unsigned int flags, void *uargs",
+}
+
+# Table names whose kernel entry point has another name, mapped to the python-ptrace key for that
+# entry point (x86 syscall_64.tbl / syscall_32.tbl). Applied once, never chained.
+_PTRACE_ALIASES: Final[dict[str, str]] = {
+    # x86_64 (and i386) stat/fstat/lstat/uname are the "new" variants.
+    "stat": "newstat",
+    "fstat": "newfstat",
+    "lstat": "newlstat",
+    "uname": "newuname",
+    "umount2": "umount",
+    # i386 only. (Names on both arches follow x86_64: i386's select/getrlimit/mmap are the "old"
+    # entry points there, and its clone swaps tls/child_tidptr; prototypes are per name.)
+    "umount": "oldumount",
+    "oldstat": "stat",
+    "oldfstat": "fstat",
+    "oldlstat": "lstat",
+    "olduname": "uname",
+    "oldolduname": "olduname",
+    "readdir": "old_readdir",
+    "ugetrlimit": "getrlimit",
+    "_llseek": "llseek",
+    "_newselect": "select",
+    **{
+        f"{base}32": base
+        for base in (
+            "chown fchown lchown getuid geteuid getgid getegid getgroups setgroups getresuid "
+            "getresgid setresuid setresgid setuid setgid setreuid setregid setfsuid setfsgid"
+        ).split()
+    },
+    # i386 *_time64 calls are the generic calls with a 64-bit timespec, i.e. what x86_64 has.
+    "clock_adjtime64": "clock_adjtime",
+    "clock_getres_time64": "clock_getres",
+    "clock_gettime64": "clock_gettime",
+    "clock_nanosleep_time64": "clock_nanosleep",
+    "clock_settime64": "clock_settime",
+    "futex_time64": "futex",
+    "io_pgetevents_time64": "io_pgetevents",
+    "mq_timedreceive_time64": "mq_timedreceive",
+    "mq_timedsend_time64": "mq_timedsend",
+    "ppoll_time64": "ppoll",
+    "pselect6_time64": "pselect6",
+    "recvmmsg_time64": "recvmmsg",
+    "rt_sigtimedwait_time64": "rt_sigtimedwait",
+    "sched_rr_get_interval_time64": "sched_rr_get_interval",
+    "semtimedop_time64": "semtimedop",
+    "timer_gettime64": "timer_gettime",
+    "timer_settime64": "timer_settime",
+    "timerfd_gettime64": "timerfd_gettime",
+    "timerfd_settime64": "timerfd_settime",
+    "utimensat_time64": "utimensat",
+}
+
+_PARAM_RE: Final = re.compile(r"(?P<type>.*?[\s*])(?P<name>\w+)")
+
+
+def _parse_params(signature: str) -> tuple[Param, ...]:
+    """Parse "const char *filename, int flags" into Params, formatting types like python-ptrace."""
+    params = []
+    for chunk in filter(None, (c.strip() for c in signature.split(","))):
+        match = _PARAM_RE.fullmatch(chunk)
+        if match is None:
+            raise ValueError(f"cannot parse parameter {chunk!r}")
+        params.append(Param(match["type"].strip(), match["name"]))
+    return tuple(params)
+
+
+EXTRA_PROTOTYPES: Final[Mapping[str, Prototype]] = MappingProxyType(
+    {name: Prototype(name, "long", _parse_params(sig)) for name, sig in _EXTRA_SIGNATURES.items()}
+)
+
+
+def _from_ptrace(name: str) -> Prototype | None:
+    """Convert python-ptrace's tuple form, if it has an entry under ``name``."""
+    entry = SYSCALL_PROTOTYPES.get(name)
+    if entry is None:
+        return None
+    restype, raw = entry
+    return Prototype(name, str(restype), tuple(Param(str(t), str(n)) for t, n in raw))
+
+
+@functools.cache
+def _known(name: str) -> Prototype | None:
+    target = _PTRACE_ALIASES.get(name, name)
+    found = EXTRA_PROTOTYPES.get(target) or _from_ptrace(target)
+    if found is None:
+        return None
+    # Report the name that was asked for, not the entry point's.
+    return Prototype(name, found.restype, found.params)
+
+
+def has_prototype(name: str) -> bool:
+    """Whether either source actually knows ``name`` (as opposed to the generic fallback)."""
+    return _known(name) is not None
+
+
+@functools.cache
+def prototype(name: str) -> Prototype:
+    """The prototype of ``name``; unknown names get six ``unsigned long argN`` parameters."""
+    known = _known(name)
+    if known is not None:
+        return known
+    generic = tuple(Param("unsigned long", f"arg{i}") for i in range(MAX_ARGS))
+    return Prototype(name, "long", generic)
+
+
+# --- what to copy out of the tracee -------------------------------------------------------------
+
+# Typedefs that are pointers although their spelling has no '*'.
+_POINTER_TYPEDEFS: Final = frozenset({"cap_user_header_t", "cap_user_data_t", "__sighandler_t"})
+
+_CHAR_POINTERS: Final = frozenset({"const char *", "char *"})
+
+# Names the kernel gives to NUL-terminated string inputs: paths, xattr/key/module/fs names.
+# A char* parameter with any other name is *not* a string unless decided otherwise below; every
+# char* parameter in the tables must be in here or in _NOT_STRINGS (a test enforces that).
+STRING_PARAM_NAMES: Final = frozenset(
+    (
+        # paths
+        "filename pathname path oldname newname old new new_root put_old specialfile special "
+        "library dev_name dir_name from_path to_path "
+        # names: xattr, mqueue, acct file, umount target, module, fs/key/memfd names
+        "name name_user uargs cmdline_ptr type fs_name key uname_ptr "
+        "_type _description _callout_info"
+    ).split()
+)
+
+# char* parameters that are binary data or outputs, never captured as C strings. Listed per
+# syscall so that a new char* parameter cannot silently slip into either category.
+_NOT_STRINGS: Final[dict[str, frozenset[str]]] = {
+    name: frozenset(params.split())
+    for name, params in {
+        "read": "buf",
+        "write": "buf",
+        "pread64": "buf",
+        "pwrite64": "buf",
+        "readlink": "buf",
+        "readlinkat": "buf",
+        "getcwd": "buf",
+        "getrandom": "buf",
+        "syslog": "buf",
+        "lookup_dcookie": "buf",
+        "shmat": "shmaddr",
+        "shmdt": "shmaddr",
+        "mincore": "vec",
+        "setsockopt": "optval",
+        "getsockopt": "optval",
+        "listxattr": "list",
+        "llistxattr": "list",
+        "flistxattr": "list",
+        "listxattrat": "list",
+        "mq_timedsend": "msg_ptr",
+        "mq_timedreceive": "msg_ptr",
+        "mq_timedsend_time64": "msg_ptr",
+        "mq_timedreceive_time64": "msg_ptr",
+        # Length-delimited, not NUL-terminated: captured as a buffer instead (see _BUF_ARG).
+        "sethostname": "name",
+        "setdomainname": "name",
+    }.items()
+}
+
+# Buffers the kernel reads: syscall -> {buffer arg index: length arg index}. sendmsg/writev
+# are not here on purpose: their data is scattered behind iovecs, not one flat buffer.
+_BUF_ARG: Final[dict[str, dict[int, int]]] = {
+    "write": {1: 2},
+    "pwrite64": {1: 2},
+    "sendto": {1: 2},
+    "sethostname": {0: 1},
+    "setdomainname": {0: 1},
+}
+
+# Buffers the kernel fills: syscall -> buffer arg index; the return value is the byte count.
+_BUF_RET: Final[dict[str, int]] = {
+    "read": 1,
+    "pread64": 1,
+    "recvfrom": 1,
+    "readlink": 1,
+    "readlinkat": 2,
+    "getcwd": 0,
+}
+
+
+def is_pointer(param: Param) -> bool:
+    """Whether the parameter is a pointer into tracee memory."""
+    return "*" in param.type or param.type.removeprefix("const ") in _POINTER_TYPEDEFS
+
+
+def is_string_param(syscall: str, param: Param) -> bool:
+    """Whether ``param`` of ``syscall`` is a NUL-terminated string input (a path or a name)."""
+    return (
+        param.type in _CHAR_POINTERS
+        and param.name in STRING_PARAM_NAMES
+        and param.name not in _NOT_STRINGS.get(syscall, frozenset())
+    )
+
+
+CaptureSpec = tuple[int, int, int, int, int, int]
+
+
+@functools.cache
+def capture_spec(name: str) -> CaptureSpec:
+    """Per argument, the CAPTURE_* code telling the engine what to copy from the tracee."""
+    spec = [CAPTURE_NONE] * MAX_ARGS
+    for index, param in enumerate(prototype(name).params[:MAX_ARGS]):
+        if is_string_param(name, param):
+            spec[index] = CAPTURE_CSTRING
+    for index, length_index in _BUF_ARG.get(name, {}).items():
+        spec[index] = CAPTURE_BUF_ARG | length_index
+    if name in _BUF_RET:
+        spec[_BUF_RET[name]] = CAPTURE_BUF_RET
+    return (spec[0], spec[1], spec[2], spec[3], spec[4], spec[5])

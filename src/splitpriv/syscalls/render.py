@@ -1,0 +1,98 @@
+"""Turning a syscall's raw arguments into text, the way strace prints them.
+
+This is the plain layer every event gets: integers by their C type, pointers in hex or NULL,
+copied strings and buffers quoted with C escapes, AT_FDCWD by name, errors by errno name. The
+strace-compatible decoding of flags and structures grows on top of it. Pure functions of their
+inputs: nothing here touches a process.
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+import os
+
+from splitpriv.syscalls.prototypes import Param, is_pointer
+
+AT_FDCWD = -100
+ERRNO_MAX = 4095
+DEFAULT_STRING_LIMIT = 32
+
+_ESCAPES = {
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+    ord("\r"): "\\r",
+    ord("\v"): "\\v",
+    ord("\f"): "\\f",
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+}
+
+
+def quote(data: bytes, *, limit: int | None = None, truncated: bool = False) -> str:
+    """``data`` as a C string literal; cut at ``limit`` bytes with a trailing ``...``."""
+    cut = limit is not None and len(data) > limit
+    shown = data[:limit] if cut else data
+    out = []
+    for i, byte in enumerate(shown):
+        if byte in _ESCAPES:
+            out.append(_ESCAPES[byte])
+        elif 32 <= byte < 127:
+            out.append(chr(byte))
+        else:
+            # Octal, and three digits when a digit follows, so the escape stays unambiguous.
+            nxt = shown[i + 1] if i + 1 < len(shown) else None
+            wide = nxt is not None and 0x30 <= nxt <= 0x37
+            out.append(f"\\{byte:03o}" if wide else f"\\{byte:o}")
+    text = '"' + "".join(out) + '"'
+    return text + "..." if cut or truncated else text
+
+
+def signed(value: int, bits: int = 64) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+_SIGNED_32 = ("int", "pid_t", "uid_t", "gid_t", "key_serial_t", "clockid_t", "timer_t", "mqd_t")
+_UNSIGNED_32 = ("unsigned int", "unsigned", "umode_t", "mode_t", "u32", "__u32", "qid_t")
+
+
+def integer(param: Param, value: int) -> str:
+    """An integer argument printed by its C type, as strace does for undecoded ones."""
+    ctype = param.type.strip()
+    if ctype in _SIGNED_32:
+        number = signed(value, 32)
+        if param.name in ("dfd", "dirfd", "olddfd", "newdfd", "fromfd", "tofd") and number == AT_FDCWD:
+            return "AT_FDCWD"
+        return str(number)
+    if ctype in _UNSIGNED_32:
+        return str(value & 0xFFFFFFFF)
+    if ctype in ("long", "loff_t", "off_t", "ssize_t", "__s64", "s64", "time_t"):
+        return str(signed(value))
+    if "flags" in param.name or ctype.endswith("flags"):
+        return hex(value) if value else "0"
+    return str(value)
+
+
+def argument(param: Param, value: int, memory: bytes | None, *, truncated: bool = False,
+             fault: bool = False, limit: int | None = DEFAULT_STRING_LIMIT,
+             is_path: bool = False) -> str:
+    """One argument: the copied bytes when there are any, else the raw value by its type."""
+    if memory is not None and not fault:
+        return quote(memory, limit=None if is_path else limit, truncated=truncated)
+    if is_pointer(param):
+        return "NULL" if value == 0 else hex(value)
+    return integer(param, value)
+
+
+def errno_name(code: int) -> str:
+    return errno_module.errorcode.get(code, f"errno {code}")
+
+
+def result(ret: int | None) -> str:
+    """The text after ``=``: a value, ``-1 ENOENT (No such file or directory)`` or ``?``."""
+    if ret is None:
+        return "?"
+    if -ERRNO_MAX <= ret < 0:
+        code = -ret
+        return f"-1 {errno_name(code)} ({os.strerror(code)})"
+    return str(ret)
