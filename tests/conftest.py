@@ -111,3 +111,28 @@ def no_leftovers() -> Iterator[None]:
         f"after {LEFTOVER_GRACE_S:.0f} s:\n{listing}",
         pytrace=False,
     )
+
+
+def _mechanism_params() -> list[str]:
+    from splitpriv import mechanisms
+
+    return mechanisms.names()
+
+
+@pytest.fixture(params=_mechanism_params())
+def mechanism(request: pytest.FixtureRequest) -> str:
+    """Each registered mechanism; skipped, with the kernel's reason, where it cannot run."""
+    from splitpriv import mechanisms
+
+    availability = mechanisms.get(request.param).available()
+    if not availability:
+        pytest.skip(f"{request.param}: {availability.reason}")
+    return str(request.param)
+
+
+def require(mechanism: str, capability: str) -> None:
+    """Skip unless the mechanism has this capability (a field of Capabilities)."""
+    from splitpriv import mechanisms
+
+    if not getattr(mechanisms.get(mechanism).capabilities, capability):
+        pytest.skip(f"{mechanism} cannot {capability.replace('_', ' ')}")

@@ -103,6 +103,11 @@ class SyscallEvent:
 
     @cached_property
     def arguments(self) -> tuple[Argument, ...]:
+        """The arguments by the prototype's names and types, strings cut at 32 bytes."""
+        return self.decode_arguments(render.DEFAULT_STRING_LIMIT)
+
+    def decode_arguments(self, string_limit: int | None) -> tuple[Argument, ...]:
+        """The arguments, with strings and buffers cut at ``string_limit`` bytes (paths never)."""
         proto = prototype(self.name)
         spec = capture_spec(self.name)
         decoded = []
@@ -114,6 +119,7 @@ class SyscallEvent:
                 memory,
                 truncated=i in self.truncated,
                 fault=i in self.faults,
+                limit=string_limit,
                 is_path=spec[i] == CAPTURE_CSTRING,
             )
             decoded.append(Argument(param.name, param.type, self.args[i], text, memory))
@@ -124,9 +130,14 @@ class SyscallEvent:
         data = self.memory.get(index)
         return None if data is None else os.fsdecode(data)
 
-    def format(self) -> str:
+    def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
         """The strace line: ``openat(AT_FDCWD, "/etc/passwd", 0x80000) = 3``."""
-        args = ", ".join(a.text for a in self.arguments)
+        arguments = (
+            self.arguments
+            if string_limit == render.DEFAULT_STRING_LIMIT
+            else self.decode_arguments(string_limit)
+        )
+        args = ", ".join(a.text for a in arguments)
         return f"{self.name}({args}) = {render.result(self.retval)}"
 
     def __str__(self) -> str:

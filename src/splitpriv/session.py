@@ -212,6 +212,7 @@ class Trace:
         string_limit: int = 4096,
         record: bool = True,
         signals: bool = True,
+        ring_slots: int = 4096,
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
@@ -238,6 +239,7 @@ class Trace:
             cpu=cpu,
             attach_pid=pid or 0,
             string_limit=string_limit,
+            ring_slots=ring_slots,
             record_signals=record and signals,
             decide=self._decide if self._callbacks else None,
         )

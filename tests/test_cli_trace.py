@@ -1,0 +1,86 @@
+"""``splitpriv trace`` as a user runs it: a real process, real output, real exit status."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import proc_state
+
+CLI = [sys.executable, "-m", "splitpriv"]
+
+
+def splitpriv_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_trace_prints_strace_lines(progs):
+    done = splitpriv_cli("trace", "--", progs["report"], "getppid")
+    assert done.returncode == 0
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f'execve("{progs["report"]}", ')
+    assert any(line.startswith("getppid() = ") for line in lines)
+    assert lines[-2:] == ["exit_group(0) = ?", "+++ exited with 0 +++"]
+    assert done.stdout.startswith("getppid ret=")
+
+
+def test_trace_filter_and_output_file(progs, tmp_path: Path):
+    out = tmp_path / "trace.txt"
+    done = splitpriv_cli("trace", "-o", str(out), "-e", "trace=getppid", progs["getppid_loop"], "3")
+    assert done.returncode == 0 and done.stderr == ""
+    text = out.read_text().splitlines()
+    assert text[:3] == [f"getppid() = {text[0].split('= ')[1]}"] * 3
+    assert text[-1] == "+++ exited with 0 +++"
+
+
+def test_exit_status_is_the_tracees(progs):
+    assert splitpriv_cli("trace", "-e", "trace=none", progs["exit_code"], "42").returncode == 42
+    died = splitpriv_cli("trace", "-e", "trace=kill", progs["signal_self"], "die")
+    assert died.returncode == 128 + signal.SIGTERM
+    assert died.stderr.splitlines()[-1] == "+++ killed by SIGTERM +++"
+
+
+def test_follow_forks_prefixes_children(progs):
+    done = splitpriv_cli("trace", "-f", "-e", "trace=getpid,exit_group", progs["fork_wait"])
+    child_lines = [line for line in done.stderr.splitlines() if line.startswith("[pid ")]
+    assert any(line.endswith("+++ exited with 7 +++") for line in child_lines)
+    assert any("getpid() = " in line for line in child_lines)
+
+
+def test_bad_input_is_one_line_without_traceback(tmp_path: Path):
+    cases = [
+        (("trace", "--", "no-such-program-xyz"), "program not found"),
+        (("trace", "-e", "trace=opneat", "true"), "did you mean 'openat'"),
+        (("trace", "-m", "ptrcae", "true"), "did you mean 'ptrace'"),
+        (("trace",), "must have PROG"),
+    ]
+    for args, message in cases:
+        done = splitpriv_cli(*args)
+        assert done.returncode == 1, args
+        assert message in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    usage = splitpriv_cli("trace", "--cpu", "both", "true")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_ctrl_c_reaches_the_tracee_and_the_trace_ends(progs):
+    """Ctrl-C at a terminal signals the whole foreground group: tracee and supervisor."""
+    proc = subprocess.Popen(
+        [*CLI, "trace", "-e", "trace=write", progs["sleeper"], "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    tracee = int(proc.stdout.readline())
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 128 + signal.SIGINT
+    assert err.splitlines()[-1] == "+++ killed by SIGINT +++"
+    assert proc_state(tracee) is None

@@ -1,0 +1,198 @@
+"""Starting, attaching, stopping and dying: nothing is left stopped, orphaned or untraced.
+
+Bad input gets a clear SplitprivError; a supervisor that gets SIGINT or SIGKILL takes its
+launched tracees with it; an attached process is detached and runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from helpers import proc_state
+
+import splitpriv
+from splitpriv import ExitEvent, SignalEvent, StopEvent, SyscallEvent
+
+
+def wait_until_gone(pid: int, timeout: float = 5.0) -> str | None:
+    """Poll /proc until pid is gone or a zombie; its last state."""
+    deadline = time.monotonic() + timeout
+    state = proc_state(pid)
+    while state not in (None, "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = proc_state(pid)
+    return state
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+def test_missing_program():
+    with pytest.raises(splitpriv.ProgramNotFoundError, match="no-such-program-xyz"):
+        splitpriv.trace(["no-such-program-xyz"])
+    with pytest.raises(FileNotFoundError):
+        splitpriv.run(["/nonexistent/prog"])
+
+
+def test_not_executable(tmp_path: Path):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("just text\n")
+    with pytest.raises(splitpriv.NotExecutableError, match="not executable"):
+        splitpriv.trace([str(plain)])
+    with pytest.raises(splitpriv.NotExecutableError, match="not an executable file"):
+        splitpriv.trace([str(tmp_path)])
+
+
+def test_exec_failure_in_the_child_is_reported(tmp_path: Path, mechanism):
+    script = tmp_path / "bad-interpreter"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    with pytest.raises(splitpriv.LaunchError, match="cannot execute"):
+        splitpriv.run([str(script)], mechanism=mechanism)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x7fELF not really")
+    garbage.chmod(0o755)
+    with pytest.raises(splitpriv.NotExecutableError, match="Exec format error"):
+        splitpriv.run([str(garbage)], mechanism=mechanism)
+
+
+def test_empty_argv():
+    with pytest.raises(splitpriv.LaunchError, match="empty"):
+        splitpriv.trace([])
+
+
+def test_attach_to_missing_pid():
+    child = subprocess.Popen(["true"])
+    child.wait()
+    with pytest.raises(splitpriv.AttachError, match="no such process"):
+        splitpriv.trace(pid=child.pid)
+    with pytest.raises(splitpriv.AttachError, match="own process"):
+        splitpriv.trace(pid=os.getpid())
+
+
+def test_unknown_mechanism_suggests():
+    with pytest.raises(splitpriv.UnknownMechanismError, match="did you mean 'ptrace'"):
+        splitpriv.trace(["true"], mechanism="ptrcae")
+
+
+def test_bad_cpu_choice():
+    with pytest.raises(splitpriv.SplitprivError, match="cpu must be one of"):
+        splitpriv.trace(["true"], cpu="both")
+
+
+# -- signals and stops -------------------------------------------------------------------------
+
+
+def test_group_stop_stays_stopped_until_sigcont(progs, mechanism):
+    seen: list[str] = []
+    with splitpriv.trace(
+        [progs["sleeper"], "20"], mechanism=mechanism, syscalls=["nanosleep", "clock_nanosleep"]
+    ) as t:
+        for event in t:
+            if isinstance(event, SyscallEvent) and "stop" not in seen:
+                seen.append("stop")
+                os.kill(event.pid, signal.SIGSTOP)
+            elif isinstance(event, StopEvent):
+                seen.append("stopped")
+                time.sleep(0.3)
+                # Still stopped: not running on behind the user's back.
+                assert proc_state(event.pid) in ("t", "T")
+                os.kill(event.pid, signal.SIGCONT)
+            elif isinstance(event, SignalEvent) and event.signal == signal.SIGCONT:
+                seen.append("cont")
+            elif isinstance(event, SyscallEvent) and seen[-1] == "cont":
+                seen.append("term")
+                os.kill(event.pid, signal.SIGTERM)
+    assert seen == ["stop", "stopped", "cont", "term"]
+    assert t.exit_status == splitpriv.ExitStatus(signal=signal.SIGTERM)
+
+
+def test_leaving_early_kills_the_launched_tracee(progs, mechanism):
+    with splitpriv.trace([progs["sleeper"], "30"], mechanism=mechanism) as t:
+        for event in t:
+            if isinstance(event, SyscallEvent) and event.name == "write":
+                pid = event.pid
+                break
+    assert wait_until_gone(pid) in (None, "Z")
+
+
+def test_attach_and_detach_leaves_the_process_running(progs, mechanism):
+    sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)
+    try:
+        assert sleeper.stdout is not None
+        assert int(sleeper.stdout.readline()) == sleeper.pid
+        sleeps = 0
+        with splitpriv.trace(pid=sleeper.pid, mechanism=mechanism) as t:
+            for event in t:
+                if isinstance(event, SyscallEvent) and "nanosleep" in event.name:
+                    assert event.pid == sleeper.pid
+                    sleeps += 1
+                    if sleeps == 3:
+                        break
+        assert sleeps == 3
+        time.sleep(0.3)
+        assert proc_state(sleeper.pid) in ("S", "R")
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert sleeper.returncode == -signal.SIGKILL
+
+
+def test_attached_process_exit_ends_the_trace(progs, mechanism):
+    sleeper = subprocess.Popen([progs["sleeper"], "0.5"], stdout=subprocess.PIPE)
+    assert sleeper.stdout is not None
+    sleeper.stdout.readline()
+    with splitpriv.trace(pid=sleeper.pid, mechanism=mechanism) as t:
+        events = list(t)
+    assert isinstance(events[-1], ExitEvent) and events[-1].pid == sleeper.pid
+    assert sleeper.wait() == 0
+
+
+SUPERVISOR = textwrap.dedent(
+    """
+    import sys, splitpriv
+    try:
+        with splitpriv.trace([sys.argv[1], "30"], mechanism=sys.argv[2]) as t:
+            for event in t:
+                if isinstance(event, splitpriv.SyscallEvent) and event.name == "write":
+                    print(event.pid, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(130)
+    """
+)
+
+
+def start_supervisor(progs, mechanism: str) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, progs["sleeper"], mechanism],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    tracee = int(proc.stdout.readline())
+    assert proc_state(tracee) is not None
+    return proc, tracee
+
+
+def test_sigkill_to_the_supervisor_kills_the_tracee(progs, mechanism):
+    proc, tracee = start_supervisor(progs, mechanism)
+    proc.kill()
+    proc.wait()
+    assert wait_until_gone(tracee) in (None, "Z")
+
+
+def test_sigint_to_the_supervisor_kills_the_tracee_and_exits(progs, mechanism):
+    proc, tracee = start_supervisor(progs, mechanism)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=10)
+    assert out.strip() == "interrupted" and proc.returncode == 130
+    assert wait_until_gone(tracee) is None  # killed and reaped by the supervisor

@@ -1,0 +1,193 @@
+"""What the engine records for real programs, under every mechanism that can run here.
+
+Each test starts a small C program from tests/progs, traces it for real and checks the syscalls
+it really made, their arguments and results, and how the program ended.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+import splitpriv
+from splitpriv import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+
+
+def syscalls(events: list[splitpriv.Event]) -> list[SyscallEvent]:
+    return [e for e in events if isinstance(e, SyscallEvent)]
+
+
+def trace_all(argv: list[str], **kwargs: object) -> tuple[list[splitpriv.Event], splitpriv.Trace]:
+    with splitpriv.trace(argv, **kwargs) as t:  # type: ignore[arg-type]
+        events = list(t)
+    return events, t
+
+
+def test_getppid_loop_sequence(progs, mechanism):
+    events, t = trace_all([progs["getppid_loop"], "50"], mechanism=mechanism)
+    calls = syscalls(events)
+    assert calls[0].name == "execve" and calls[0].retval == 0
+    assert calls[0].string(0) == progs["getppid_loop"]
+    # The program's own part: 50 getppid, then exit_group(0), which never returns.
+    tail = [c.name for c in calls[-51:]]
+    assert tail == ["getppid"] * 50 + ["exit_group"]
+    assert all(c.retval == os.getpid() for c in calls[-51:-1])
+    assert calls[-1].retval is None and calls[-1].args[0] == 0
+    assert isinstance(events[-1], ExitEvent)
+    assert t.exit_status == splitpriv.ExitStatus(code=0)
+
+
+def test_only_selected_syscalls_are_recorded(progs, mechanism):
+    events, t = trace_all([progs["getppid_loop"], "20"], mechanism=mechanism, syscalls=["getppid"])
+    names = [c.name for c in syscalls(events)]
+    assert names == ["getppid"] * 20
+    assert t.exit_status.code == 0
+
+
+def test_open_read_close_arguments_and_results(progs, mechanism, tmp_path: Path):
+    target = tmp_path / "data.txt"
+    content = b"hello from a real file\n" * 4
+    target.write_bytes(content)
+    events, t = trace_all(
+        [progs["open_read_close"], str(target)],
+        mechanism=mechanism,
+        syscalls=["openat", "read", "close", "write"],
+    )
+    calls = syscalls(events)
+    opens = [c for c in calls if c.name == "openat" and c.string(1) == str(target)]
+    assert len(opens) == 1
+    fd = opens[0].retval
+    assert fd is not None and fd >= 3
+    assert opens[0].format().startswith(f'openat(AT_FDCWD, "{target}", ')
+    after = calls[calls.index(opens[0]) + 1 :]
+    assert [c.name for c in after] == ["read", "close", "write"]
+    read, close, write = after
+    assert read.args[0] == fd and read.args[2] == 64 and read.retval == 64
+    assert read.memory[1] == content[:64]
+    assert close.args[0] == fd and close.retval == 0
+    assert write.args[0] == 1 and write.memory[1] == content[:64] and write.retval == 64
+    assert t.exit_status.code == 0
+
+
+def test_failed_call_reports_errno(progs, mechanism, tmp_path: Path):
+    missing = tmp_path / "missing"
+    events, t = trace_all(
+        [progs["open_read_close"], str(missing)], mechanism=mechanism, syscalls=["openat"]
+    )
+    call = [c for c in syscalls(events) if c.string(1) == str(missing)][0]
+    assert call.retval == -2 and call.errno == 2
+    assert call.format().endswith("= -1 ENOENT (No such file or directory)")
+    assert t.exit_status.code == 1
+
+
+def test_fork_is_followed(progs, mechanism, capfd):
+    events, t = trace_all([progs["fork_wait"]], mechanism=mechanism)
+    calls = syscalls(events)
+    root = calls[0].pid
+    child_calls = [c for c in calls if c.pid != root]
+    assert [c.name for c in child_calls][-2:] == ["getpid", "exit_group"]
+    child = child_calls[-1].pid
+    assert child_calls[-2].retval == child
+    exits = {e.pid: e.status for e in events if isinstance(e, ExitEvent)}
+    assert exits[child] == splitpriv.ExitStatus(code=7)
+    wait4 = [c for c in calls if c.name == "wait4" and c.pid == root]
+    assert wait4 and wait4[-1].retval == child
+    assert capfd.readouterr().out == "child exited 7\n"
+    assert t.exit_status.code == 0
+
+
+def test_not_following_forks_sees_only_the_parent(progs, mechanism):
+    events, t = trace_all([progs["fork_wait"]], mechanism=mechanism, follow_forks=False)
+    pids = {c.pid for c in syscalls(events)}
+    assert len(pids) == 1
+    assert t.exit_status.code == 0
+
+
+def test_vfork_exec_is_followed(progs, mechanism):
+    events, t = trace_all(
+        [progs["vfork_exec"], progs["exit_code"], "9"], mechanism=mechanism, syscalls=["execve"]
+    )
+    execs = syscalls(events)
+    assert [c.string(0) for c in execs] == [progs["vfork_exec"], progs["exit_code"]]
+    assert execs[1].pid != execs[0].pid and execs[1].retval == 0
+    assert t.exit_status.code == 9
+
+
+def test_threads_are_followed(progs, mechanism):
+    events, t = trace_all([progs["two_threads"]], mechanism=mechanism, syscalls=["getppid", "gettid"])
+    calls = syscalls(events)
+    root = t.pid
+    assert {c.pid for c in calls} == {root}
+    tids = {c.tid for c in calls}
+    assert len(tids) == 2 and root not in tids
+    for tid in tids:
+        mine = [c for c in calls if c.tid == tid]
+        assert [c.name for c in mine] == ["gettid"] + ["getppid"] * 10
+        assert mine[0].retval == tid
+    assert t.exit_status.code == 0
+
+
+def test_exec_chain(progs, mechanism):
+    events, t = trace_all([progs["exec_chain"], "3"], mechanism=mechanism, syscalls=["execve"])
+    execs = syscalls(events)
+    assert len(execs) == 4 and all(c.retval == 0 for c in execs)
+    assert {c.pid for c in execs} == {t.pid}
+    assert len([e for e in events if isinstance(e, ExecEvent)]) == 4
+    assert t.exit_status.code == 3
+
+
+def test_signal_is_passed_on(progs, mechanism, capfd):
+    events, t = trace_all([progs["signal_self"]], mechanism=mechanism, syscalls=["kill"])
+    sigs = [e for e in events if isinstance(e, SignalEvent)]
+    assert [s.signal for s in sigs] == [signal.SIGUSR1]
+    assert sigs[0].sender_pid == t.pid
+    assert capfd.readouterr().out == "handled\n"
+    assert t.exit_status.code == 0
+
+
+def test_death_by_signal(progs, mechanism):
+    events, t = trace_all([progs["signal_self"], "die"], mechanism=mechanism, syscalls=["kill"])
+    assert t.exit_status == splitpriv.ExitStatus(signal=signal.SIGTERM)
+    assert t.exit_status.returncode == 128 + signal.SIGTERM
+    assert str(events[-1].format()) == "+++ killed by SIGTERM +++"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("code", [0, 1, 42, 255])
+def test_exit_codes(progs, mechanism, code):
+    result = splitpriv.run([progs["exit_code"], str(code)], mechanism=mechanism)
+    assert result.exit_status.code == code
+
+
+def test_static_binary(progs, mechanism):
+    events, t = trace_all([progs["getppid_loop_static"], "10"], mechanism=mechanism, syscalls=["getppid"])
+    assert [c.name for c in syscalls(events)] == ["getppid"] * 10
+
+
+def test_int80_is_seen_with_i386_numbers(progs, mechanism, tmp_path: Path, capfd):
+    target = tmp_path / "f"
+    target.write_text("x")
+    events, t = trace_all([progs["int80_open"], str(target)], mechanism=mechanism, syscalls=["open"])
+    calls = syscalls(events)
+    assert [(c.arch, c.name) for c in calls] == [("i386", "open")]
+    assert calls[0].nr == 5 and calls[0].string(0) == str(target) and calls[0].retval == 3
+    assert capfd.readouterr().out == "int80 open ret=3\n"
+
+
+def test_run_counts_syscalls(progs, mechanism):
+    result = splitpriv.run([progs["getppid_loop"], "30"], mechanism=mechanism)
+    assert result.counts["getppid"] == 30
+    assert result.counts["execve"] == 1
+    assert result.returncode == 0
+
+
+def test_every_event_survives_a_full_buffer(progs, mechanism):
+    """A ring of 16 slots and 3,000 calls: the engine waits for Python, nothing is dropped."""
+    session = splitpriv.Trace(
+        [progs["getppid_loop"], "3000"], mechanism=mechanism, syscalls=["getppid"], ring_slots=16
+    )
+    with session:
+        count = sum(1 for e in session if isinstance(e, SyscallEvent))
+    assert count == 3000
