@@ -72,7 +72,9 @@ def test_callback_sees_decoded_call_and_decides(progs, mechanism, capfd, tmp_pat
 
     policy = Policy().callback("openat", fn=guard)
     with splitpriv.trace(
-        [progs["report"], "openat", str(secret)], mechanism=mechanism, policy=policy,
+        [progs["report"], "openat", str(secret)],
+        mechanism=mechanism,
+        policy=policy,
         syscalls=["openat"],
     ) as t:
         calls = [e for e in t if isinstance(e, SyscallEvent)]

@@ -77,7 +77,7 @@ def test_failed_call_reports_errno(progs, mechanism, tmp_path: Path):
     events, t = trace_all(
         [progs["open_read_close"], str(missing)], mechanism=mechanism, syscalls=["openat"]
     )
-    call = [c for c in syscalls(events) if c.string(1) == str(missing)][0]
+    call = next(c for c in syscalls(events) if c.string(1) == str(missing))
     assert call.retval == -2 and call.errno == 2
     assert call.format().endswith("= -1 ENOENT (No such file or directory)")
     assert t.exit_status.code == 1
@@ -117,7 +117,9 @@ def test_vfork_exec_is_followed(progs, mechanism):
 
 
 def test_threads_are_followed(progs, mechanism):
-    events, t = trace_all([progs["two_threads"]], mechanism=mechanism, syscalls=["getppid", "gettid"])
+    events, t = trace_all(
+        [progs["two_threads"]], mechanism=mechanism, syscalls=["getppid", "gettid"]
+    )
     calls = syscalls(events)
     root = t.pid
     assert {c.pid for c in calls} == {root}
@@ -162,14 +164,18 @@ def test_exit_codes(progs, mechanism, code):
 
 
 def test_static_binary(progs, mechanism):
-    events, t = trace_all([progs["getppid_loop_static"], "10"], mechanism=mechanism, syscalls=["getppid"])
+    events, _t = trace_all(
+        [progs["getppid_loop_static"], "10"], mechanism=mechanism, syscalls=["getppid"]
+    )
     assert [c.name for c in syscalls(events)] == ["getppid"] * 10
 
 
 def test_int80_is_seen_with_i386_numbers(progs, mechanism, tmp_path: Path, capfd):
     target = tmp_path / "f"
     target.write_text("x")
-    events, t = trace_all([progs["int80_open"], str(target)], mechanism=mechanism, syscalls=["open"])
+    events, _t = trace_all(
+        [progs["int80_open"], str(target)], mechanism=mechanism, syscalls=["open"]
+    )
     calls = syscalls(events)
     assert [(c.arch, c.name) for c in calls] == [("i386", "open")]
     assert calls[0].nr == 5 and calls[0].string(0) == str(target) and calls[0].retval == 3

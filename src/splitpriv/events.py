@@ -12,8 +12,7 @@ import signal
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from splitpriv.syscalls import ARCHES, capture_spec, prototype, table
-from splitpriv.syscalls import render
+from splitpriv.syscalls import ARCHES, capture_spec, prototype, render, table
 from splitpriv.syscalls.prototypes import CAPTURE_CSTRING
 
 

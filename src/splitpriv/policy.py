@@ -84,7 +84,7 @@ SyscallKey = tuple[int, int]
 class Policy:
     """Per-syscall actions plus a default. Methods return the policy, so calls chain::
 
-        Policy().deny("unlinkat", "unlink", errno="EACCES").emulate("getuid", retval=0)
+    Policy().deny("unlinkat", "unlink", errno="EACCES").emulate("getuid", retval=0)
     """
 
     def __init__(self, default: Action = ALLOW) -> None:

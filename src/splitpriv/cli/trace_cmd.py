@@ -34,14 +34,28 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("-f", action="store_true", dest="follow", help="follow forks and threads")
     p.add_argument("-o", dest="output", metavar="FILE", help="write the trace to FILE")
     p.add_argument(
-        "-e", dest="expr", metavar="trace=SET", action="append", default=[],
+        "-e",
+        dest="expr",
+        metavar="trace=SET",
+        action="append",
+        default=[],
         help="trace only these syscalls (comma list)",
     )
     p.add_argument("-p", dest="pid", type=int, metavar="PID", help="attach to a running process")
-    p.add_argument("-s", dest="strsize", type=int, default=32, metavar="N",
-                   help="print at most N bytes of each string (default 32)")
-    p.add_argument("--cpu", choices=CPU_CHOICES, default=DEFAULT_CPU,
-                   help="where the engine and tracees run (default: %(default)s)")
+    p.add_argument(
+        "-s",
+        dest="strsize",
+        type=int,
+        default=32,
+        metavar="N",
+        help="print at most N bytes of each string (default 32)",
+    )
+    p.add_argument(
+        "--cpu",
+        choices=CPU_CHOICES,
+        default=DEFAULT_CPU,
+        help="where the engine and tracees run (default: %(default)s)",
+    )
     p.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
     p.set_defaults(func=run_trace)
 
@@ -92,7 +106,7 @@ def run_trace(args: argparse.Namespace) -> int:
         syscalls=_trace_set(args.expr),
         cpu=args.cpu,
     )
-    out = open(args.output, "w", buffering=1 << 16) if args.output else sys.stderr  # noqa: SIM115
+    out = open(args.output, "w", buffering=1 << 16) if args.output else sys.stderr
     try:
         return _print_trace(session, out, args, attached=args.pid is not None)
     finally:
@@ -100,10 +114,12 @@ def run_trace(args: argparse.Namespace) -> int:
             out.close()
 
 
-def _print_trace(session: splitpriv.Trace, out: TextIO, args: argparse.Namespace,
-                 attached: bool) -> int:
+def _print_trace(
+    session: splitpriv.Trace, out: TextIO, args: argparse.Namespace, attached: bool
+) -> int:
     previous = None
     if not attached:
+
         def on_sigint(signum: int, frame: FrameType | None) -> None:
             pid = session.pid
             try:

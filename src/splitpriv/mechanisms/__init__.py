@@ -45,8 +45,14 @@ def get(name: str) -> Mechanism:
         ) from None
 
 
-def choose(name: str, *, deny: bool = False, emulate: bool = False, callbacks: bool = False,
-           attach: bool = False) -> Mechanism:
+def choose(
+    name: str,
+    *,
+    deny: bool = False,
+    emulate: bool = False,
+    callbacks: bool = False,
+    attach: bool = False,
+) -> Mechanism:
     """The named mechanism, checked to be available and able to do what is asked; for "auto",
     the cheapest available one that can."""
     wanted = dict(deny=deny, emulate=emulate, callbacks=callbacks, attach=attach)

@@ -59,8 +59,9 @@ class Mechanism(ABC):
     def engine_mode(self) -> int:
         """The C engine's mode (``SP_MODE_*``) this mechanism runs."""
 
-    def missing_capability(self, *, deny: bool, emulate: bool, callbacks: bool,
-                           attach: bool) -> str | None:
+    def missing_capability(
+        self, *, deny: bool, emulate: bool, callbacks: bool, attach: bool
+    ) -> str | None:
         """The first capability a request needs and this mechanism lacks, or None."""
         caps = self.capabilities
         for wanted, have, what in (

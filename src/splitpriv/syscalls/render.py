@@ -61,7 +61,10 @@ def integer(param: Param, value: int) -> str:
     ctype = param.type.strip()
     if ctype in _SIGNED_32:
         number = signed(value, 32)
-        if param.name in ("dfd", "dirfd", "olddfd", "newdfd", "fromfd", "tofd") and number == AT_FDCWD:
+        if (
+            param.name in ("dfd", "dirfd", "olddfd", "newdfd", "fromfd", "tofd")
+            and number == AT_FDCWD
+        ):
             return "AT_FDCWD"
         return str(number)
     if ctype in _UNSIGNED_32:
@@ -73,9 +76,16 @@ def integer(param: Param, value: int) -> str:
     return str(value)
 
 
-def argument(param: Param, value: int, memory: bytes | None, *, truncated: bool = False,
-             fault: bool = False, limit: int | None = DEFAULT_STRING_LIMIT,
-             is_path: bool = False) -> str:
+def argument(
+    param: Param,
+    value: int,
+    memory: bytes | None,
+    *,
+    truncated: bool = False,
+    fault: bool = False,
+    limit: int | None = DEFAULT_STRING_LIMIT,
+    is_path: bool = False,
+) -> str:
     """One argument: the copied bytes when there are any, else the raw value by its type."""
     if memory is not None and not fault:
         return quote(memory, limit=None if is_path else limit, truncated=truncated)
