@@ -196,3 +196,13 @@ def test_sigint_to_the_supervisor_kills_the_tracee_and_exits(progs, mechanism):
     out, _ = proc.communicate(timeout=10)
     assert out.strip() == "interrupted" and proc.returncode == 130
     assert wait_until_gone(tracee) is None  # killed and reaped by the supervisor
+
+
+def test_attach_to_a_process_already_traced(progs, mechanism):
+    with splitpriv.trace([progs["sleeper"], "30"], mechanism=mechanism) as first:
+        for event in first:
+            if isinstance(event, SyscallEvent) and event.name == "write":
+                with pytest.raises(splitpriv.AttachError, match="Operation not permitted"):
+                    with splitpriv.trace(pid=event.pid, mechanism=mechanism) as second:
+                        list(second)
+                break
