@@ -14,7 +14,9 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ["engine.c", "ring.c", "tracees.c", "memory.c", "launch.c", "probe.c"]
+SOURCES = [
+    "engine.c", "ring.c", "tracees.c", "memory.c", "launch.c", "probe.c", "seccomp.c", "notify.c"
+]
 
 ffibuilder = FFI()
 ffibuilder.cdef(

@@ -118,7 +118,7 @@ void sp_cancel(struct sp_session *s)
     s->cancel = 1;
     s->result.cancelled = 1;
     /* Launched tracees can be killed from any thread; the engine then sees them go. */
-    if (!s->config.attach_pid && s->result.root_pid > 0)
+    if (!s->config.attach_pid && s->result.root_pid > 0 && s->config.mode != SP_MODE_SECCOMP_NOTIFY)
         kill(s->result.root_pid, SIGKILL);
     if (s->engine_running)
         pthread_kill(s->engine_thread, wake_signal());
@@ -162,7 +162,7 @@ static void emit_signal(struct sp_session *s, const struct sp_tracee *tr, int si
 }
 
 /* The syscall in progress never returns (exit_group, killed, superseded by exec): emit it. */
-static void flush_unfinished(struct sp_session *s, struct sp_tracee *tr)
+void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr)
 {
     if (tr->in_syscall && tr->recording) {
         tr->ev.flags |= SP_EVF_NORETURN;
@@ -193,7 +193,7 @@ static const struct sp_rule *rule_for(struct sp_session *s, int arch, int nr)
     return &s->rules[arch][nr];
 }
 
-static void count_call(struct sp_session *s, const struct sp_tracee *tr)
+void sp_count_call(struct sp_session *s, const struct sp_tracee *tr)
 {
     int a = arch_index(tr->ev.arch);
     if (a >= 0 && tr->ev.nr >= 0 && tr->ev.nr < SP_NR_MAX)
@@ -208,7 +208,7 @@ static void count_result(struct sp_session *s, const struct sp_tracee *tr, long 
 }
 
 /* Fill the event header from an entry stop; copy memory only when the event will be used. */
-static void begin_call(struct sp_session *s, struct sp_tracee *tr,
+void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
                        const struct __ptrace_syscall_info *info)
 {
     struct sp_event *ev = &tr->ev;
@@ -233,7 +233,7 @@ static void begin_call(struct sp_session *s, struct sp_tracee *tr,
 }
 
 /* The verdict for the call begun in tr->ev: SP_ALLOW, or SP_DENY/SP_EMULATE with tr->answer. */
-static int decide(struct sp_session *s, struct sp_tracee *tr)
+int sp_decide(struct sp_session *s, struct sp_tracee *tr)
 {
     const struct sp_rule *rule = tr->rule;
     int action = rule->action;
@@ -260,7 +260,7 @@ static int decide(struct sp_session *s, struct sp_tracee *tr)
     return action;
 }
 
-static void finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
+void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
 {
     count_result(s, tr, ret);
     if (tr->recording) {
@@ -283,9 +283,9 @@ static void ptrace_mode_stop(struct sp_session *s, struct sp_tracee *tr,
                              const struct __ptrace_syscall_info *info)
 {
     if (info->op == PTRACE_SYSCALL_INFO_ENTRY) {
-        begin_call(s, tr, info);
-        count_call(s, tr);
-        tr->answer_at_exit = decide(s, tr) != SP_ALLOW;
+        sp_begin_call(s, tr, info);
+        sp_count_call(s, tr);
+        tr->answer_at_exit = sp_decide(s, tr) != SP_ALLOW;
         if (tr->answer_at_exit)
             poke_reg(s, tr->tid, REG_OFFSET(orig_rax), -1); /* skip the call */
         tr->in_syscall = 1;
@@ -296,7 +296,7 @@ static void ptrace_mode_stop(struct sp_session *s, struct sp_tracee *tr,
             ret = tr->answer;
             tr->answer_at_exit = 0;
         }
-        finish_call(s, tr, ret);
+        sp_finish_call(s, tr, ret);
     }
 }
 
@@ -307,12 +307,12 @@ static void sysemu_mode_stop(struct sp_session *s, struct sp_tracee *tr,
         if (info->op != PTRACE_SYSCALL_INFO_ENTRY)
             return;
         /* The kernel will skip this call whatever we do. */
-        begin_call(s, tr, info);
-        count_call(s, tr);
+        sp_begin_call(s, tr, info);
+        sp_count_call(s, tr);
         tr->in_syscall = 1;
-        if (decide(s, tr) != SP_ALLOW) {
+        if (sp_decide(s, tr) != SP_ALLOW) {
             poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
-            finish_call(s, tr, tr->answer);
+            sp_finish_call(s, tr, tr->answer);
             return;
         }
         /* Pass through: run the syscall instruction again, traced with PTRACE_SYSCALL. */
@@ -331,7 +331,31 @@ static void sysemu_mode_stop(struct sp_session *s, struct sp_tracee *tr,
         }
     } else if (info->op == PTRACE_SYSCALL_INFO_EXIT) {
         tr->reexec = 0;
-        finish_call(s, tr, info->exit.rval);
+        sp_finish_call(s, tr, info->exit.rval);
+    }
+}
+
+/* The seccomp filter sent this call here (RET_TRACE): the only syscall stop it costs, plus
+ * the exit stop when the result must be recorded. A denied or emulated call is skipped right
+ * here (nr = -1) with its answer already in rax. */
+static void seccomp_stop(struct sp_session *s, struct sp_tracee *tr)
+{
+    struct __ptrace_syscall_info info;
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, tr->tid, (void *)sizeof(info), &info) <= 0) {
+        if (errno != ESRCH)
+            sp_fail(s, "PTRACE_GET_SYSCALL_INFO", errno);
+        return;
+    }
+    if (info.op != PTRACE_SYSCALL_INFO_SECCOMP)
+        return;
+    sp_begin_call(s, tr, &info);
+    sp_count_call(s, tr);
+    if (sp_decide(s, tr) != SP_ALLOW) {
+        poke_reg(s, tr->tid, REG_OFFSET(orig_rax), -1);
+        poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
+        sp_finish_call(s, tr, tr->answer);
+    } else if (tr->recording) {
+        tr->in_syscall = 1; /* resume() asks for the exit stop */
     }
 }
 
@@ -340,6 +364,8 @@ static void resume(struct sp_session *s, struct sp_tracee *tr, int sig)
     int request = PTRACE_SYSCALL;
     if (s->config.mode == SP_MODE_SYSEMU && tr->reexec == 0)
         request = PTRACE_SYSEMU;
+    else if (s->config.mode == SP_MODE_SECCOMP_TRACE && !tr->in_syscall)
+        request = PTRACE_CONT; /* untraced syscalls run at native speed */
     if (ptrace(request, tr->tid, 0L, (long)sig) != 0 && errno != ESRCH)
         sp_fail(s, "ptrace resume", errno);
 }
@@ -352,10 +378,15 @@ static void syscall_stop(struct sp_session *s, struct sp_tracee *tr)
             sp_fail(s, "PTRACE_GET_SYSCALL_INFO", errno);
         return;
     }
-    if (s->config.mode == SP_MODE_SYSEMU)
+    if (s->config.mode == SP_MODE_SYSEMU) {
         sysemu_mode_stop(s, tr, &info);
-    else
+    } else if (s->config.mode == SP_MODE_SECCOMP_TRACE) {
+        /* Only the exit stop of a recorded call comes here. */
+        if (info.op == PTRACE_SYSCALL_INFO_EXIT && tr->in_syscall)
+            sp_finish_call(s, tr, info.exit.rval);
+    } else {
         ptrace_mode_stop(s, tr, &info);
+    }
 }
 
 /* ---- process events -------------------------------------------------------------------- */
@@ -385,7 +416,7 @@ static struct sp_tracee *exec_event(struct sp_session *s, struct sp_tracee *tr)
         struct sp_tracee *execer = sp_tracee_find(&s->tracees, former);
         if (execer) {
             /* The old leader is gone; the thread that called execve takes its pid. */
-            flush_unfinished(s, tr);
+            sp_flush_unfinished_call(s, tr);
             sp_tracee_rename(&s->tracees, execer, tr->tid);
             tr = execer;
         }
@@ -457,10 +488,19 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         tr = exec_event(s, tr);
         resume(s, tr, 0);
         return;
+    case PTRACE_EVENT_SECCOMP:
+        seccomp_stop(s, tr);
+        resume(s, tr, 0);
+        return;
     default:
         resume(s, tr, 0);
         return;
     }
+}
+
+void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status)
+{
+    emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
 }
 
 static void handle_exit(struct sp_session *s, pid_t pid, int status)
@@ -468,7 +508,7 @@ static void handle_exit(struct sp_session *s, pid_t pid, int status)
     struct sp_tracee *tr = sp_tracee_find(&s->tracees, pid);
     if (!tr)
         return;
-    flush_unfinished(s, tr);
+    sp_flush_unfinished_call(s, tr);
     emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
     if (pid == s->result.root_pid) {
         s->result.root_status = status;
@@ -549,18 +589,6 @@ static void release_leftovers(struct sp_session *s)
     }
 }
 
-static void read_launch_error(struct sp_session *s, int fd)
-{
-    int err = 0;
-    ssize_t n;
-    do {
-        n = read(fd, &err, sizeof(err));
-    } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof(err))
-        s->result.launch_errno = err;
-    close(fd);
-}
-
 int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
 {
     sigset_t all;
@@ -568,6 +596,17 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
 
     pthread_once(&wake_once, install_wake_handler);
     s->engine_thread = pthread_self();
+    if (s->config.mode == SP_MODE_SECCOMP_NOTIFY && s->config.attach_pid == 0) {
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &s->orig_mask);
+        sp_place_engine_thread(s);
+        s->engine_running = 1;
+        rc = sp_notify_run(s, path, argv, envp);
+        s->engine_running = 0;
+        sp_ring_finish(&s->ring);
+        pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
+        return rc;
+    }
     /* Signals meant for the process (SIGINT, ...) go to Python's threads, not to this one. */
     sigfillset(&all);
     sigdelset(&all, wake_signal());
@@ -599,7 +638,7 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         }
     }
     if (err_fd >= 0)
-        read_launch_error(s, err_fd);
+        sp_read_launch_error(s, err_fd);
     s->engine_running = 0;
     sp_ring_finish(&s->ring);
     pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 
 #include "splitpriv.h"
@@ -95,6 +96,7 @@ void sp_tracee_remove(struct sp_tracee_table *t, pid_t tid);
 void sp_tracee_rename(struct sp_tracee_table *t, struct sp_tracee *tr, pid_t new_tid);
 void sp_tracee_table_free(struct sp_tracee_table *t);
 pid_t sp_read_tgid(pid_t tid);
+void sp_kill_tree(pid_t root);
 
 /* memory.c */
 void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr);
@@ -102,12 +104,31 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr);
 
 /* launch.c */
 pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd);
+pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
+                        int *err_fd, int *listener);
+void sp_read_launch_error(struct sp_session *s, int fd);
 int sp_attach(struct sp_session *s, pid_t pid);
 int sp_ptrace_options(const struct sp_session *s, int launched);
 void sp_place_engine_thread(const struct sp_session *s);
 
+/* seccomp.c */
+int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags);
+int sp_send_fd(int sock, int fd);
+int sp_recv_fd(int sock);
+
+/* notify.c */
+int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp);
+
 /* engine.c */
 void sp_install_decide(struct sp_session *s, sp_decide_fn fn);
+/* One call's life, shared by the ptrace loop and the notify loop. */
+void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
+                   const struct __ptrace_syscall_info *info);
+void sp_count_call(struct sp_session *s, const struct sp_tracee *tr);
+int sp_decide(struct sp_session *s, struct sp_tracee *tr);
+void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret);
+void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr);
+void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status);
 long long sp_now_ns(void);
 void sp_fail(struct sp_session *s, const char *where, int err);
 

@@ -19,7 +19,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +30,8 @@
 int sp_ptrace_options(const struct sp_session *s, int launched)
 {
     int options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC;
+    if (s->config.mode == SP_MODE_SECCOMP_TRACE)
+        options |= PTRACE_O_TRACESECCOMP;
     if (s->config.follow_forks)
         options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
     if (launched)
@@ -74,8 +79,17 @@ void sp_place_engine_thread(const struct sp_session *s)
     }
 }
 
-static void child_exec(const struct sp_session *s, const char *path, char **argv, char **envp,
-                       int err_fd)
+/* Tell the supervisor why the launch failed: {stage, errno} on the CLOEXEC pipe. */
+static void child_fail(int err_fd, int stage)
+{
+    int report[2] = {stage, errno};
+    ssize_t ignored = write(err_fd, report, sizeof(report));
+    (void)ignored;
+    _exit(127);
+}
+
+/* What every launched child does first: the signal state a shell would give the program. */
+static void child_reset(const struct sp_session *s)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     /* Python ignores these for itself; subprocess restores them for its children too. */
@@ -84,13 +98,80 @@ static void child_exec(const struct sp_session *s, const char *path, char **argv
     pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
     if (s->tracee_cpu >= 0)
         pin_to(0, s->tracee_cpu);
+}
+
+static void child_exec(const struct sp_session *s, const char *path, char **argv, char **envp,
+                       int err_fd)
+{
+    child_reset(s);
     /* Raw syscalls: nothing between this stop and execve should show up in the trace. */
     syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+    /* Traced from here on. A seccomp-trace filter goes in now, so that execve is its first
+     * RET_TRACE, with the tracer already attached to receive it. */
+    if (s->config.filter_len && sp_seccomp_install(s->config.filter, s->config.filter_len, 0) < 0)
+        child_fail(err_fd, SP_STAGE_SECCOMP);
     execve(path, argv, envp);
-    int err = errno;
-    ssize_t ignored = write(err_fd, &err, sizeof(err));
-    (void)ignored;
-    _exit(127);
+    child_fail(err_fd, SP_STAGE_EXEC);
+}
+
+pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
+                        int *err_fd, int *listener)
+{
+    int fds[2], sock[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) {
+        int err = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return -err;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(fds[0]);
+        close(fds[1]);
+        close(sock[0]);
+        close(sock[1]);
+        return -err;
+    }
+    if (pid == 0) {
+        child_reset(s);
+        /* No tracer holds this child: if the supervisor's engine thread dies, so does it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = sp_seccomp_install(s->config.filter, s->config.filter_len,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        if (fd < 0)
+            child_fail(fds[1], SP_STAGE_SECCOMP);
+        if (sp_send_fd(sock[1], fd) != 0)
+            child_fail(fds[1], SP_STAGE_SECCOMP);
+        close(fd);
+        execve(path, argv, envp);
+        child_fail(fds[1], SP_STAGE_EXEC);
+    }
+    close(fds[1]);
+    close(sock[1]);
+    *err_fd = fds[0];
+    *listener = sp_recv_fd(sock[0]);
+    close(sock[0]);
+    return pid;
+}
+
+void sp_read_launch_error(struct sp_session *s, int fd)
+{
+    int report[2] = {0, 0};
+    ssize_t n;
+    do {
+        n = read(fd, report, sizeof(report));
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof(report)) {
+        s->result.launch_stage = report[0];
+        s->result.launch_errno = report[1];
+    }
+    close(fd);
 }
 
 pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd)

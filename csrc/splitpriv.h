@@ -51,6 +51,14 @@ struct sp_rule {
 enum sp_mode {
     SP_MODE_PTRACE = 1,      /* PTRACE_SYSCALL: a stop at entry and at exit */
     SP_MODE_SYSEMU = 2,      /* PTRACE_SYSEMU: one stop at entry; the kernel skips the call */
+    SP_MODE_SECCOMP_TRACE = 3, /* a filter's RET_TRACE: PTRACE_EVENT_SECCOMP stops only */
+    SP_MODE_SECCOMP_NOTIFY = 4, /* a filter's RET_USER_NOTIF: a listener fd, no ptrace at all */
+};
+
+/* Where a launch failed (sp_result.launch_stage). */
+enum {
+    SP_STAGE_EXEC = 0,
+    SP_STAGE_SECCOMP = 1,    /* installing the seccomp filter in the child */
 };
 
 enum sp_event_kind {
@@ -66,6 +74,7 @@ enum {
     SP_EVF_EMULATED = 2,     /* the engine answered with a value instead of running it */
     SP_EVF_NORETURN = 4,     /* no exit was seen (exit_group, killed, superseded) */
     SP_EVF_CALLBACK = 8,     /* the verdict came from the Python callback */
+    SP_EVF_CONTINUED = 16,   /* seccomp-notify let it run in the kernel: result unknown */
 };
 
 enum {
@@ -118,6 +127,8 @@ struct sp_config {
     unsigned int string_limit; /* bytes copied per string or buffer (<= SP_DATA_MAX) */
     unsigned int ring_slots; /* events the ring holds (rounded up to a power of two) */
     int record_signals;      /* emit SP_EV_SIGNAL / SP_EV_STOPPED events */
+    const void *filter;      /* seccomp modes: struct sock_filter[filter_len], installed in */
+    unsigned int filter_len; /* the child after the handshake and before execve */
     void *py_handle;         /* passed back to sp_py_decide */
 };
 
@@ -125,7 +136,9 @@ struct sp_result {
     int root_pid;            /* the launched or attached process, once known */
     int root_status;         /* its raw wait status, valid when root_exited */
     int root_exited;
-    int launch_errno;        /* execve failed in the child with this errno */
+    int launch_errno;        /* execve (or the filter) failed in the child with this errno */
+    int launch_stage;        /* SP_STAGE_*: which */
+    int notify_sync_wakeup;  /* seccomp-notify: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is on */
     int error_errno;         /* the engine stopped on an unexpected error */
     char error_where[64];    /* ... in this call */
     int cancelled;
@@ -159,3 +172,7 @@ unsigned long long sp_stops(struct sp_session *session);
 int sp_probe_ptrace(void);
 int sp_probe_sysemu(void);
 int sp_probe_syscall_info(void);
+/* Install this filter in a child with the given seccomp flags and run getppid under it:
+ * 0 when the kernel accepted it, else the errno. *ret_out gets getppid's result (or -errno). */
+int sp_probe_seccomp(const void *filter, unsigned int filter_len, unsigned int flags,
+                     long long *ret_out);

@@ -7,6 +7,8 @@
 #include "engine_internal.h"
 
 #include <stddef.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,4 +97,62 @@ pid_t sp_read_tgid(pid_t tid)
     }
     fclose(f);
     return tgid;
+}
+
+static pid_t read_ppid(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *end = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+    int ppid;
+    char state;
+    if (!end || sscanf(end + 1, " %c %d", &state, &ppid) != 2)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* SIGKILL root and its descendants. The tree is frozen with SIGSTOP first, so nobody forks or
+ * gets reparented while /proc is read; rounds repeat until one finds nothing new. */
+void sp_kill_tree(pid_t root)
+{
+    enum { MAX = 4096 };
+    static pid_t found[MAX];
+    size_t count = 0;
+    if (root <= 0)
+        return;
+    found[count++] = root;
+    kill(root, SIGSTOP);
+    for (int round = 0; round < 8; round++) {
+        size_t before = count;
+        DIR *dir = opendir("/proc");
+        if (!dir)
+            break;
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL && count < MAX) {
+            pid_t pid = (pid_t)atoi(entry->d_name);
+            if (pid <= 0)
+                continue;
+            pid_t ppid = read_ppid(pid);
+            int known = 0, parent_known = 0;
+            for (size_t i = 0; i < count; i++) {
+                known |= found[i] == pid;
+                parent_known |= found[i] == ppid;
+            }
+            if (parent_known && !known) {
+                kill(pid, SIGSTOP);
+                found[count++] = pid;
+            }
+        }
+        closedir(dir);
+        if (count == before)
+            break;
+    }
+    for (size_t i = 0; i < count; i++)
+        kill(found[i], SIGKILL);
 }

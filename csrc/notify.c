@@ -1,0 +1,210 @@
+/*
+ * notify.c - the seccomp-notify supervisor: no ptrace at all.
+ *
+ * The child installs a filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and hands the listener fd to
+ * the engine over a socketpair before execve. The filter sends the calls the policy needs to see
+ * here as notifications (RET_USER_NOTIF); everything else runs natively or is answered in BPF.
+ * The filter is inherited, so children and threads are covered without following them.
+ *
+ * For each notification: copy the strings the rule wants with process_vm_readv, then check
+ * SECCOMP_IOCTL_NOTIF_ID_VALID (the task may have died and its pid been reused while we read),
+ * decide, and answer: an error, an emulated value, or SECCOMP_USER_NOTIF_FLAG_CONTINUE. A
+ * continued call runs in the kernel after we answer, so its result is never seen here (events
+ * carry SP_EVF_CONTINUED), and since the tracee may change pointed-to memory after we read it,
+ * CONTINUE is never a security decision about pointer arguments.
+ *
+ * The session ends when the launched process has exited and the listener reports POLLHUP (no
+ * task uses the filter any more). SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is switched on where the
+ * kernel has it (6.7): the woken tracee then runs on the supervisor's CPU.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Debian's headers lack these (Linux 6.7). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+enum { POLL_MS = 50 };
+
+struct notify_state {
+    int listener;
+    int root_pidfd;
+    struct seccomp_notif *req;
+    struct seccomp_notif_resp *resp;
+    struct seccomp_notif_sizes sizes;
+};
+
+static int id_valid(int listener, __u64 id)
+{
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+static struct sp_tracee *task_for(struct sp_session *s, pid_t tid)
+{
+    struct sp_tracee *tr = sp_tracee_find(&s->tracees, tid);
+    if (!tr)
+        tr = sp_tracee_add(&s->tracees, tid, sp_read_tgid(tid));
+    return tr;
+}
+
+static void handle_notification(struct sp_session *s, struct notify_state *st)
+{
+    struct seccomp_notif *req = st->req;
+    struct seccomp_notif_resp *resp = st->resp;
+    struct sp_tracee *tr = task_for(s, (pid_t)req->pid);
+    if (!tr) {
+        sp_fail(s, "tracee table", ENOMEM);
+        return;
+    }
+    struct __ptrace_syscall_info info;
+    memset(&info, 0, sizeof(info));
+    info.arch = req->data.arch;
+    info.entry.nr = (unsigned long long)req->data.nr;
+    for (int i = 0; i < SP_NARGS; i++)
+        info.entry.args[i] = req->data.args[i];
+    sp_begin_call(s, tr, &info);
+    sp_count_call(s, tr);
+
+    /* What we read is only trusted if the call is still the one we were told about. */
+    if ((tr->recording || tr->rule->action == SP_CALLBACK) && !id_valid(st->listener, req->id)) {
+        sp_flush_unfinished_call(s, tr);
+        return;
+    }
+    int action = sp_decide(s, tr);
+
+    memset(resp, 0, st->sizes.seccomp_notif_resp);
+    resp->id = req->id;
+    if (action == SP_DENY) {
+        resp->error = (__s32)tr->answer; /* -errno */
+    } else if (action == SP_EMULATE) {
+        resp->val = tr->answer;
+    } else {
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        tr->ev.flags |= SP_EVF_CONTINUED;
+    }
+    if (ioctl(st->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT)
+        sp_fail(s, "SECCOMP_IOCTL_NOTIF_SEND", errno);
+    tr->in_syscall = 1;
+    sp_finish_call(s, tr, action == SP_ALLOW ? 0 : tr->answer);
+}
+
+/* Kill the launched process and every descendant still there (cancel). */
+static void kill_all(struct sp_session *s)
+{
+    sp_kill_tree(s->result.root_pid);
+    for (size_t i = 0; i < s->tracees.count; i++)
+        kill(s->tracees.items[i]->tgid, SIGKILL);
+}
+
+static void reap_root(struct sp_session *s, pid_t pid)
+{
+    int status;
+    pid_t got;
+    do {
+        got = waitpid(pid, &status, __WALL);
+    } while (got < 0 && errno == EINTR);
+    if (got != pid)
+        return;
+    s->result.root_status = status;
+    s->result.root_exited = 1;
+    struct sp_tracee root = {.tid = pid, .tgid = pid};
+    sp_emit_exit(s, &root, status);
+}
+
+static int notify_loop(struct sp_session *s, struct notify_state *st, pid_t pid)
+{
+    int root_alive = 1;
+    for (;;) {
+        if (s->cancel && !s->cancel_handled) {
+            s->cancel_handled = 1;
+            kill_all(s);
+        }
+        struct pollfd fds[2] = {{st->listener, POLLIN, 0}, {st->root_pidfd, POLLIN, 0}};
+        int nfds = root_alive && st->root_pidfd >= 0 ? 2 : 1;
+        int n = poll(fds, (nfds_t)nfds, POLL_MS);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            sp_fail(s, "poll", errno);
+            return -errno;
+        }
+        if (nfds == 2 && (fds[1].revents & POLLIN)) {
+            root_alive = 0;
+            reap_root(s, pid);
+        }
+        if (fds[0].revents & POLLIN) {
+            memset(st->req, 0, st->sizes.seccomp_notif);
+            if (ioctl(st->listener, SECCOMP_IOCTL_NOTIF_RECV, st->req) == 0)
+                handle_notification(s, st);
+            else if (errno != ENOENT && errno != EINTR)
+                sp_fail(s, "SECCOMP_IOCTL_NOTIF_RECV", errno);
+            if (s->result.error_errno)
+                return -s->result.error_errno;
+        } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+            break; /* no task uses the filter any more */
+        }
+        if (!root_alive && st->root_pidfd < 0)
+            break;
+    }
+    if (root_alive)
+        reap_root(s, pid);
+    return 0;
+}
+
+int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp)
+{
+    int err_fd = -1, rc = 0;
+    struct notify_state st = {.listener = -1, .root_pidfd = -1};
+    pid_t pid = sp_spawn_notified(s, path, argv, envp, &err_fd, &st.listener);
+    if (pid < 0)
+        return (int)pid;
+    s->result.root_pid = pid;
+    sp_ring_kick(&s->ring);
+
+    if (st.listener >= 0) {
+        __u64 flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+        s->result.notify_sync_wakeup =
+            ioctl(st.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
+        st.root_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &st.sizes) != 0) {
+            st.sizes.seccomp_notif = sizeof(struct seccomp_notif);
+            st.sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);
+        }
+        if (st.sizes.seccomp_notif < sizeof(struct seccomp_notif))
+            st.sizes.seccomp_notif = sizeof(struct seccomp_notif);
+        if (st.sizes.seccomp_notif_resp < sizeof(struct seccomp_notif_resp))
+            st.sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);
+        st.req = calloc(1, st.sizes.seccomp_notif);
+        st.resp = calloc(1, st.sizes.seccomp_notif_resp);
+        if (!st.req || !st.resp)
+            rc = -ENOMEM;
+        else
+            rc = notify_loop(s, &st, pid);
+        if (rc < 0) {
+            kill_all(s);
+            reap_root(s, pid);
+        }
+        free(st.req);
+        free(st.resp);
+        close(st.listener);
+        if (st.root_pidfd >= 0)
+            close(st.root_pidfd);
+    } else {
+        reap_root(s, pid); /* the child failed before handing over the listener */
+    }
+    sp_read_launch_error(s, err_fd);
+    return rc;
+}
