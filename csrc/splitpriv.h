@@ -172,6 +172,14 @@ unsigned long long sp_stops(struct sp_session *session);
 int sp_probe_ptrace(void);
 int sp_probe_sysemu(void);
 int sp_probe_syscall_info(void);
+enum sp_feature {
+    SP_FEATURE_SET_SYSCALL_INFO = 1,  /* PTRACE_SET_SYSCALL_INFO (Linux 6.16) */
+    SP_FEATURE_SET_SUD_CONFIG = 2,    /* PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (6.4) */
+    SP_FEATURE_SUD = 3,               /* prctl(PR_SET_SYSCALL_USER_DISPATCH) (5.11) */
+    SP_FEATURE_SYNC_WAKEUP = 4,       /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.7) */
+};
+int sp_probe_feature(int feature);
+
 /* Install this filter in a child with the given seccomp flags and run getppid under it:
  * 0 when the kernel accepted it, else the errno. *ret_out gets getppid's result (or -errno). */
 int sp_probe_seccomp(const void *filter, unsigned int filter_len, unsigned int flags,

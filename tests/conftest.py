@@ -128,11 +128,3 @@ def mechanism(request: pytest.FixtureRequest) -> str:
     if not availability:
         pytest.skip(f"{request.param}: {availability.reason}")
     return str(request.param)
-
-
-def require(mechanism: str, capability: str) -> None:
-    """Skip unless the mechanism has this capability (a field of Capabilities)."""
-    from splitpriv import mechanisms
-
-    if not getattr(mechanisms.get(mechanism).capabilities, capability):
-        pytest.skip(f"{mechanism} cannot {capability.replace('_', ' ')}")

@@ -94,3 +94,13 @@ def descendants(root: int | None = None) -> dict[int, ProcInfo]:
         found[pid] = procs[pid]
         todo.extend(children.get(pid, ()))
     return found
+
+
+def require(mechanism: str, capability: str) -> None:
+    """Skip unless the mechanism has this capability (a field of mechanisms.Capabilities)."""
+    import pytest
+
+    from splitpriv import mechanisms
+
+    if not getattr(mechanisms.get(mechanism).capabilities, capability):
+        pytest.skip(f"{mechanism} cannot: {capability.replace('_', ' ')}")

@@ -23,6 +23,9 @@ NR_MAX: int = lib.SP_NR_MAX
 
 MODE_PTRACE: int = lib.SP_MODE_PTRACE
 MODE_SYSEMU: int = lib.SP_MODE_SYSEMU
+MODE_SECCOMP_TRACE: int = lib.SP_MODE_SECCOMP_TRACE
+MODE_SECCOMP_NOTIFY: int = lib.SP_MODE_SECCOMP_NOTIFY
+STAGE_SECCOMP: int = lib.SP_STAGE_SECCOMP
 
 CPU_POLICIES: dict[str, int] = {
     "none": lib.SP_CPU_NONE,
@@ -40,6 +43,7 @@ EVF_DENIED: int = lib.SP_EVF_DENIED
 EVF_EMULATED: int = lib.SP_EVF_EMULATED
 EVF_NORETURN: int = lib.SP_EVF_NORETURN
 EVF_CALLBACK: int = lib.SP_EVF_CALLBACK
+EVF_CONTINUED: int = lib.SP_EVF_CONTINUED
 
 SEGF_TRUNCATED: int = lib.SP_SEGF_TRUNCATED
 SEGF_FAULT: int = lib.SP_SEGF_FAULT
@@ -85,6 +89,8 @@ class EngineResult:
     root_pid: int
     root_status: int | None
     launch_errno: int
+    launch_stage: int
+    notify_sync_wakeup: bool
     error_errno: int
     error_where: str
     cancelled: bool
@@ -167,6 +173,7 @@ class EngineSession:
         ring_slots: int = 4096,
         record_signals: bool = True,
         decide: DecideFn | None = None,
+        seccomp_filter: bytes = b"",
     ) -> None:
         self.decide = decide
         self.callback_error: BaseException | None = None
@@ -180,6 +187,10 @@ class EngineSession:
         config.ring_slots = ring_slots
         config.record_signals = int(record_signals)
         config.py_handle = self._handle
+        # A struct sock_filter array is 8 bytes an instruction; the engine keeps the pointer.
+        self._filter = ffi.from_buffer(seccomp_filter) if seccomp_filter else ffi.NULL
+        config.filter = self._filter
+        config.filter_len = len(seccomp_filter) // 8
         session = lib.sp_session_new(config)
         if session == ffi.NULL:
             raise MemoryError("splitpriv: cannot allocate an engine session")
@@ -233,6 +244,8 @@ class EngineSession:
             root_pid=r.root_pid,
             root_status=r.root_status if r.root_exited else None,
             launch_errno=r.launch_errno,
+            launch_stage=r.launch_stage,
+            notify_sync_wakeup=bool(r.notify_sync_wakeup),
             error_errno=r.error_errno,
             error_where=ffi.string(r.error_where).decode(),
             cancelled=bool(r.cancelled),
@@ -261,3 +274,25 @@ def probe_sysemu() -> int:
 
 def probe_syscall_info() -> int:
     return int(lib.sp_probe_syscall_info())
+
+
+def probe_seccomp(program: bytes, flags: int = 0) -> tuple[int, int]:
+    """Install ``program`` in a child with these seccomp flags and call getppid under it:
+    (0 or the errno of the install, getppid's result or -errno)."""
+    ret = ffi.new("long long *")
+    buf = ffi.from_buffer(program)
+    err = int(lib.sp_probe_seccomp(buf, len(program) // 8, flags, ret))
+    return err, int(ret[0])
+
+
+FEATURES: dict[str, int] = {
+    "set_syscall_info": lib.SP_FEATURE_SET_SYSCALL_INFO,
+    "set_sud_config": lib.SP_FEATURE_SET_SUD_CONFIG,
+    "sud": lib.SP_FEATURE_SUD,
+    "sync_wakeup": lib.SP_FEATURE_SYNC_WAKEUP,
+}
+
+
+def probe_feature(name: str) -> int:
+    """0 when the feature works here, else the errno the kernel gave."""
+    return int(lib.sp_probe_feature(FEATURES[name]))

@@ -230,6 +230,7 @@ class Trace:
             emulate=self.policy.uses("emulate"),
             callbacks=self.policy.has_callbacks(),
             attach=pid is not None,
+            untraced_children=not follow_forks,
         )
         self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
         traced = _traced_keys(syscalls) if record else set()

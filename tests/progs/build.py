@@ -48,6 +48,7 @@ PROGRAMS: tuple[Program, ...] = (
     # additionally keeps the image itself there.
     Program("int80_open", "int80_open.c", ("-no-pie",)),
     Program("sleeper", "sleeper.c"),
+    Program("shed", "shed.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

@@ -52,10 +52,17 @@ def choose(
     emulate: bool = False,
     callbacks: bool = False,
     attach: bool = False,
+    untraced_children: bool = False,
 ) -> Mechanism:
     """The named mechanism, checked to be available and able to do what is asked; for "auto",
     the cheapest available one that can."""
-    wanted = dict(deny=deny, emulate=emulate, callbacks=callbacks, attach=attach)
+    wanted = dict(
+        deny=deny,
+        emulate=emulate,
+        callbacks=callbacks,
+        attach=attach,
+        untraced_children=untraced_children,
+    )
     if name != "auto":
         mechanism = get(name)
         availability = mechanism.available()

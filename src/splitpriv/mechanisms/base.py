@@ -24,7 +24,9 @@ class Capabilities:
     emulate: bool
     rewrite_args: bool
     sees_return_value: bool
+    sees_signals: bool  # signal deliveries and group-stops of tracees
     follows_forks: bool
+    untraced_children: bool  # follow_forks=False: children run on without us
     attach: bool
     python_callbacks: bool
     holds_against_hostile_tracee: bool
@@ -60,7 +62,7 @@ class Mechanism(ABC):
         """The C engine's mode (``SP_MODE_*``) this mechanism runs."""
 
     def missing_capability(
-        self, *, deny: bool, emulate: bool, callbacks: bool, attach: bool
+        self, *, deny: bool, emulate: bool, callbacks: bool, attach: bool, untraced_children: bool
     ) -> str | None:
         """The first capability a request needs and this mechanism lacks, or None."""
         caps = self.capabilities
@@ -69,6 +71,7 @@ class Mechanism(ABC):
             (emulate, caps.emulate, "emulate syscalls"),
             (callbacks, caps.python_callbacks, "ask a Python callback"),
             (attach, caps.attach, "attach to a running process"),
+            (untraced_children, caps.untraced_children, "leave children untraced"),
         ):
             if wanted and not have:
                 return what

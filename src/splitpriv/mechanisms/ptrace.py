@@ -21,7 +21,9 @@ class PtraceMechanism(Mechanism):
         emulate=True,
         rewrite_args=False,  # the engine can, the API does not offer it yet
         sees_return_value=True,
+        sees_signals=True,
         follows_forks=True,
+        untraced_children=True,
         attach=True,
         python_callbacks=True,
         holds_against_hostile_tracee=True,

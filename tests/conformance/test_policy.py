@@ -6,7 +6,7 @@ import errno
 from pathlib import Path
 
 import pytest
-from conftest import require
+from helpers import require
 
 import splitpriv
 from splitpriv import Action, Policy, SyscallEvent
