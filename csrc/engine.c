@@ -449,12 +449,14 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
     }
     if (tr->in_handshake) {
         /* Our own SIGSTOP/SIGCONT before execve: the program must not see them, nor the user. */
-        if (sig == (SIGTRAP | 0x80) || (event == 0 && sig == SIGCONT))
-            tr->in_handshake = 0;
-        if (sig != (SIGTRAP | 0x80)) {
+        int our_stop = event == PTRACE_EVENT_STOP;
+        int our_cont = event == 0 && sig == SIGCONT;
+        if (our_stop || our_cont) {
+            tr->in_handshake = !our_cont;
             resume(s, tr, 0);
             return;
         }
+        tr->in_handshake = 0;
     }
     if (sig == (SIGTRAP | 0x80)) {
         syscall_stop(s, tr);

@@ -113,8 +113,6 @@ void sp_place_engine_thread(const struct sp_session *s);
 
 /* seccomp.c */
 int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags);
-int sp_send_fd(int sock, int fd);
-int sp_recv_fd(int sock);
 
 /* notify.c */
 int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp);

@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -114,26 +114,40 @@ static void child_exec(const struct sp_session *s, const char *path, char **argv
     child_fail(err_fd, SP_STAGE_EXEC);
 }
 
+/*
+ * The listener handoff for seccomp-notify. Once the filter is in, any syscall of the child may
+ * be notified, and nobody could answer yet; so the child makes none: it publishes the listener's
+ * fd number in shared memory and spins (no syscall) until the engine has taken a copy of the fd
+ * with pidfd_getfd, then execs. The spin lasts the few microseconds the engine needs.
+ */
+struct handoff {
+    volatile int fd;  /* -1: not yet; -2: the filter failed (errno on the pipe); else the fd */
+    volatile int ack; /* the engine has its copy */
+};
+
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
                         int *err_fd, int *listener)
 {
-    int fds[2], sock[2];
+    int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return -errno;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) {
+    struct handoff *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (h == MAP_FAILED) {
         int err = errno;
         close(fds[0]);
         close(fds[1]);
         return -err;
     }
+    h->fd = -1;
+    h->ack = 0;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
         close(fds[0]);
         close(fds[1]);
-        close(sock[0]);
-        close(sock[1]);
+        munmap(h, sizeof(*h));
         return -err;
     }
     if (pid == 0) {
@@ -144,19 +158,47 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
             _exit(127);
         int fd = sp_seccomp_install(s->config.filter, s->config.filter_len,
                                     SECCOMP_FILTER_FLAG_NEW_LISTENER);
-        if (fd < 0)
+        if (fd < 0) {
+            h->fd = -2;
             child_fail(fds[1], SP_STAGE_SECCOMP);
-        if (sp_send_fd(sock[1], fd) != 0)
-            child_fail(fds[1], SP_STAGE_SECCOMP);
-        close(fd);
-        execve(path, argv, envp);
+        }
+        __atomic_store_n(&h->fd, fd, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&h->ack, __ATOMIC_ACQUIRE))
+            __builtin_ia32_pause();
+        execve(path, argv, envp); /* the listener is CLOEXEC: the program never holds it */
         child_fail(fds[1], SP_STAGE_EXEC);
     }
     close(fds[1]);
-    close(sock[1]);
     *err_fd = fds[0];
-    *listener = sp_recv_fd(sock[0]);
-    close(sock[0]);
+    *listener = -1;
+    int status;
+    int fd;
+    while ((fd = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE)) == -1) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            /* Died before the handoff; let the caller see its status. */
+            kill(pid, 0);
+            munmap(h, sizeof(*h));
+            s->result.root_status = status;
+            s->result.root_exited = 1;
+            return pid;
+        }
+        sched_yield();
+    }
+    if (fd >= 0) {
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0) {
+            *listener = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+            close(pidfd);
+        }
+        if (*listener < 0) {
+            int err = errno;
+            kill(pid, SIGKILL);
+            s->result.launch_stage = SP_STAGE_SECCOMP;
+            s->result.launch_errno = err;
+        }
+        __atomic_store_n(&h->ack, 1, __ATOMIC_RELEASE);
+    }
+    munmap(h, sizeof(*h));
     return pid;
 }
 
@@ -167,7 +209,7 @@ void sp_read_launch_error(struct sp_session *s, int fd)
     do {
         n = read(fd, report, sizeof(report));
     } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof(report)) {
+    if (n == (ssize_t)sizeof(report) && !s->result.launch_errno) {
         s->result.launch_stage = report[0];
         s->result.launch_errno = report[1];
     }

@@ -112,6 +112,8 @@ static void kill_all(struct sp_session *s)
 static void reap_root(struct sp_session *s, pid_t pid)
 {
     int status;
+    if (s->result.root_exited)
+        return;
     pid_t got;
     do {
         got = waitpid(pid, &status, __WALL);

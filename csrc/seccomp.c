@@ -1,6 +1,6 @@
 /*
- * seccomp.c - installing a seccomp filter in a child, passing a listener fd to the supervisor,
- * and probing what the kernel's seccomp supports.
+ * seccomp.c - installing a seccomp filter in a child, and probing what the kernel's seccomp
+ * supports.
  *
  * Filters are built in Python (splitpriv.seccomp) and arrive as struct sock_filter arrays. A
  * child installs its filter itself, right before execve; the filter then survives exec and is
@@ -15,7 +15,6 @@
 #include <linux/seccomp.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,49 +29,6 @@ int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags)
         rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     }
     return (int)rc;
-}
-
-int sp_send_fd(int sock, int fd)
-{
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    memset(&control, 0, sizeof(control));
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-int sp_recv_fd(int sock)
-{
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    ssize_t n;
-    do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1)
-        return -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    return fd;
 }
 
 int sp_probe_seccomp(const void *filter, unsigned int filter_len, unsigned int flags,

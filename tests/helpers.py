@@ -104,3 +104,10 @@ def require(mechanism: str, capability: str) -> None:
 
     if not getattr(mechanisms.get(mechanism).capabilities, capability):
         pytest.skip(f"{mechanism} cannot: {capability.replace('_', ' ')}")
+
+
+def capabilities(mechanism: str):  # type: ignore[no-untyped-def]
+    """The mechanism's Capabilities, for tests that check more where a mechanism sees more."""
+    from splitpriv import mechanisms
+
+    return mechanisms.get(mechanism).capabilities

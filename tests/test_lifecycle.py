@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import proc_state
+from helpers import proc_state, require
 
 import splitpriv
 from splitpriv import ExitEvent, SignalEvent, StopEvent, SyscallEvent
@@ -91,6 +91,7 @@ def test_bad_cpu_choice():
 
 
 def test_group_stop_stays_stopped_until_sigcont(progs, mechanism):
+    require(mechanism, "sees_signals")
     seen: list[str] = []
     with splitpriv.trace(
         [progs["sleeper"], "20"], mechanism=mechanism, syscalls=["nanosleep", "clock_nanosleep"]
@@ -124,6 +125,7 @@ def test_leaving_early_kills_the_launched_tracee(progs, mechanism):
 
 
 def test_attach_and_detach_leaves_the_process_running(progs, mechanism):
+    require(mechanism, "attach")
     sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)
     try:
         assert sleeper.stdout is not None
@@ -147,6 +149,7 @@ def test_attach_and_detach_leaves_the_process_running(progs, mechanism):
 
 
 def test_attached_process_exit_ends_the_trace(progs, mechanism):
+    require(mechanism, "attach")
     sleeper = subprocess.Popen([progs["sleeper"], "0.5"], stdout=subprocess.PIPE)
     assert sleeper.stdout is not None
     sleeper.stdout.readline()
@@ -199,6 +202,7 @@ def test_sigint_to_the_supervisor_kills_the_tracee_and_exits(progs, mechanism):
 
 
 def test_attach_to_a_process_already_traced(progs, mechanism):
+    require(mechanism, "attach")
     with splitpriv.trace([progs["sleeper"], "30"], mechanism=mechanism) as first:
         for event in first:
             if isinstance(event, SyscallEvent) and event.name == "write":

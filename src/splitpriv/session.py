@@ -26,6 +26,7 @@ from splitpriv.errors import (
     AttachError,
     EngineError,
     LaunchError,
+    MechanismUnavailableError,
     NotExecutableError,
     PolicyError,
     ProgramNotFoundError,
@@ -154,7 +155,7 @@ def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
         verdict = "emulated"
     else:
         verdict = "allowed"
-    noreturn = bool(raw.flags & _binding.EVF_NORETURN)
+    noreturn = bool(raw.flags & (_binding.EVF_NORETURN | _binding.EVF_CONTINUED))
     return SyscallEvent(
         pid=raw.pid,
         tid=raw.tid,
@@ -231,9 +232,11 @@ class Trace:
             callbacks=self.policy.has_callbacks(),
             attach=pid is not None,
             untraced_children=not follow_forks,
+            return_values=record,
         )
         self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
         traced = _traced_keys(syscalls) if record else set()
+        rules = {arch: _engine_rules(arch, self.policy, traced) for arch in ARCH_INDEX}
         self._engine = _binding.EngineSession(
             mode=self.mechanism.engine_mode,
             follow_forks=follow_forks,
@@ -243,9 +246,10 @@ class Trace:
             ring_slots=ring_slots,
             record_signals=record and signals,
             decide=self._decide if self._callbacks else None,
+            seccomp_filter=self.mechanism.seccomp_filter(rules),
         )
         for arch, index in ARCH_INDEX.items():
-            self._engine.set_rules(index, _engine_rules(arch, self.policy, traced))
+            self._engine.set_rules(index, rules[arch])
         self._thread: threading.Thread | None = None
         self._run_rc = 0
         self._done = False
@@ -347,6 +351,11 @@ class Trace:
         result = self._engine.result()
         if self._engine.callback_error is not None:
             raise self._engine.callback_error
+        if result.launch_errno and result.launch_stage == _binding.STAGE_SECCOMP:
+            raise MechanismUnavailableError(
+                f"{self.mechanism.name}: installing the seccomp filter failed: "
+                f"{os.strerror(result.launch_errno)}"
+            )
         if result.launch_errno:
             err = result.launch_errno
             message = f"cannot execute {self._argv[0]!r}: {os.strerror(err)}"

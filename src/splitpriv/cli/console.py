@@ -5,6 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 
 _stderr: Console | None = None
+_stdout: Console | None = None
+
+
+def stdout() -> Console:
+    global _stdout
+    if _stdout is None:
+        _stdout = Console(highlight=False)
+    return _stdout
 
 
 def stderr() -> Console:

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 import splitpriv
-from splitpriv.cli import console, trace_cmd
+from splitpriv.cli import console, doctor_cmd, trace_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"splitpriv {splitpriv.__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     trace_cmd.add_parser(sub)
+    doctor_cmd.add_parser(sub)
     return parser
 
 

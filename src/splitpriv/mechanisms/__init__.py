@@ -9,6 +9,8 @@ from __future__ import annotations
 from splitpriv.errors import MechanismUnavailableError, UnknownMechanismError
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 from splitpriv.mechanisms.ptrace import PtraceMechanism
+from splitpriv.mechanisms.seccomp_notify import SeccompNotifyMechanism
+from splitpriv.mechanisms.seccomp_trace import SeccompTraceMechanism
 from splitpriv.mechanisms.sysemu import SysemuMechanism
 
 _REGISTRY: dict[str, Mechanism] = {}
@@ -19,7 +21,7 @@ def register(mechanism: Mechanism) -> Mechanism:
     return mechanism
 
 
-for _cls in (PtraceMechanism, SysemuMechanism):
+for _cls in (PtraceMechanism, SysemuMechanism, SeccompTraceMechanism, SeccompNotifyMechanism):
     register(_cls())
 
 
@@ -53,6 +55,7 @@ def choose(
     callbacks: bool = False,
     attach: bool = False,
     untraced_children: bool = False,
+    return_values: bool = False,
 ) -> Mechanism:
     """The named mechanism, checked to be available and able to do what is asked; for "auto",
     the cheapest available one that can."""
@@ -62,6 +65,7 @@ def choose(
         callbacks=callbacks,
         attach=attach,
         untraced_children=untraced_children,
+        return_values=return_values,
     )
     if name != "auto":
         mechanism = get(name)
@@ -70,7 +74,8 @@ def choose(
             raise MechanismUnavailableError(
                 f"mechanism {name!r} is not available here: {availability.reason}"
             )
-        missing = mechanism.missing_capability(**wanted)
+        # Asked for by name, a mechanism that cannot see results still traces (`= ?`).
+        missing = mechanism.missing_capability(**{**wanted, "return_values": False})
         if missing:
             raise MechanismUnavailableError(f"mechanism {name!r} cannot {missing}")
         return mechanism

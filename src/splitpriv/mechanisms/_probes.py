@@ -35,3 +35,33 @@ def syscall_info_problem() -> str | None:
 def sysemu_problem() -> str | None:
     err = _binding.probe_sysemu()
     return _reason("PTRACE_SYSEMU", err) if err else None
+
+
+@cache
+def seccomp_problem(kind: str) -> str | None:
+    """Can a child install a seccomp filter whose getppid goes to a tracer ("trace") or to a
+    listener ("notify")? With nobody there, the kernel fails the call with ENOSYS: that proves
+    the action is understood (an unknown action would kill the child)."""
+    from splitpriv.seccomp import ALLOW, TRACE, USER_NOTIF, build_filter
+    from splitpriv.syscalls import AUDIT_ARCH_X86_64, table
+
+    getppid = table(AUDIT_ARCH_X86_64).number("getppid")
+    err, _ = _binding.probe_seccomp(build_filter({}, ALLOW).to_bytes())
+    if err:
+        return _reason("seccomp filters", err)
+    if kind == "trace":
+        program = build_filter({(AUDIT_ARCH_X86_64, getppid): TRACE()}, ALLOW).to_bytes()
+        err, ret = _binding.probe_seccomp(program)
+        feature = "SECCOMP_RET_TRACE"
+    else:
+        program = build_filter({(AUDIT_ARCH_X86_64, getppid): USER_NOTIF}, ALLOW).to_bytes()
+        err, ret = _binding.probe_seccomp(program, SECCOMP_FILTER_FLAG_NEW_LISTENER)
+        feature = "SECCOMP_RET_USER_NOTIF (Linux 5.0)"
+    if err:
+        return _reason(feature, err)
+    if ret != -38:  # -ENOSYS
+        return f"{feature}: getppid under the filter returned {ret}, not -ENOSYS"
+    return None
+
+
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3

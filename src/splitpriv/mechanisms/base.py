@@ -12,8 +12,12 @@ A mechanism must never keep per-session state: sessions belong to ``splitpriv.se
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from splitpriv._binding import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,7 @@ class Capabilities:
     emulate: bool
     rewrite_args: bool
     sees_return_value: bool
+    counts_every_call: bool  # run() counts calls the filter answered or allowed in-kernel too
     sees_signals: bool  # signal deliveries and group-stops of tracees
     follows_forks: bool
     untraced_children: bool  # follow_forks=False: children run on without us
@@ -61,8 +66,21 @@ class Mechanism(ABC):
     def engine_mode(self) -> int:
         """The C engine's mode (``SP_MODE_*``) this mechanism runs."""
 
+    def seccomp_filter(self, engine_rules: Mapping[int, Sequence[Rule]]) -> bytes:
+        """The BPF program the tracee must install before execve, if this mechanism needs one.
+
+        ``engine_rules`` is the engine's table per audit arch. The default: no filter."""
+        return b""
+
     def missing_capability(
-        self, *, deny: bool, emulate: bool, callbacks: bool, attach: bool, untraced_children: bool
+        self,
+        *,
+        deny: bool,
+        emulate: bool,
+        callbacks: bool,
+        attach: bool,
+        untraced_children: bool,
+        return_values: bool,
     ) -> str | None:
         """The first capability a request needs and this mechanism lacks, or None."""
         caps = self.capabilities
@@ -72,6 +90,7 @@ class Mechanism(ABC):
             (callbacks, caps.python_callbacks, "ask a Python callback"),
             (attach, caps.attach, "attach to a running process"),
             (untraced_children, caps.untraced_children, "leave children untraced"),
+            (return_values, caps.sees_return_value, "see return values"),
         ):
             if wanted and not have:
                 return what

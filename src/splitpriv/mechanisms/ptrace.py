@@ -21,6 +21,7 @@ class PtraceMechanism(Mechanism):
         emulate=True,
         rewrite_args=False,  # the engine can, the API does not offer it yet
         sees_return_value=True,
+        counts_every_call=True,
         sees_signals=True,
         follows_forks=True,
         untraced_children=True,

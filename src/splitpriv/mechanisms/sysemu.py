@@ -32,6 +32,7 @@ class SysemuMechanism(Mechanism):
         emulate=True,
         rewrite_args=False,
         sees_return_value=True,
+        counts_every_call=True,
         sees_signals=True,
         follows_forks=True,
         untraced_children=True,

@@ -1,0 +1,36 @@
+"""The seccomp filter the seccomp mechanisms install: the policy compiled into BPF.
+
+A call goes to the supervisor (``route``: RET_TRACE or RET_USER_NOTIF) only when someone must
+see it: it is recorded, emulated, or has a Python callback. A call that is only denied is
+answered by the filter itself (RET_ERRNO), without any stop; everything else is allowed in the
+kernel at native speed. Architectures other than x86_64 and i386 are killed by the builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from splitpriv import _binding
+from splitpriv.seccomp import ALLOW, ERRNO, Action, build_filter
+
+
+def _action(rule: _binding.Rule, route: Action) -> Action:
+    if rule.record or rule.action in (_binding.CALLBACK, _binding.EMULATE):
+        return route
+    if rule.action == _binding.DENY:
+        return ERRNO(rule.value)
+    return ALLOW
+
+
+def policy_filter(engine_rules: Mapping[int, Sequence[_binding.Rule]], route: Action) -> bytes:
+    """BPF for the engine's rule tables ({audit arch: NR_MAX + 1 rules}) as bytes."""
+    rules: dict[tuple[int, int], Action] = {}
+    defaults = set()
+    for arch, table in engine_rules.items():
+        for nr, rule in enumerate(table[: _binding.NR_MAX]):
+            rules[(arch, nr)] = _action(rule, route)
+        defaults.add(_action(table[_binding.NR_MAX], route))
+    # Numbers beyond the tables get the out-of-range rule; it is the same for every arch
+    # unless a policy sets it per arch, in which case the stricter (routed) one wins.
+    default = route if route in defaults or len(defaults) != 1 else defaults.pop()
+    return build_filter(rules, default).to_bytes()
