@@ -178,11 +178,18 @@ def _auto(**wanted: bool) -> tuple[str | None, str]:
         chosen = mechanisms.choose("auto", **wanted)
     except MechanismUnavailableError as exc:
         return None, str(exc)
-    return chosen.name, (
-        f"the cheapest available mechanism that can {', '.join(k for k, v in wanted.items() if v)}"
-        if any(wanted.values())
-        else "the cheapest available mechanism"
-    )
+    needs = [_NEEDS[k] for k, v in wanted.items() if v]
+    return chosen.name, "the cheapest available mechanism that can " + " and ".join(needs)
+
+
+_NEEDS = {
+    "deny": "deny",
+    "emulate": "emulate",
+    "callbacks": "ask Python",
+    "attach": "attach",
+    "untraced_children": "leave children untraced",
+    "return_values": "see return values",
+}
 
 
 def diagnose() -> Diagnosis:
