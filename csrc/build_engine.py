@@ -22,7 +22,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(
     (HERE / "splitpriv.h").read_text()
     + """
-    extern "Python" int sp_py_decide(void *, struct sp_event *, long long *);
+    extern "Python" int sp_py_decide(void *, struct sp_event *, struct sp_verdict *);
     void sp_use_python_callback(struct sp_session *);
     """
 )
@@ -30,7 +30,7 @@ ffibuilder.set_source(
     "splitpriv._engine",
     """
     #include "engine_internal.h"
-    static int sp_py_decide(void *, struct sp_event *, long long *);
+    static int sp_py_decide(void *, struct sp_event *, struct sp_verdict *);
     static void sp_use_python_callback(struct sp_session *s) { sp_install_decide(s, sp_py_decide); }
     """,
     # setuptools wants paths relative to the project root, where the build runs.

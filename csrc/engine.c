@@ -232,22 +232,65 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     sp_capture_entry(s, tr);
 }
 
-/* The verdict for the call begun in tr->ev: SP_ALLOW, or SP_DENY/SP_EMULATE with tr->answer. */
+/* Argument registers of each ABI, in argument order. */
+static const size_t ARG_REGS_X86_64[6] = {
+    REG_OFFSET(rdi), REG_OFFSET(rsi), REG_OFFSET(rdx),
+    REG_OFFSET(r10), REG_OFFSET(r8),  REG_OFFSET(r9),
+};
+static const size_t ARG_REGS_I386[6] = {
+    REG_OFFSET(rbx), REG_OFFSET(rcx), REG_OFFSET(rdx),
+    REG_OFFSET(rsi), REG_OFFSET(rdi), REG_OFFSET(rbp),
+};
+
+static void poke_reg(struct sp_session *s, pid_t tid, size_t offset, long long value)
+{
+    if (ptrace(PTRACE_POKEUSER, tid, (void *)offset, (void *)value) != 0 && errno != ESRCH)
+        sp_fail(s, "PTRACE_POKEUSER", errno);
+}
+
+/* Replace arguments of a call stopped under ptrace; the event then shows what really ran. */
+static int rewrite_args(struct sp_session *s, struct sp_tracee *tr, unsigned int mask,
+                        const unsigned long long *values)
+{
+    if (s->config.mode == SP_MODE_SECCOMP_NOTIFY)
+        return -1; /* a notified call's registers are out of reach */
+    const size_t *regs =
+        tr->ev.arch == AUDIT_ARCH_I386_VALUE ? ARG_REGS_I386 : ARG_REGS_X86_64;
+    for (int i = 0; i < SP_NARGS; i++) {
+        if (mask & (1u << i)) {
+            poke_reg(s, tr->tid, regs[i], (long long)values[i]);
+            tr->ev.args[i] = values[i];
+        }
+    }
+    tr->ev.flags |= SP_EVF_REWRITTEN;
+    return 0;
+}
+
+/* The verdict for the call begun in tr->ev: SP_ALLOW (possibly with rewritten arguments), or
+ * SP_DENY/SP_EMULATE with the result in tr->answer. */
 int sp_decide(struct sp_session *s, struct sp_tracee *tr)
 {
     const struct sp_rule *rule = tr->rule;
-    int action = rule->action;
-    long long value = rule->value;
-    if (action == SP_CALLBACK) {
-        action = s->decide ? s->decide(s->config.py_handle, &tr->ev, &value) : SP_ALLOW;
-        tr->ev.flags |= SP_EVF_CALLBACK;
-        if (action < 0) {
+    struct sp_verdict verdict = {.action = rule->action, .value = rule->value,
+                                 .rewrite_mask = rule->rewrite_mask};
+    memcpy(verdict.rewrite, rule->rewrite, sizeof(verdict.rewrite));
+    if (verdict.action == SP_CALLBACK) {
+        verdict.action = SP_ALLOW;
+        if (s->decide && s->decide(s->config.py_handle, &tr->ev, &verdict) < 0) {
             /* The callback raised: fail closed and end the session; Python re-raises. */
             sp_cancel(s);
-            action = SP_DENY;
-            value = EPERM;
+            verdict.action = SP_DENY;
+            verdict.value = EPERM;
         }
+        tr->ev.flags |= SP_EVF_CALLBACK;
     }
+    if (verdict.action == SP_REWRITE &&
+        rewrite_args(s, tr, verdict.rewrite_mask, verdict.rewrite) != 0) {
+        verdict.action = SP_DENY; /* cannot do what the policy asked: fail closed */
+        verdict.value = EPERM;
+    }
+    int action = verdict.action;
+    long long value = verdict.value;
     if (action == SP_DENY) {
         tr->answer = -value;
         tr->ev.flags |= SP_EVF_DENIED;
@@ -271,12 +314,6 @@ void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
     }
     tr->in_syscall = 0;
     tr->recording = 0;
-}
-
-static void poke_reg(struct sp_session *s, pid_t tid, size_t offset, long long value)
-{
-    if (ptrace(PTRACE_POKEUSER, tid, (void *)offset, (void *)value) != 0 && errno != ESRCH)
-        sp_fail(s, "PTRACE_POKEUSER", errno);
 }
 
 static void ptrace_mode_stop(struct sp_session *s, struct sp_tracee *tr,

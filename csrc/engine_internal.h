@@ -27,7 +27,7 @@ _Static_assert(sizeof(((struct sp_event *)0)->seg) / sizeof(struct sp_segment) =
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 
 /* The Python callback; cffi's extern "Python" function, reached through this pointer. */
-typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, long long *value);
+typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, struct sp_verdict *out);
 
 struct sp_ring {
     struct sp_event *slots;

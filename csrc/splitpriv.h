@@ -24,7 +24,8 @@ enum sp_action {
     SP_ALLOW = 0,            /* let it run */
     SP_DENY = 1,             /* skip it; the tracee sees -1 and errno = rule value */
     SP_EMULATE = 2,          /* skip it; the tracee sees the rule value as the result */
-    SP_CALLBACK = 3,         /* ask Python (sp_py_decide) for one of the three above */
+    SP_CALLBACK = 3,         /* ask Python (sp_py_decide) for a verdict */
+    SP_REWRITE = 4,          /* let it run with the arguments in rewrite_mask replaced */
 };
 
 /* Rule flags. */
@@ -45,6 +46,16 @@ struct sp_rule {
     unsigned char flags;
     unsigned char capture[6];
     long long value;         /* errno for SP_DENY, return value for SP_EMULATE */
+    unsigned int rewrite_mask; /* SP_REWRITE: bit i set = argument i becomes rewrite[i] */
+    unsigned long long rewrite[6];
+};
+
+/* What a Python callback answers (sp_py_decide fills it). */
+struct sp_verdict {
+    int action;              /* SP_ALLOW, SP_DENY, SP_EMULATE or SP_REWRITE */
+    long long value;
+    unsigned int rewrite_mask;
+    unsigned long long rewrite[6];
 };
 
 /* How syscalls reach the engine. */
@@ -75,6 +86,7 @@ enum {
     SP_EVF_NORETURN = 4,     /* no exit was seen (exit_group, killed, superseded) */
     SP_EVF_CALLBACK = 8,     /* the verdict came from the Python callback */
     SP_EVF_CONTINUED = 16,   /* seccomp-notify let it run in the kernel: result unknown */
+    SP_EVF_REWRITTEN = 32,   /* it ran with rewritten arguments (args holds the new ones) */
 };
 
 enum {

@@ -18,6 +18,7 @@ ALLOW: int = lib.SP_ALLOW
 DENY: int = lib.SP_DENY
 EMULATE: int = lib.SP_EMULATE
 CALLBACK: int = lib.SP_CALLBACK
+REWRITE: int = lib.SP_REWRITE
 RULE_RECORD: int = lib.SP_RULE_RECORD
 NR_MAX: int = lib.SP_NR_MAX
 
@@ -44,6 +45,7 @@ EVF_EMULATED: int = lib.SP_EVF_EMULATED
 EVF_NORETURN: int = lib.SP_EVF_NORETURN
 EVF_CALLBACK: int = lib.SP_EVF_CALLBACK
 EVF_CONTINUED: int = lib.SP_EVF_CONTINUED
+EVF_REWRITTEN: int = lib.SP_EVF_REWRITTEN
 
 SEGF_TRUNCATED: int = lib.SP_SEGF_TRUNCATED
 SEGF_FAULT: int = lib.SP_SEGF_FAULT
@@ -104,6 +106,24 @@ class Rule:
     record: bool = False
     value: int = 0
     capture: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0)
+    rewrite: tuple[tuple[int, int], ...] = ()  # (argument index, new value) for REWRITE
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A Python callback's answer for one call."""
+
+    action: int = ALLOW
+    value: int = 0
+    rewrite: tuple[tuple[int, int], ...] = ()
+
+
+def _mask_and_values(rewrite: tuple[tuple[int, int], ...]) -> tuple[int, list[int]]:
+    mask, values = 0, [0] * 6
+    for index, value in rewrite:
+        mask |= 1 << index
+        values[index] = value & 0xFFFFFFFFFFFFFFFF
+    return mask, values
 
 
 def _read_event(ev: Any) -> RawEvent:
@@ -143,20 +163,22 @@ def _read_event(ev: Any) -> RawEvent:
 # Decide callbacks by session handle; the engine thread calls sp_py_decide with the GIL taken
 # by cffi. A callback returns (action, value); an exception is kept on the session and makes
 # the engine fail closed and end the session.
-DecideFn = Callable[[RawEvent], tuple[int, int]]
+DecideFn = Callable[[RawEvent], Verdict]
 
 
 @ffi.def_extern()  # type: ignore[misc]
-def sp_py_decide(handle: Any, ev: Any, value_out: Any) -> int:
+def sp_py_decide(handle: Any, ev: Any, out: Any) -> int:
     session: EngineSession = ffi.from_handle(handle)
     try:
         assert session.decide is not None
-        action, value = session.decide(_read_event(ev))
+        verdict = session.decide(_read_event(ev))
     except BaseException as exc:  # re-raised in the consumer thread
         session.callback_error = exc
         return -1
-    value_out[0] = value
-    return action
+    out.action = verdict.action
+    out.value = verdict.value
+    out.rewrite_mask, out.rewrite[0:6] = _mask_and_values(verdict.rewrite)
+    return 0
 
 
 class EngineSession:
@@ -209,6 +231,7 @@ class EngineSession:
             entry.value = rule.value
             for i, code in enumerate(rule.capture):
                 entry.capture[i] = code
+            entry.rewrite_mask, entry.rewrite[0:6] = _mask_and_values(rule.rewrite)
 
     def run(self, path: str | None, argv: Sequence[str], env: dict[str, str]) -> int:
         """Launch (or attach) and trace until the end; blocks. Call it from the engine thread."""

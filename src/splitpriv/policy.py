@@ -1,8 +1,8 @@
 """Policies: what happens to each syscall of a tracee.
 
 A :class:`Policy` maps syscalls (by name or x86_64 number) to an :class:`Action` (allow, deny
-with an errno, emulate a return value) or to a Python callback that sees the decoded call and
-returns an Action. Names apply to every architecture a 64-bit process can reach (x86_64 and the
+with an errno, emulate a return value, rewrite arguments) or to a Python callback that sees the
+decoded call and returns an Action. Names apply to every architecture a 64-bit process can reach (x86_64 and the
 i386 table behind ``int $0x80``), so denying "open" also denies the i386 open. Everything else
 gets the default action.
 
@@ -13,7 +13,7 @@ action table (``splitpriv.session``); only syscalls with a callback ever run Pyt
 from __future__ import annotations
 
 import errno as errno_module
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +23,7 @@ from splitpriv.syscalls import AUDIT_ARCH_X86_64, numbers_for_all_arches, resolv
 if TYPE_CHECKING:
     from splitpriv.events import SyscallEvent
 
-ActionKind = Literal["allow", "deny", "emulate"]
+ActionKind = Literal["allow", "deny", "emulate", "rewrite"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Action:
 
     kind: ActionKind
     value: int = 0
+    rewrite_args: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def allow(cls) -> Action:
@@ -50,6 +51,22 @@ class Action:
         if not -(2**63) <= retval < 2**63:
             raise PolicyError(f"emulated return value {retval} does not fit in 64 bits")
         return cls("emulate", retval)
+
+    @classmethod
+    def rewrite(cls, args: Mapping[int, int]) -> Action:
+        """The call runs with these arguments (index 0-5 -> new value) replaced."""
+        pairs = []
+        for index, value in sorted(args.items()):
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 6:
+                raise PolicyError(f"argument index must be 0 to 5, not {index!r}")
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise PolicyError(f"a rewritten argument must be an integer, not {value!r}")
+            if not -(2**63) <= value < 2**64:
+                raise PolicyError(f"rewritten argument {value} does not fit in 64 bits")
+            pairs.append((index, value))
+        if not pairs:
+            raise PolicyError("rewrite needs at least one argument")
+        return cls("rewrite", 0, tuple(pairs))
 
 
 ALLOW = Action.allow()
@@ -100,6 +117,10 @@ class Policy:
 
     def emulate(self, *syscalls: str | int, retval: int) -> Policy:
         return self._set(syscalls, Rule(Action.emulate(retval)))
+
+    def rewrite(self, *syscalls: str | int, args: Mapping[int, int]) -> Policy:
+        """These calls run with some arguments replaced (index 0-5 -> new value)."""
+        return self._set(syscalls, Rule(Action.rewrite(args)))
 
     def callback(self, *syscalls: str | int, fn: Callback) -> Policy:
         """``fn(call)`` decides each of these calls; it returns an Action (None: allow)."""

@@ -55,7 +55,12 @@ CPU_CHOICES = tuple(_binding.CPU_POLICIES)
 DEFAULT_CPU = "same"
 WAIT_MS = 50
 
-_ACTION_CODES = {"allow": _binding.ALLOW, "deny": _binding.DENY, "emulate": _binding.EMULATE}
+_ACTION_CODES = {
+    "allow": _binding.ALLOW,
+    "deny": _binding.DENY,
+    "emulate": _binding.EMULATE,
+    "rewrite": _binding.REWRITE,
+}
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,9 @@ def _engine_rules(
             if needs_memory and in_range and nr <= names.max_number()
             else (0, 0, 0, 0, 0, 0)
         )
-        rules.append(_binding.Rule(action, record, rule.action.value, capture))
+        rules.append(
+            _binding.Rule(action, record, rule.action.value, capture, rule.action.rewrite_args)
+        )
     return rules
 
 
@@ -151,6 +158,8 @@ def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
             truncated.add(seg.arg)
     if raw.flags & _binding.EVF_DENIED:
         verdict = "denied"
+    elif raw.flags & _binding.EVF_REWRITTEN:
+        verdict = "rewritten"
     elif raw.flags & _binding.EVF_EMULATED:
         verdict = "emulated"
     else:
@@ -229,6 +238,7 @@ class Trace:
             mechanism,
             deny=self.policy.uses("deny"),
             emulate=self.policy.uses("emulate"),
+            rewrite=self.policy.uses("rewrite"),
             callbacks=self.policy.has_callbacks(),
             attach=pid is not None,
             untraced_children=not follow_forks,
@@ -260,7 +270,7 @@ class Trace:
     def _engine_main(self) -> None:
         self._run_rc = self._engine.run(self._path, self._argv, self._env)
 
-    def _decide(self, raw: _binding.RawEvent) -> tuple[int, int]:
+    def _decide(self, raw: _binding.RawEvent) -> _binding.Verdict:
         """Called in the engine thread for syscalls whose rule is a Python callback."""
         event = _syscall_event(raw)
         callback = self._callbacks[(raw.arch, raw.nr)]
@@ -269,7 +279,9 @@ class Trace:
             action = Action.allow()
         if not isinstance(action, Action):
             raise PolicyError(f"a policy callback returned {action!r}, not an Action")
-        return _ACTION_CODES[action.kind], action.value
+        if action.kind == "rewrite" and not self.mechanism.capabilities.rewrite_args:
+            raise PolicyError(f"a policy callback asked {self.mechanism.name} to rewrite arguments")
+        return _binding.Verdict(_ACTION_CODES[action.kind], action.value, action.rewrite_args)
 
     # -- life cycle ---------------------------------------------------------------------------
 

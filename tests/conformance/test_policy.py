@@ -133,3 +133,41 @@ def test_unknown_syscall_suggests_the_nearest():
 def test_malformed_policies_are_refused(make):
     with pytest.raises(splitpriv.PolicyError):
         make()
+
+
+def test_rewrite_an_argument(progs, mechanism):
+    require(mechanism, "rewrite_args")
+    policy = Policy().rewrite("exit_group", args={0: 5})
+    result = splitpriv.run([progs["exit_code"], "0"], policy=policy, mechanism=mechanism)
+    assert result.exit_status.code == 5
+
+
+def test_callback_rewrites_a_signal(progs, mechanism, capfd):
+    """kill(self, SIGTERM) becomes kill(self, SIGUSR1): the handler runs twice, nobody dies."""
+    require(mechanism, "rewrite_args")
+    require(mechanism, "python_callbacks")
+
+    def soften(call: SyscallEvent) -> Action | None:
+        return Action.rewrite({1: 10}) if call.args[1] == 15 else None
+
+    policy = Policy().callback("kill", fn=soften)
+    with splitpriv.trace(
+        [progs["signal_self"], "die"], mechanism=mechanism, policy=policy, syscalls=["kill"]
+    ) as t:
+        kills = [e for e in t if isinstance(e, SyscallEvent)]
+    assert capfd.readouterr().out == "handled\nhandled\n"
+    assert t.exit_status == splitpriv.ExitStatus(code=1)
+    assert [(k.args[1], k.verdict) for k in kills] == [(10, "allowed"), (10, "rewritten")]
+
+
+def test_mechanisms_that_cannot_rewrite_refuse_the_policy(progs, mechanism):
+    from splitpriv import mechanisms
+
+    if mechanisms.get(mechanism).capabilities.rewrite_args:
+        pytest.skip(f"{mechanism} can rewrite arguments")
+    with pytest.raises(splitpriv.MechanismUnavailableError, match="cannot rewrite"):
+        splitpriv.run(
+            [progs["exit_code"]],
+            policy=Policy().rewrite("exit_group", args={0: 5}),
+            mechanism=mechanism,
+        )

@@ -52,6 +52,7 @@ def choose(
     *,
     deny: bool = False,
     emulate: bool = False,
+    rewrite: bool = False,
     callbacks: bool = False,
     attach: bool = False,
     untraced_children: bool = False,
@@ -62,6 +63,7 @@ def choose(
     wanted = dict(
         deny=deny,
         emulate=emulate,
+        rewrite=rewrite,
         callbacks=callbacks,
         attach=attach,
         untraced_children=untraced_children,

@@ -1,7 +1,7 @@
 """The seccomp filter the seccomp mechanisms install: the policy compiled into BPF.
 
 A call goes to the supervisor (``route``: RET_TRACE or RET_USER_NOTIF) only when someone must
-see it: it is recorded, emulated, or has a Python callback. A call that is only denied is
+see it: it is recorded, emulated, rewritten, or has a Python callback. A call that is only denied is
 answered by the filter itself (RET_ERRNO), without any stop; everything else is allowed in the
 kernel at native speed. Architectures other than x86_64 and i386 are killed by the builder.
 """
@@ -15,7 +15,7 @@ from splitpriv.seccomp import ALLOW, ERRNO, Action, build_filter
 
 
 def _action(rule: _binding.Rule, route: Action) -> Action:
-    if rule.record or rule.action in (_binding.CALLBACK, _binding.EMULATE):
+    if rule.record or rule.action in (_binding.CALLBACK, _binding.EMULATE, _binding.REWRITE):
         return route
     if rule.action == _binding.DENY:
         return ERRNO(rule.value)

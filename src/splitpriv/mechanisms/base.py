@@ -77,6 +77,7 @@ class Mechanism(ABC):
         *,
         deny: bool,
         emulate: bool,
+        rewrite: bool,
         callbacks: bool,
         attach: bool,
         untraced_children: bool,
@@ -87,6 +88,7 @@ class Mechanism(ABC):
         for wanted, have, what in (
             (deny, caps.deny, "deny syscalls"),
             (emulate, caps.emulate, "emulate syscalls"),
+            (rewrite, caps.rewrite_args, "rewrite arguments"),
             (callbacks, caps.python_callbacks, "ask a Python callback"),
             (attach, caps.attach, "attach to a running process"),
             (untraced_children, caps.untraced_children, "leave children untraced"),

@@ -19,7 +19,7 @@ class PtraceMechanism(Mechanism):
     capabilities = Capabilities(
         deny=True,
         emulate=True,
-        rewrite_args=False,  # the engine can, the API does not offer it yet
+        rewrite_args=True,
         sees_return_value=True,
         counts_every_call=True,
         sees_signals=True,

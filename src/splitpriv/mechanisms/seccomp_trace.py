@@ -28,7 +28,7 @@ class SeccompTraceMechanism(Mechanism):
     capabilities = Capabilities(
         deny=True,
         emulate=True,
-        rewrite_args=False,
+        rewrite_args=True,
         sees_return_value=True,
         counts_every_call=False,
         sees_signals=True,

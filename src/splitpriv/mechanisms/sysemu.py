@@ -30,7 +30,7 @@ class SysemuMechanism(Mechanism):
     capabilities = Capabilities(
         deny=True,
         emulate=True,
-        rewrite_args=False,
+        rewrite_args=True,
         sees_return_value=True,
         counts_every_call=True,
         sees_signals=True,
