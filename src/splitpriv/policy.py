@@ -2,9 +2,9 @@
 
 A :class:`Policy` maps syscalls (by name or x86_64 number) to an :class:`Action` (allow, deny
 with an errno, emulate a return value, rewrite arguments) or to a Python callback that sees the
-decoded call and returns an Action. Names apply to every architecture a 64-bit process can reach (x86_64 and the
-i386 table behind ``int $0x80``), so denying "open" also denies the i386 open. Everything else
-gets the default action.
+decoded call and returns an Action. Names apply to every architecture a 64-bit process can
+reach (x86_64 and the i386 table behind ``int $0x80``), so denying "open" also denies the i386
+open. Everything else gets the default action.
 
 A policy is data: it never runs anything itself. The session compiles it into the engine's C
 action table (``splitpriv.session``); only syscalls with a callback ever run Python.
