@@ -74,7 +74,7 @@ struct sp_session *sp_session_new(const struct sp_config *config)
     s->config = *config;
     if (s->config.string_limit == 0 || s->config.string_limit > SP_DATA_MAX)
         s->config.string_limit = SP_DATA_MAX;
-    if (sp_ring_init(&s->ring, config->ring_slots ? config->ring_slots : 4096) != 0) {
+    if (sp_ring_init(&s->ring, config->ring_bytes ? config->ring_bytes : (4u << 20)) != 0) {
         free(s);
         return NULL;
     }
@@ -635,8 +635,15 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
 
     pthread_once(&wake_once, install_wake_handler);
     s->engine_thread = pthread_self();
+    /* Signals meant for the process (SIGINT, ...) go to Python's threads, not to this one; but
+     * SIGCHLD stays unblocked here. Every ptrace stop notifies the tracer thread with SIGCHLD:
+     * left at its default disposition and unblocked in that thread, the kernel drops it at
+     * once; blocked, it would be queued for the process and wake a Python thread on the other
+     * CPU at every stop (measured: 2.5x the cost of a traced call). */
+    sigfillset(&all);
+    sigdelset(&all, wake_signal());
+    sigdelset(&all, SIGCHLD);
     if (s->config.mode == SP_MODE_SECCOMP_NOTIFY && s->config.attach_pid == 0) {
-        sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &s->orig_mask);
         sp_place_engine_thread(s);
         s->engine_running = 1;
@@ -646,9 +653,6 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
         return rc;
     }
-    /* Signals meant for the process (SIGINT, ...) go to Python's threads, not to this one. */
-    sigfillset(&all);
-    sigdelset(&all, wake_signal());
     pthread_sigmask(SIG_BLOCK, &all, &s->orig_mask);
     s->engine_running = 1;
     sp_place_engine_thread(s);

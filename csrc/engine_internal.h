@@ -13,6 +13,8 @@
 #endif
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
@@ -30,13 +32,17 @@ _Static_assert(sizeof(((struct sp_event *)0)->seg) / sizeof(struct sp_segment) =
 typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, struct sp_verdict *out);
 
 struct sp_ring {
-    struct sp_event *slots;
-    uint32_t mask;
-    uint64_t head;            /* next slot the engine writes */
-    uint64_t tail;            /* next slot Python releases */
-    int finished;             /* the engine will write no more */
-    int consumer_waiting;
-    pthread_mutex_t lock;
+    char *buf;                /* size bytes, then the slack for a record that runs over */
+    size_t size;              /* a power of two */
+    _Atomic uint64_t head;    /* bytes written (producer) */
+    _Atomic uint64_t tail;    /* bytes released (consumer) */
+    _Atomic uint64_t head_events;
+    _Atomic uint64_t tail_events;
+    uint64_t cached_tail;     /* the producer's last look at tail */
+    _Atomic int finished;     /* the engine will write no more */
+    _Atomic int consumer_waiting;
+    _Atomic int producer_waiting;
+    pthread_mutex_t lock;     /* only for sleeping and waking */
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
 };
@@ -83,7 +89,7 @@ struct sp_session {
 };
 
 /* ring.c */
-int sp_ring_init(struct sp_ring *ring, uint32_t slots);
+int sp_ring_init(struct sp_ring *ring, size_t bytes);
 void sp_ring_destroy(struct sp_ring *ring);
 void sp_ring_push(struct sp_session *s, const struct sp_event *event);
 void sp_ring_finish(struct sp_ring *ring);

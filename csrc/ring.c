@@ -1,10 +1,16 @@
 /*
  * ring.c - the bounded event buffer between the engine thread (producer) and Python (consumer).
  *
- * Python reads events in place (sp_event_at) and releases them in batches (sp_release). A full
- * ring blocks the engine until Python releases slots: an event is never dropped. The engine only
- * wakes a sleeping consumer once a batch has built up (or on exit/finish), because every wake-up
- * of a thread on another CPU costs more here than recording many events.
+ * A single-producer, single-consumer byte ring of variable-length records: an event takes its
+ * header plus the bytes it copied, rounded up to 8, so a getppid costs 152 bytes, not a whole
+ * struct sp_event. A record that starts near the end runs on into a slack area of one maximal
+ * event after the ring, so every record is contiguous and the consumer reads it in place.
+ *
+ * No lock on the fast path: the producer publishes with a release store of `head`, the consumer
+ * frees space with a release store of `tail`. A full ring blocks the producer (on a condition
+ * variable, with the consumer's release as its wake-up): an event is never dropped. The producer
+ * wakes a sleeping consumer only once a batch has built up (or on exit and at the end), because
+ * a wake-up on another CPU costs more here than recording many events.
  */
 #include "engine_internal.h"
 
@@ -16,18 +22,28 @@
 
 enum { WAKE_BATCH = 64 };
 
-int sp_ring_init(struct sp_ring *ring, uint32_t slots)
+static size_t record_size(const struct sp_event *event)
 {
-    uint32_t size = 16;
-    while (size < slots && size < (1u << 20))
+    return (offsetof(struct sp_event, data) + event->data_len + 7u) & ~(size_t)7u;
+}
+
+int sp_ring_init(struct sp_ring *ring, size_t bytes)
+{
+    size_t size = 1u << 16;
+    while (size < bytes && size < ((size_t)1 << 30))
         size <<= 1;
-    ring->slots = calloc(size, sizeof(struct sp_event));
-    if (!ring->slots)
+    ring->buf = malloc(size + sizeof(struct sp_event));
+    if (!ring->buf)
         return -ENOMEM;
-    ring->mask = size - 1;
-    ring->head = ring->tail = 0;
-    ring->finished = 0;
-    ring->consumer_waiting = 0;
+    ring->size = size;
+    atomic_init(&ring->head, 0);
+    atomic_init(&ring->tail, 0);
+    atomic_init(&ring->head_events, 0);
+    atomic_init(&ring->tail_events, 0);
+    atomic_init(&ring->finished, 0);
+    atomic_init(&ring->consumer_waiting, 0);
+    atomic_init(&ring->producer_waiting, 0);
+    ring->cached_tail = 0;
     pthread_mutex_init(&ring->lock, NULL);
     pthread_cond_init(&ring->not_empty, NULL);
     pthread_cond_init(&ring->not_full, NULL);
@@ -36,8 +52,8 @@ int sp_ring_init(struct sp_ring *ring, uint32_t slots)
 
 void sp_ring_destroy(struct sp_ring *ring)
 {
-    free(ring->slots);
-    ring->slots = NULL;
+    free(ring->buf);
+    ring->buf = NULL;
     pthread_mutex_destroy(&ring->lock);
     pthread_cond_destroy(&ring->not_empty);
     pthread_cond_destroy(&ring->not_full);
@@ -54,38 +70,63 @@ static void deadline_in_ms(struct timespec *ts, int ms)
     }
 }
 
+static void wake(pthread_mutex_t *lock, pthread_cond_t *cond)
+{
+    pthread_mutex_lock(lock);
+    pthread_cond_broadcast(cond);
+    pthread_mutex_unlock(lock);
+}
+
+/* Wait until `len` bytes are free; 0, or -1 if the session was cancelled meanwhile. */
+static int wait_for_room(struct sp_session *s, size_t len)
+{
+    struct sp_ring *ring = &s->ring;
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+    if (head + len - ring->cached_tail <= ring->size)
+        return 0;
+    ring->cached_tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+    while (head + len - ring->cached_tail > ring->size) {
+        if (s->cancel)
+            return -1; /* nobody is left to read it */
+        pthread_mutex_lock(&ring->lock);
+        atomic_store(&ring->producer_waiting, 1);
+        ring->cached_tail = atomic_load(&ring->tail);
+        if (head + len - ring->cached_tail > ring->size) {
+            struct timespec deadline;
+            deadline_in_ms(&deadline, 100);
+            if (atomic_load(&ring->consumer_waiting))
+                pthread_cond_broadcast(&ring->not_empty);
+            pthread_cond_timedwait(&ring->not_full, &ring->lock, &deadline);
+        }
+        atomic_store(&ring->producer_waiting, 0);
+        pthread_mutex_unlock(&ring->lock);
+        ring->cached_tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+    }
+    return 0;
+}
+
 void sp_ring_push(struct sp_session *s, const struct sp_event *event)
 {
     struct sp_ring *ring = &s->ring;
-    size_t size = offsetof(struct sp_event, data) + event->data_len;
-
-    pthread_mutex_lock(&ring->lock);
-    while (ring->head - ring->tail > ring->mask) {
-        /* Full: wait for Python. A cancelled session has no consumer left to wait for. */
-        if (s->cancel) {
-            pthread_mutex_unlock(&ring->lock);
-            return;
-        }
-        struct timespec deadline;
-        deadline_in_ms(&deadline, 100);
-        if (ring->consumer_waiting)
-            pthread_cond_signal(&ring->not_empty);
-        pthread_cond_timedwait(&ring->not_full, &ring->lock, &deadline);
-    }
-    memcpy(&ring->slots[ring->head & ring->mask], event, size);
-    ring->head++;
-    if (ring->consumer_waiting &&
-        (ring->head - ring->tail >= WAKE_BATCH || event->kind == SP_EV_EXIT))
-        pthread_cond_signal(&ring->not_empty);
-    pthread_mutex_unlock(&ring->lock);
+    size_t len = record_size(event);
+    if (wait_for_room(s, len) != 0)
+        return;
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+    memcpy(ring->buf + (head & (ring->size - 1)),
+           event, offsetof(struct sp_event, data) + event->data_len);
+    uint64_t events = atomic_load_explicit(&ring->head_events, memory_order_relaxed) + 1;
+    atomic_store_explicit(&ring->head_events, events, memory_order_relaxed);
+    atomic_store_explicit(&ring->head, head + len, memory_order_seq_cst);
+    /* seq_cst on both sides: either the consumer sees this record, or we see it waiting. */
+    if (atomic_load_explicit(&ring->consumer_waiting, memory_order_seq_cst) &&
+        (events - atomic_load(&ring->tail_events) >= WAKE_BATCH || event->kind == SP_EV_EXIT))
+        wake(&ring->lock, &ring->not_empty);
 }
 
 void sp_ring_finish(struct sp_ring *ring)
 {
-    pthread_mutex_lock(&ring->lock);
-    ring->finished = 1;
-    pthread_cond_broadcast(&ring->not_empty);
-    pthread_mutex_unlock(&ring->lock);
+    atomic_store(&ring->finished, 1);
+    wake(&ring->lock, &ring->not_empty);
 }
 
 void sp_ring_kick(struct sp_ring *ring)
@@ -96,42 +137,60 @@ void sp_ring_kick(struct sp_ring *ring)
     pthread_mutex_unlock(&ring->lock);
 }
 
+static int ready_events(struct sp_ring *ring)
+{
+    /* head_events is stored before head (release/seq_cst), so reading head first is enough to
+     * see every record it counts. */
+    atomic_load_explicit(&ring->head, memory_order_acquire);
+    uint64_t head_events = atomic_load_explicit(&ring->head_events, memory_order_relaxed);
+    return (int)(head_events - atomic_load_explicit(&ring->tail_events, memory_order_relaxed));
+}
+
 int sp_wait_events(struct sp_session *s, int timeout_ms)
 {
     struct sp_ring *ring = &s->ring;
-    int ready;
-
-    pthread_mutex_lock(&ring->lock);
-    if (ring->head == ring->tail && !ring->finished && timeout_ms > 0) {
+    int ready = ready_events(ring);
+    if (ready == 0 && timeout_ms > 0 && !atomic_load(&ring->finished)) {
         struct timespec deadline;
         deadline_in_ms(&deadline, timeout_ms);
-        ring->consumer_waiting = 1;
-        while (ring->head == ring->tail && !ring->finished) {
+        pthread_mutex_lock(&ring->lock);
+        atomic_store_explicit(&ring->consumer_waiting, 1, memory_order_seq_cst);
+        while ((ready = ready_events(ring)) == 0 && !atomic_load(&ring->finished)) {
             if (pthread_cond_timedwait(&ring->not_empty, &ring->lock, &deadline) == ETIMEDOUT)
                 break;
         }
-        ring->consumer_waiting = 0;
+        atomic_store(&ring->consumer_waiting, 0);
+        pthread_mutex_unlock(&ring->lock);
     }
-    ready = (int)(ring->head - ring->tail);
-    if (ready == 0 && ring->finished)
-        ready = -1;
-    pthread_mutex_unlock(&ring->lock);
+    ready = ready_events(ring);
+    if (ready == 0 && atomic_load(&ring->finished))
+        return -1;
     return ready;
 }
 
-struct sp_event *sp_event_at(struct sp_session *s, unsigned int index)
+void *sp_ring_memory(struct sp_session *s, unsigned long long *size)
 {
-    /* Only the consumer moves tail, so reading it without the lock is safe here. */
-    return &s->ring.slots[(s->ring.tail + index) & s->ring.mask];
+    *size = s->ring.size;
+    return s->ring.buf;
 }
 
-void sp_release(struct sp_session *s, unsigned int count)
+unsigned long long sp_ring_tail(struct sp_session *s)
+{
+    return atomic_load_explicit(&s->ring.tail, memory_order_relaxed);
+}
+
+struct sp_event *sp_event_at(struct sp_session *s, unsigned long long offset)
+{
+    return (struct sp_event *)(s->ring.buf + (offset & (s->ring.size - 1)));
+}
+
+unsigned long long sp_event_size(const struct sp_event *event) { return record_size(event); }
+
+void sp_release(struct sp_session *s, unsigned int count, unsigned long long bytes)
 {
     struct sp_ring *ring = &s->ring;
-    pthread_mutex_lock(&ring->lock);
-    if (count > ring->head - ring->tail)
-        count = (unsigned int)(ring->head - ring->tail);
-    ring->tail += count;
-    pthread_cond_signal(&ring->not_full);
-    pthread_mutex_unlock(&ring->lock);
+    atomic_fetch_add_explicit(&ring->tail_events, count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ring->tail, bytes, memory_order_seq_cst);
+    if (atomic_load_explicit(&ring->producer_waiting, memory_order_seq_cst))
+        wake(&ring->lock, &ring->not_full);
 }

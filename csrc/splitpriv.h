@@ -137,7 +137,7 @@ struct sp_config {
     int cpu_policy;          /* enum sp_cpu_policy */
     int attach_pid;          /* > 0: attach to this process instead of launching */
     unsigned int string_limit; /* bytes copied per string or buffer (<= SP_DATA_MAX) */
-    unsigned int ring_slots; /* events the ring holds (rounded up to a power of two) */
+    unsigned long long ring_bytes; /* the event ring's size (a power of two, >= 64 KiB) */
     int record_signals;      /* emit SP_EV_SIGNAL / SP_EV_STOPPED events */
     const void *filter;      /* seccomp modes: struct sock_filter[filter_len], installed in */
     unsigned int filter_len; /* the child after the handshake and before execve */
@@ -170,10 +170,15 @@ int sp_run(struct sp_session *session, const char *path, char **argv, char **env
 void sp_cancel(struct sp_session *session);
 
 /* Consumer thread: wait up to timeout_ms for events; the count ready, or -1 when the session
- * has ended and every event was released. */
+ * has ended and every event was released. The ready events are contiguous records from byte
+ * offset sp_ring_tail() on (modulo the ring size), each sp_event_size() bytes long; read them in
+ * place, then hand back their count and total size with sp_release(). */
 int sp_wait_events(struct sp_session *session, int timeout_ms);
-struct sp_event *sp_event_at(struct sp_session *session, unsigned int index);
-void sp_release(struct sp_session *session, unsigned int count);
+void *sp_ring_memory(struct sp_session *session, unsigned long long *size);
+unsigned long long sp_ring_tail(struct sp_session *session);
+struct sp_event *sp_event_at(struct sp_session *session, unsigned long long offset);
+unsigned long long sp_event_size(const struct sp_event *event);
+void sp_release(struct sp_session *session, unsigned int count, unsigned long long bytes);
 
 const struct sp_result *sp_result(struct sp_session *session);
 const unsigned long long *sp_counts(struct sp_session *session, int arch_index);

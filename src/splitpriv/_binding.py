@@ -8,9 +8,10 @@ It must never decode or format: that is the job of ``splitpriv.events`` and ``sp
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from splitpriv._engine import ffi, lib  # type: ignore[import-not-found]
 
@@ -52,8 +53,7 @@ SEGF_FAULT: int = lib.SP_SEGF_FAULT
 SEGF_EXIT: int = lib.SP_SEGF_EXIT
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """Bytes copied from tracee memory for one argument."""
 
     arg: int
@@ -63,8 +63,7 @@ class Segment:
     at_exit: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RawEvent:
+class RawEvent(NamedTuple):
     """One engine event as plain Python values, not yet decoded."""
 
     kind: int
@@ -118,6 +117,18 @@ class Verdict:
     rewrite: tuple[tuple[int, int], ...] = ()
 
 
+# struct sp_rule, packed in one go: the table is written with a single memmove.
+_RULE = struct.Struct("<BB6BqI4x6Q")
+assert _RULE.size == ffi.sizeof("struct sp_rule")
+assert ffi.offsetof("struct sp_rule", "rewrite_mask") == 16
+
+
+def _pack_rule(rule: Rule) -> bytes:
+    mask, values = _mask_and_values(rule.rewrite)
+    flags = RULE_RECORD if rule.record else 0
+    return _RULE.pack(rule.action, flags, *rule.capture, rule.value, mask, *values)
+
+
 def _mask_and_values(rewrite: tuple[tuple[int, int], ...]) -> tuple[int, list[int]]:
     mask, values = 0, [0] * 6
     for index, value in rewrite:
@@ -126,38 +137,47 @@ def _mask_and_values(rewrite: tuple[tuple[int, int], ...]) -> tuple[int, list[in
     return mask, values
 
 
-def _read_event(ev: Any) -> RawEvent:
-    segments = []
-    for i in range(ev.nseg):
-        seg = ev.seg[i]
-        segments.append(
-            Segment(
-                arg=seg.arg,
-                data=ffi.buffer(ev.data + seg.off, seg.len)[:],
-                truncated=bool(seg.flags & SEGF_TRUNCATED),
-                fault=bool(seg.flags & SEGF_FAULT),
-                at_exit=bool(seg.flags & SEGF_EXIT),
+# struct sp_event's header and segments, read straight out of the ring (csrc/splitpriv.h).
+_HEADER = struct.Struct("<iiiiIi6Qqqqiiiiii")
+_COUNTS = struct.Struct("<HH")
+_SEGMENT = struct.Struct("<BBHH")
+_EVENT_SIZE: int = ffi.sizeof("struct sp_event")
+_NSEG_AT: int = ffi.offsetof("struct sp_event", "nseg")
+_SEG_AT: int = ffi.offsetof("struct sp_event", "seg")
+_DATA_AT: int = ffi.offsetof("struct sp_event", "data")
+assert _HEADER.size == _NSEG_AT and _SEG_AT == _NSEG_AT + _COUNTS.size
+
+
+def _unpack_event(buf: Any, at: int) -> RawEvent:
+    """The event at byte offset ``at`` of ``buf`` (a record of the ring, or one event)."""
+    h = _HEADER.unpack_from(buf, at)
+    nseg = _COUNTS.unpack_from(buf, at + _NSEG_AT)[0]
+    segments: tuple[Segment, ...] = ()
+    if nseg:
+        segs = []
+        for i in range(nseg):
+            arg, flags, length, off = _SEGMENT.unpack_from(buf, at + _SEG_AT + 6 * i)
+            start = at + _DATA_AT + off
+            segs.append(
+                Segment(
+                    arg,
+                    buf[start : start + length],
+                    bool(flags & SEGF_TRUNCATED),
+                    bool(flags & SEGF_FAULT),
+                    bool(flags & SEGF_EXIT),
+                )
             )
-        )
-    return RawEvent(
-        kind=ev.kind,
-        flags=ev.flags,
-        pid=ev.pid,
-        tid=ev.tid,
-        arch=ev.arch,
-        nr=ev.nr,
-        args=tuple(ev.args),
-        ret=ev.ret,
-        t_entry_ns=ev.t_entry_ns,
-        t_exit_ns=ev.t_exit_ns,
-        sig=ev.sig,
-        status=ev.status,
-        sig_code=ev.sig_code,
-        sig_pid=ev.sig_pid,
-        sig_uid=ev.sig_uid,
-        sig_status=ev.sig_status,
-        segments=tuple(segments),
-    )
+        segments = tuple(segs)
+    return RawEvent(*h[:6], h[6:12], *h[12:], segments)
+
+
+def _record_size(buf: Any, at: int) -> int:
+    data_len: int = _COUNTS.unpack_from(buf, at + _NSEG_AT)[1]
+    return (_DATA_AT + data_len + 7) & ~7
+
+
+def _read_event(ev: Any) -> RawEvent:
+    return _unpack_event(ffi.buffer(ev, _EVENT_SIZE), 0)
 
 
 # Decide callbacks by session handle; the engine thread calls sp_py_decide with the GIL taken
@@ -192,7 +212,7 @@ class EngineSession:
         cpu: str,
         attach_pid: int = 0,
         string_limit: int = 4096,
-        ring_slots: int = 4096,
+        ring_bytes: int = 4 << 20,
         record_signals: bool = True,
         decide: DecideFn | None = None,
         seccomp_filter: bytes = b"",
@@ -206,7 +226,7 @@ class EngineSession:
         config.cpu_policy = CPU_POLICIES[cpu]
         config.attach_pid = attach_pid
         config.string_limit = string_limit
-        config.ring_slots = ring_slots
+        config.ring_bytes = ring_bytes
         config.record_signals = int(record_signals)
         config.py_handle = self._handle
         # A struct sock_filter array is 8 bytes an instruction; the engine keeps the pointer.
@@ -220,18 +240,17 @@ class EngineSession:
         if decide is not None:
             lib.sp_use_python_callback(self._session)
         self._keepalive: list[Any] = []
+        size = ffi.new("unsigned long long *")
+        memory = lib.sp_ring_memory(self._session, size)
+        # The ring and the slack after it, where a record that starts near the end runs on.
+        self._ring = ffi.buffer(memory, size[0] + _EVENT_SIZE)
+        self._ring_mask = size[0] - 1
 
     def set_rules(self, arch_index: int, rules: Sequence[Rule]) -> None:
         """Write NR_MAX + 1 rules for one architecture (the last one: numbers out of range)."""
         table = lib.sp_rules(self._session, arch_index)
-        for nr, rule in enumerate(rules):
-            entry = table[nr]
-            entry.action = rule.action
-            entry.flags = RULE_RECORD if rule.record else 0
-            entry.value = rule.value
-            for i, code in enumerate(rule.capture):
-                entry.capture[i] = code
-            entry.rewrite_mask, entry.rewrite[0:6] = _mask_and_values(rule.rewrite)
+        packed = b"".join(_pack_rule(rule) for rule in rules)
+        ffi.memmove(table, packed, len(packed))
 
     def run(self, path: str | None, argv: Sequence[str], env: dict[str, str]) -> int:
         """Launch (or attach) and trace until the end; blocks. Call it from the engine thread."""
@@ -253,13 +272,24 @@ class EngineSession:
         return int(lib.sp_wait_events(self._session, timeout_ms))
 
     def take(self, count: int) -> list[RawEvent]:
-        """Read and release the next ``count`` ready events."""
-        events = [_read_event(lib.sp_event_at(self._session, i)) for i in range(count)]
-        lib.sp_release(self._session, count)
+        """Read the next ``count`` ready events in place, then release them."""
+        ring, mask = self._ring, self._ring_mask
+        start = position = lib.sp_ring_tail(self._session)
+        events = []
+        for _ in range(count):
+            at = position & mask
+            event = _unpack_event(ring, at)
+            events.append(event)
+            position += _record_size(ring, at)
+        lib.sp_release(self._session, count, position - start)
         return events
 
     def release(self, count: int) -> None:
-        lib.sp_release(self._session, count)
+        """Release the next ``count`` ready events unread."""
+        start = position = lib.sp_ring_tail(self._session)
+        for _ in range(count):
+            position += _record_size(self._ring, position & self._ring_mask)
+        lib.sp_release(self._session, count, position - start)
 
     def result(self) -> EngineResult:
         r = lib.sp_result(self._session)

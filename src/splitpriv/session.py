@@ -19,6 +19,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from types import TracebackType
 
 from splitpriv import _binding, mechanisms
@@ -45,6 +46,7 @@ from splitpriv.syscalls import (
     ARCHES,
     AUDIT_ARCH_I386,
     AUDIT_ARCH_X86_64,
+    CaptureSpec,
     capture_spec,
     table,
 )
@@ -122,63 +124,75 @@ def _traced_keys(syscalls: Iterable[str | int] | None) -> set[tuple[int, int]] |
     return {key for spec in syscalls for key in syscall_keys(spec)}
 
 
+NO_CAPTURE = (0, 0, 0, 0, 0, 0)
+
+
+@cache
+def _captures(arch: int) -> tuple[CaptureSpec, ...]:
+    """What to copy for each number of one arch (NR_MAX + 1 entries)."""
+    names = table(arch)
+    return tuple(
+        capture_spec(names.name(nr)) if nr < _binding.NR_MAX else NO_CAPTURE
+        for nr in range(_binding.NR_MAX + 1)
+    )
+
+
 def _engine_rules(
     arch: int, policy: Policy, traced: set[tuple[int, int]] | None
 ) -> list[_binding.Rule]:
     """The engine's table for one arch: NR_MAX rules, then the one for numbers out of range."""
-    names = table(arch)
+    captures = _captures(arch)
     rules = []
     for nr in range(_binding.NR_MAX + 1):
-        in_range = nr < _binding.NR_MAX
-        rule = policy.rule_for(arch, nr) if in_range else policy.rule_for(arch, -1)
+        rule = policy.rule_for(arch, nr if nr < _binding.NR_MAX else -1)
         record = traced is None or (arch, nr) in traced
         action = _binding.CALLBACK if rule.callback else _ACTION_CODES[rule.action.kind]
-        needs_memory = record or rule.callback is not None
-        capture = (
-            capture_spec(names.name(nr))
-            if needs_memory and in_range and nr <= names.max_number()
-            else (0, 0, 0, 0, 0, 0)
-        )
+        capture = captures[nr] if record or rule.callback is not None else NO_CAPTURE
         rules.append(
             _binding.Rule(action, record, rule.action.value, capture, rule.action.rewrite_args)
         )
     return rules
 
 
+_NOTHING: frozenset[int] = frozenset()
+_NO_RESULT = _binding.EVF_NORETURN | _binding.EVF_CONTINUED
+
+
+def _verdict(flags: int) -> str:
+    if flags & _binding.EVF_DENIED:
+        return "denied"
+    if flags & _binding.EVF_REWRITTEN:
+        return "rewritten"
+    if flags & _binding.EVF_EMULATED:
+        return "emulated"
+    return "allowed"
+
+
 def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
+    # This runs once per recorded event: the common case (no copied memory, allowed) is kept
+    # free of allocations.
     memory: dict[int, bytes] = {}
-    truncated = set()
-    faults = set()
-    for seg in raw.segments:
-        if seg.fault:
-            faults.add(seg.arg)
-        else:
-            memory[seg.arg] = seg.data
-        if seg.truncated:
-            truncated.add(seg.arg)
-    if raw.flags & _binding.EVF_DENIED:
-        verdict = "denied"
-    elif raw.flags & _binding.EVF_REWRITTEN:
-        verdict = "rewritten"
-    elif raw.flags & _binding.EVF_EMULATED:
-        verdict = "emulated"
-    else:
-        verdict = "allowed"
-    noreturn = bool(raw.flags & (_binding.EVF_NORETURN | _binding.EVF_CONTINUED))
+    truncated = faults = _NOTHING
+    if raw.segments:
+        truncated = frozenset(seg.arg for seg in raw.segments if seg.truncated)
+        faults = frozenset(seg.arg for seg in raw.segments if seg.fault)
+        memory = {seg.arg: seg.data for seg in raw.segments if not seg.fault}
+    flags = raw.flags
+    noreturn = flags & _NO_RESULT
     return SyscallEvent(
-        pid=raw.pid,
-        tid=raw.tid,
-        nr=raw.nr,
-        arch=ARCHES.get(raw.arch, "x86_64"),
-        args=raw.args,
-        retval=None if noreturn else raw.ret,
-        entry_ns=raw.t_entry_ns,
-        exit_ns=None if noreturn else raw.t_exit_ns,
-        verdict=verdict,
-        by_callback=bool(raw.flags & _binding.EVF_CALLBACK),
-        memory=memory,
-        truncated=frozenset(truncated),
-        faults=frozenset(faults),
+        raw.pid,
+        raw.tid,
+        raw.nr,
+        ARCHES.get(raw.arch, "x86_64"),
+        raw.args,
+        None if noreturn else raw.ret,
+        raw.t_entry_ns,
+        None if noreturn else raw.t_exit_ns,
+        _verdict(flags) if flags else "allowed",
+        bool(flags & _binding.EVF_CALLBACK),
+        memory,
+        truncated,
+        faults,
     )
 
 
@@ -222,7 +236,7 @@ class Trace:
         string_limit: int = 4096,
         record: bool = True,
         signals: bool = True,
-        ring_slots: int = 4096,
+        ring_bytes: int = 4 << 20,
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
@@ -253,7 +267,7 @@ class Trace:
             cpu=cpu,
             attach_pid=pid or 0,
             string_limit=string_limit,
-            ring_slots=ring_slots,
+            ring_bytes=ring_bytes,
             record_signals=record and signals,
             decide=self._decide if self._callbacks else None,
             seccomp_filter=self.mechanism.seccomp_filter(rules),
