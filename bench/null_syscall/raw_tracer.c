@@ -5,13 +5,17 @@
  *
  * MODE
  *   ptrace          PTRACE_SYSCALL at every stop, nothing else (2 stops per syscall).
+ *   ptrace-info     the same plus PTRACE_GET_SYSCALL_INFO at every stop: the least a tracer
+ *                   that looks at each call (number at entry, result at exit) must do.
  *   sysemu          what splitpriv's sysemu engine does for a call that must really run and is
  *                   recorded (csrc/engine.c, sysemu_mode_stop): at the PTRACE_SYSEMU entry stop,
  *                   PTRACE_GET_SYSCALL_INFO, then rip -= 2 and rax = nr (PTRACE_POKEUSER) and
- *                   resume with PTRACE_SYSCALL; at the re-entry stop resume with PTRACE_SYSCALL;
- *                   at the exit stop resume with PTRACE_SYSEMU (3 stops per syscall).
+ *                   resume with PTRACE_SYSCALL. The kernel has skipped the call, and because
+ *                   PTRACE_SYSCALL is now set it reports that skipped call's exit: resume with
+ *                   PTRACE_SYSCALL again; then comes the re-entry stop (resume PTRACE_SYSCALL)
+ *                   and the real exit stop (resume PTRACE_SYSEMU): 4 stops per syscall.
  *   sysemu-run      the same for a call that is not recorded (splitpriv.run): the re-entry stop
- *                   resumes with PTRACE_SYSEMU, so no exit stop is reported (2 stops).
+ *                   resumes with PTRACE_SYSEMU, so no real exit stop is reported (3 stops).
  *   sysemu-emulate  getppid is answered at its entry stop with rax = 1 (1 stop); every other
  *                   call is passed through as in sysemu-run.
  * CPU_MODE
@@ -37,9 +41,9 @@
 
 #define REG(r) ((void *)offsetof(struct user, regs.r))
 
-enum { PTRACE_MODE, SYSEMU, SYSEMU_RUN, SYSEMU_EMULATE };
+enum { PTRACE_MODE, PTRACE_INFO, SYSEMU, SYSEMU_RUN, SYSEMU_EMULATE };
 /* sysemu states: where the traced call stands, and so how to resume it */
-enum { AT_SYSEMU_ENTRY, AT_REENTRY, AT_EXIT };
+enum { AT_SYSEMU_ENTRY, AT_SKIPPED_EXIT, AT_REENTRY, AT_EXIT };
 
 static void pin(int cpu)
 {
@@ -52,7 +56,7 @@ static void pin(int cpu)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: raw_tracer ptrace|sysemu|sysemu-run|sysemu-emulate "
+    fprintf(stderr, "usage: raw_tracer ptrace|ptrace-info|sysemu|sysemu-run|sysemu-emulate "
                     "same|spread|none PROGRAM ARGS...\n");
     return 2;
 }
@@ -60,6 +64,10 @@ static int usage(void)
 /* The next resume request for a syscall stop in a sysemu mode; updates *state. */
 static int sysemu_stop(pid_t pid, int mode, int *state)
 {
+    if (*state == AT_SKIPPED_EXIT) {
+        *state = AT_REENTRY;
+        return PTRACE_SYSCALL;
+    }
     if (*state == AT_REENTRY) {
         *state = mode == SYSEMU ? AT_EXIT : AT_SYSEMU_ENTRY;
         return mode == SYSEMU ? PTRACE_SYSCALL : PTRACE_SYSEMU;
@@ -78,7 +86,7 @@ static int sysemu_stop(pid_t pid, int mode, int *state)
     /* Pass through: back over the 2-byte syscall instruction, number back into rax. */
     ptrace(PTRACE_POKEUSER, pid, REG(rip), (void *)(info.instruction_pointer - 2));
     ptrace(PTRACE_POKEUSER, pid, REG(rax), (void *)(unsigned long)info.entry.nr);
-    *state = AT_REENTRY;
+    *state = AT_SKIPPED_EXIT;
     return PTRACE_SYSCALL;
 }
 
@@ -89,6 +97,8 @@ int main(int argc, char **argv)
     int mode;
     if (strcmp(argv[1], "ptrace") == 0)
         mode = PTRACE_MODE;
+    else if (strcmp(argv[1], "ptrace-info") == 0)
+        mode = PTRACE_INFO;
     else if (strcmp(argv[1], "sysemu") == 0)
         mode = SYSEMU;
     else if (strcmp(argv[1], "sysemu-run") == 0)
@@ -135,7 +145,8 @@ int main(int argc, char **argv)
     waitpid(pid, &status, 0); /* the child's SIGSTOP */
     ptrace(PTRACE_SETOPTIONS, pid, 0L, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
     int state = AT_SYSEMU_ENTRY;
-    int request = mode == PTRACE_MODE ? PTRACE_SYSCALL : PTRACE_SYSEMU;
+    int request = mode <= PTRACE_INFO ? PTRACE_SYSCALL : PTRACE_SYSEMU;
+    struct __ptrace_syscall_info info;
     int sig = 0;
     for (;;) {
         ptrace(request, pid, 0L, (void *)(long)sig);
@@ -150,7 +161,9 @@ int main(int argc, char **argv)
         sig = WSTOPSIG(status);
         if (sig == (SIGTRAP | 0x80)) {
             sig = 0;
-            if (mode != PTRACE_MODE)
+            if (mode == PTRACE_INFO)
+                ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info);
+            else if (mode != PTRACE_MODE)
                 request = sysemu_stop(pid, mode, &state);
         } else if (sig == SIGTRAP) {
             sig = 0; /* the SIGTRAP that follows a successful execve without PTRACE_O_TRACEEXEC */

@@ -12,8 +12,8 @@ import signal
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from splitpriv.syscalls import ARCHES, capture_spec, prototype, render, table
-from splitpriv.syscalls.prototypes import CAPTURE_CSTRING
+from splitpriv.syscalls import ARCHES, decode, prototype, render, table
+from splitpriv.syscalls.prototypes import Param
 
 
 def signal_name(number: int) -> str:
@@ -106,22 +106,19 @@ class SyscallEvent:
         return self.decode_arguments(render.DEFAULT_STRING_LIMIT)
 
     def decode_arguments(self, string_limit: int | None) -> tuple[Argument, ...]:
-        """The arguments, with strings and buffers cut at ``string_limit`` bytes (paths never)."""
-        proto = prototype(self.name)
-        spec = capture_spec(self.name)
+        """The arguments as strace shows them, strings and buffers cut at ``string_limit`` bytes.
+
+        The texts come from :func:`splitpriv.syscalls.decode.arguments`, so they follow strace's
+        choice and order of arguments (``open`` without a mode, ``clone(child_stack=...)``);
+        each :class:`Argument` names the raw argument its text shows.
+        """
+        params = prototype(self.name).params
         decoded = []
-        for i, param in enumerate(proto.params):
-            memory = self.memory.get(i)
-            text = render.argument(
-                param,
-                self.args[i],
-                memory,
-                truncated=i in self.truncated,
-                fault=i in self.faults,
-                limit=string_limit,
-                is_path=spec[i] == CAPTURE_CSTRING,
-            )
-            decoded.append(Argument(param.name, param.type, self.args[i], text, memory))
+        for position, text in enumerate(decode.arguments(self, string_limit)):
+            i = decode.param_index(text, position)
+            param = params[i] if i < len(params) else Param("unsigned long", f"arg{i}")
+            value = self.args[i] if i < len(self.args) else 0
+            decoded.append(Argument(param.name, param.type, value, str(text), self.memory.get(i)))
         return tuple(decoded)
 
     def string(self, index: int) -> str | None:
@@ -130,14 +127,14 @@ class SyscallEvent:
         return None if data is None else os.fsdecode(data)
 
     def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
-        """The strace line: ``openat(AT_FDCWD, "/etc/passwd", 0x80000) = 3``."""
+        """The strace line: ``openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3``."""
         arguments = (
             self.arguments
             if string_limit == render.DEFAULT_STRING_LIMIT
             else self.decode_arguments(string_limit)
         )
         args = ", ".join(a.text for a in arguments)
-        return f"{self.name}({args}) = {render.result(self.retval)}"
+        return f"{self.name}({args}) = {decode.result(self)}"
 
     def __str__(self) -> str:
         return self.format()

@@ -2,7 +2,8 @@
 
 This is the plain layer every event gets: integers by their C type, pointers in hex or NULL,
 copied strings and buffers quoted with C escapes, AT_FDCWD by name, errors by errno name. The
-strace-compatible decoding of flags and structures grows on top of it. Pure functions of their
+strace-compatible decoding of flags and structures is :mod:`splitpriv.syscalls.decode`, which
+falls back to this layer for the calls it has no decoder for. Pure functions of their
 inputs: nothing here touches a process.
 """
 
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import errno as errno_module
 import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 from splitpriv.syscalls.prototypes import Param, is_pointer
 
@@ -94,15 +98,73 @@ def argument(
     return integer(param, value)
 
 
+# Kernel-internal error numbers a tracer can see (mostly a syscall interrupted by a signal).
+KERNEL_ERRNOS: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        512: "ERESTARTSYS",
+        513: "ERESTARTNOINTR",
+        514: "ERESTARTNOHAND",
+        515: "ENOIOCTLCMD",
+        516: "ERESTART_RESTARTBLOCK",
+        517: "EPROBE_DEFER",
+        518: "EOPENSTALE",
+        519: "ENOPARAM",
+        521: "EBADHANDLE",
+        522: "ENOTSYNC",
+        523: "EBADCOOKIE",
+        524: "ENOTSUPP",
+        525: "ETOOSMALL",
+        526: "ESERVERFAULT",
+        527: "EBADTYPE",
+        528: "EJUKEBOX",
+        529: "EIOCBQUEUED",
+        530: "ERECALLCONFLICT",
+        531: "ENOGRACE",
+    }
+)
+# The restart errors, which strace prints as "= ? ERESTARTSYS (...)": the call did not finish
+# and will be restarted (or turned into EINTR) once the signal is handled.
+RESTART_ERRNOS: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        512: "To be restarted if SA_RESTART is set",
+        513: "To be restarted",
+        514: "To be restarted if no handler",
+        516: "Interrupted by signal",
+    }
+)
+# Where Python's errno.errorcode picks another alias than strace does.
+_STRACE_ERRNO_NAMES: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        errno_module.EAGAIN: "EAGAIN",
+        errno_module.EDEADLK: "EDEADLK",
+        errno_module.EOPNOTSUPP: "EOPNOTSUPP",
+    }
+)
+
+
 def errno_name(code: int) -> str:
-    return errno_module.errorcode.get(code, f"errno {code}")
+    """strace's name of an error number: ``ENOENT``, ``ERESTARTSYS``, ``ERRNO_41``."""
+    name = _STRACE_ERRNO_NAMES.get(code) or KERNEL_ERRNOS.get(code)
+    if name is None:
+        name = errno_module.errorcode.get(code, f"ERRNO_{code}")
+    return name
+
+
+def error(code: int) -> str:
+    """``-1 ENOENT (No such file or directory)``, or ``? ERESTARTSYS (...)`` for a restart."""
+    if code in RESTART_ERRNOS:
+        return f"? {errno_name(code)} ({RESTART_ERRNOS[code]})"
+    return f"-1 {errno_name(code)} ({os.strerror(code)})"
 
 
 def result(ret: int | None) -> str:
-    """The text after ``=``: a value, ``-1 ENOENT (No such file or directory)`` or ``?``."""
+    """The text after ``=``: a value, ``-1 ENOENT (No such file or directory)`` or ``?``.
+
+    This is the plain form; :func:`splitpriv.syscalls.decode.result` adds the calls strace
+    prints specially (``mmap`` in hex, ``fcntl(F_GETFL)`` with its flags...).
+    """
     if ret is None:
         return "?"
     if -ERRNO_MAX <= ret < 0:
-        code = -ret
-        return f"-1 {errno_name(code)} ({os.strerror(code)})"
+        return error(-ret)
     return str(ret)

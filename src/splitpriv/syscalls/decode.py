@@ -1,0 +1,1141 @@
+"""strace-compatible decoding of syscall arguments and results.
+
+A registry maps a syscall name to a decoder: a function that takes an :class:`Args` view of one
+call (its raw arguments, return value and the memory the engine copied) and returns the argument
+texts strace prints, in strace's order. Calls without a decoder fall back to the plain,
+prototype-driven rendering of :mod:`splitpriv.syscalls.render`, as strace prints calls it does
+not decode. :func:`result` prints what follows ``=``.
+
+What we cannot print like strace, and why: the engine copies strings and flat buffers only
+(paths, read/write data, see :func:`splitpriv.syscalls.prototypes.capture_spec`). Structures and
+arrays behind pointers (``struct stat``, ``struct sigaction``, sigsets, sockaddrs, execve's argv
+and envp, the fds pipe2 returns, a wait status, timespecs, getrandom's random bytes...) are not
+copied, so where strace prints ``{st_mode=S_IFREG|0644, ...}`` or ``["ls", "-l"]`` we print the
+pointer (``0x7ffc...``, or ``NULL``), exactly as strace itself does when it cannot read them.
+
+Pure functions of their inputs: nothing here touches a process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from splitpriv.syscalls import flags as fl
+from splitpriv.syscalls import render
+from splitpriv.syscalls.prototypes import CAPTURE_CSTRING, capture_spec, prototype
+
+
+class CallLike(Protocol):
+    """What a decoder needs of a call; a :class:`~splitpriv.events.SyscallEvent` is one."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def arch(self) -> str: ...
+
+    @property
+    def args(self) -> tuple[int, ...]: ...
+
+    @property
+    def retval(self) -> int | None: ...
+
+    @property
+    def memory(self) -> Mapping[int, bytes]: ...
+
+    @property
+    def truncated(self) -> AbstractSet[int]: ...
+
+    @property
+    def faults(self) -> AbstractSet[int]: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call built by hand (tests, tools): the same fields as a SyscallEvent's, with defaults."""
+
+    name: str
+    args: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+    retval: int | None = 0
+    memory: Mapping[int, bytes] = field(default_factory=dict)
+    truncated: AbstractSet[int] = frozenset()
+    faults: AbstractSet[int] = frozenset()
+    arch: str = "x86_64"
+
+
+class Shown(str):
+    """An argument text that remembers which raw argument (by index) it shows."""
+
+    argno: int
+
+    def __new__(cls, text: str, argno: int) -> Shown:
+        obj = super().__new__(cls, text)
+        obj.argno = argno
+        return obj
+
+
+def param_index(text: str, position: int) -> int:
+    """The raw argument a decoded text shows: its own index, else its position in the list."""
+    return text.argno if isinstance(text, Shown) else position
+
+
+# --- the view decoders work on --------------------------------------------------------------
+
+
+class Args:
+    """One call's arguments, with helpers that print each the way strace does."""
+
+    def __init__(self, call: CallLike, string_limit: int | None) -> None:
+        self.call = call
+        self.name = call.name
+        self.limit = string_limit
+        self.retval = call.retval
+        self.bits = 32 if call.arch == "i386" else 64
+        raw = tuple(call.args) + (0,) * max(0, 6 - len(call.args))
+        self._args = tuple(v & ((1 << self.bits) - 1) for v in raw)
+
+    # -- the call's outcome --
+    @property
+    def returned(self) -> bool:
+        return self.retval is not None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the call did not succeed (an error, or it never returned)."""
+        return self.retval is None or -render.ERRNO_MAX <= self.retval < 0
+
+    # -- raw values --
+    def raw(self, i: int) -> int:
+        """Argument ``i`` as an unsigned word."""
+        return self._args[i]
+
+    def s32(self, i: int) -> int:
+        return render.signed(self._args[i], 32)
+
+    def u32(self, i: int) -> int:
+        return self._args[i] & 0xFFFFFFFF
+
+    def slong(self, i: int) -> int:
+        return render.signed(self._args[i], self.bits)
+
+    # -- printed values --
+    def int32(self, i: int) -> Shown:
+        return Shown(str(self.s32(i)), i)
+
+    def uint32(self, i: int) -> Shown:
+        return Shown(str(self.u32(i)), i)
+
+    def long(self, i: int) -> Shown:
+        return Shown(str(self.slong(i)), i)
+
+    def ulong(self, i: int) -> Shown:
+        return Shown(str(self.raw(i)), i)
+
+    fd = int32
+
+    def dirfd(self, i: int) -> Shown:
+        value = self.s32(i)
+        return Shown("AT_FDCWD" if value == fl.AT_FDCWD else str(value), i)
+
+    def ptr(self, i: int) -> Shown:
+        """A pointer: ``NULL`` or ``0x7ffd...``."""
+        value = self.raw(i)
+        return Shown(hex(value) if value else "NULL", i)
+
+    def hex(self, i: int, *, bits: int | None = None) -> Shown:
+        """C's ``%#lx``: ``0x1f``, and ``0`` for zero."""
+        value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
+        return Shown(fl.hexnum(value), i)
+
+    def flags(self, i: int, table: fl.Table, *, bits: int | None = None) -> Shown:
+        value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
+        return Shown(fl.flags(value, table), i)
+
+    def const(self, i: int, table: fl.Table, *, bits: int | None = 32) -> Shown:
+        value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
+        return Shown(fl.constant(value, table), i)
+
+    def shown(self, i: int, text: str) -> Shown:
+        """``text``, computed by the caller, as the text of argument ``i``."""
+        return Shown(text, i)
+
+    def named(self, name: str, i: int, text: str) -> Shown:
+        """strace's ``name=value`` form, which it uses for clone's arguments."""
+        return Shown(f"{name}={text}", i)
+
+    # -- memory --
+    def copied(self, i: int) -> bytes | None:
+        if i in self.call.faults:
+            return None
+        return self.call.memory.get(i)
+
+    def path(self, i: int) -> Shown:
+        """A NUL-terminated string copied at entry: quoted whole (strace never cuts paths)."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        data = self.copied(i)
+        if data is None:
+            return self.ptr(i)
+        return Shown(render.quote(data, truncated=i in self.call.truncated), i)
+
+    def buffer(self, i: int, length: int) -> Shown:
+        """A buffer the kernel reads (copied at entry), cut at the string limit with ``...``."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        if length == 0:
+            return Shown('""', i)
+        data = self.copied(i)
+        if data is None:
+            return self.ptr(i)
+        return Shown(self._quote(data[:length], length, i), i)
+
+    def output(self, i: int, length: int | None = None) -> Shown:
+        """A buffer the kernel filled (copied at exit, as long as the return value)."""
+        if self.failed or self.retval is None:
+            return self.ptr(i)
+        if not self.raw(i):
+            return Shown("NULL", i)
+        count = self.retval if length is None else min(self.retval, length)
+        if count <= 0:
+            return Shown('""', i)
+        data = self.copied(i)
+        if data is None:
+            return self.ptr(i)
+        return Shown(self._quote(data[:count], count, i), i)
+
+    def _quote(self, data: bytes, length: int, i: int) -> str:
+        limit = self.limit
+        shown = data if limit is None else data[:limit]
+        more = i in self.call.truncated or (limit is not None and length > limit)
+        return render.quote(shown, truncated=more)
+
+
+Decoder = Callable[[Args], list[str]]
+ResultDecoder = Callable[[Args], "str | None"]
+
+DECODERS: dict[str, Decoder] = {}
+RESULT_DECODERS: dict[str, ResultDecoder] = {}
+
+
+def decoder(*names: str) -> Callable[[Decoder], Decoder]:
+    """Register the decorated function as the argument decoder of ``names``."""
+
+    def register(fn: Decoder) -> Decoder:
+        for name in names:
+            DECODERS[name] = fn
+        return fn
+
+    return register
+
+
+def result_decoder(*names: str) -> Callable[[ResultDecoder], ResultDecoder]:
+    """Register a result printer for ``names`` (None from it: the plain result)."""
+
+    def register(fn: ResultDecoder) -> ResultDecoder:
+        for name in names:
+            RESULT_DECODERS[name] = fn
+        return fn
+
+    return register
+
+
+def decoder_for(name: str) -> Decoder | None:
+    """The registered decoder of ``name``, or None when the plain rendering applies."""
+    return DECODERS.get(name)
+
+
+# --- the public entry points ----------------------------------------------------------------
+
+
+def plain_arguments(call: CallLike, string_limit: int | None) -> list[str]:
+    """The prototype-driven rendering, for calls without a decoder (strace's raw style)."""
+    proto = prototype(call.name)
+    spec = capture_spec(call.name)
+    texts: list[str] = []
+    for i, param in enumerate(proto.params):
+        value = call.args[i] if i < len(call.args) else 0
+        memory = call.memory.get(i)
+        texts.append(
+            render.argument(
+                param,
+                value,
+                memory,
+                truncated=i in call.truncated,
+                fault=i in call.faults,
+                limit=string_limit,
+                is_path=spec[i] == CAPTURE_CSTRING,
+            )
+        )
+    return texts
+
+
+def arguments(call: CallLike, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> list[str]:
+    """The argument texts strace prints for ``call``, strings cut at ``string_limit`` bytes."""
+    fn = DECODERS.get(call.name)
+    if fn is None:
+        return plain_arguments(call, string_limit)
+    return fn(Args(call, string_limit))
+
+
+def result(call: CallLike) -> str:
+    """The text after ``=``: ``3``, ``0x7f...`` (mmap), ``-1 ENOENT (...)``, ``?``."""
+    ret = call.retval
+    if ret is None or -render.ERRNO_MAX <= ret < 0:
+        return render.result(ret)
+    fn = RESULT_DECODERS.get(call.name)
+    if fn is not None:
+        text = fn(Args(call, None))
+        if text is not None:
+            return text
+    return render.result(ret)
+
+
+def line(call: CallLike, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
+    """The whole strace line: ``openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3``."""
+    return f"{call.name}({', '.join(arguments(call, string_limit))}) = {result(call)}"
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@result_decoder("brk", "mmap", "mmap2", "mremap", "shmat")
+def _hex_result(a: Args) -> str | None:
+    assert a.retval is not None
+    return fl.hexnum(a.retval & ((1 << a.bits) - 1))
+
+
+@result_decoder("umask")
+def _octal_result(a: Args) -> str | None:
+    assert a.retval is not None
+    return fl.octal_mode(a.retval)
+
+
+@result_decoder("poll", "ppoll", "select", "_newselect", "pselect6")
+def _poll_result(a: Args) -> str | None:
+    # strace also prints the ready descriptors ("1 ([{fd=3, revents=POLLIN}])") from the fd
+    # sets or pollfd array at exit; those are not copied, only the timeout case can be named.
+    return "0 (Timeout)" if a.retval == 0 else None
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+@decoder("read")
+def _read(a: Args) -> list[str]:
+    return [a.fd(0), a.output(1), a.ulong(2)]
+
+
+@decoder("write")
+def _write(a: Args) -> list[str]:
+    return [a.fd(0), a.buffer(1, a.raw(2)), a.ulong(2)]
+
+
+@decoder("pread64")
+def _pread(a: Args) -> list[str]:
+    return [a.fd(0), a.output(1), a.ulong(2), a.long(3)]
+
+
+@decoder("pwrite64")
+def _pwrite(a: Args) -> list[str]:
+    return [a.fd(0), a.buffer(1, a.raw(2)), a.ulong(2), a.long(3)]
+
+
+@decoder("readv", "writev")
+def _readv(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.ulong(2)]
+
+
+@decoder("preadv", "pwritev")
+def _preadv(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.ulong(2), a.long(3)]
+
+
+@decoder("close", "fsync", "fdatasync", "fchdir", "dup", "syncfs")
+def _fd_only(a: Args) -> list[str]:
+    return [a.fd(0)]
+
+
+def _open_tail(a: Args, first: int) -> list[str]:
+    value = a.u32(first + 1)
+    texts: list[str] = [a.path(first), Shown(fl.open_flags(value), first + 1)]
+    if value & (fl.O_CREAT | fl.O_TMPFILE_BIT):
+        texts.append(Shown(fl.mode(a.u32(first + 2)), first + 2))
+    return texts
+
+
+@decoder("open")
+def _open(a: Args) -> list[str]:
+    return _open_tail(a, 0)
+
+
+@decoder("openat")
+def _openat(a: Args) -> list[str]:
+    return [a.dirfd(0), *_open_tail(a, 1)]
+
+
+@decoder("openat2")
+def _openat2(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.ptr(2), a.ulong(3)]
+
+
+@decoder("creat")
+def _creat(a: Args) -> list[str]:
+    return [a.path(0), a.shown(1, fl.mode(a.u32(1)))]
+
+
+@decoder("stat", "lstat", "statfs", "stat64", "lstat64")
+def _stat(a: Args) -> list[str]:
+    return [a.path(0), a.ptr(1)]
+
+
+@decoder("fstat", "fstatfs", "fstat64")
+def _fstat(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1)]
+
+
+@decoder("newfstatat", "fstatat64")
+def _newfstatat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.ptr(2), a.flags(3, fl.AT_FLAGS)]
+
+
+@decoder("statx")
+def _statx(a: Args) -> list[str]:
+    return [
+        a.dirfd(0),
+        a.path(1),
+        a.shown(2, fl.statx_flags(a.u32(2))),
+        a.flags(3, fl.STATX_MASK, bits=32),
+        a.ptr(4),
+    ]
+
+
+@decoder("access")
+def _access(a: Args) -> list[str]:
+    return [a.path(0), a.flags(1, fl.ACCESS_MODES)]
+
+
+@decoder("faccessat")
+def _faccessat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.flags(2, fl.ACCESS_MODES)]
+
+
+@decoder("faccessat2")
+def _faccessat2(a: Args) -> list[str]:
+    return [*_faccessat(a), a.flags(3, fl.FACCESSAT_FLAGS)]
+
+
+@decoder("lseek")
+def _lseek(a: Args) -> list[str]:
+    return [a.fd(0), a.long(1), a.const(2, fl.WHENCE)]
+
+
+@decoder("getdents", "getdents64")
+def _getdents(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.uint32(2)]
+
+
+@decoder("readlink")
+def _readlink(a: Args) -> list[str]:
+    return [a.path(0), a.output(1), a.ulong(2)]
+
+
+@decoder("readlinkat")
+def _readlinkat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.output(2), a.ulong(3)]
+
+
+@decoder("chdir", "rmdir", "unlink", "chroot", "acct", "swapoff")
+def _path_only(a: Args) -> list[str]:
+    return [a.path(0)]
+
+
+@decoder("getcwd")
+def _getcwd(a: Args) -> list[str]:
+    data = a.copied(0)
+    if a.failed or data is None or not a.raw(0):
+        shown = a.ptr(0)
+    else:
+        end = data.find(b"\0")
+        shown = Shown(render.quote(data if end < 0 else data[:end]), 0)
+    return [shown, a.ulong(1)]
+
+
+@decoder("mkdir", "chmod")
+def _path_mode(a: Args) -> list[str]:
+    return [a.path(0), a.shown(1, fl.mode(a.u32(1)))]
+
+
+@decoder("mkdirat", "fchmodat")
+def _dirfd_path_mode(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.shown(2, fl.mode(a.u32(2)))]
+
+
+@decoder("fchmodat2")
+def _fchmodat2(a: Args) -> list[str]:
+    return [*_dirfd_path_mode(a), a.flags(3, fl.AT_FLAGS)]
+
+
+@decoder("fchmod")
+def _fchmod(a: Args) -> list[str]:
+    return [a.fd(0), a.shown(1, fl.mode(a.u32(1)))]
+
+
+@decoder("umask")
+def _umask(a: Args) -> list[str]:
+    return [a.shown(0, fl.mode(a.u32(0)))]
+
+
+def _dev(value: int) -> str:
+    major = ((value >> 8) & 0xFFF) | ((value >> 32) & ~0xFFF)
+    minor = (value & 0xFF) | ((value >> 12) & ~0xFF)
+    return f"makedev({fl.hexnum(major)}, {fl.hexnum(minor)})"
+
+
+def _mknod_tail(a: Args, first: int) -> list[str]:
+    value = a.u32(first + 1)
+    texts: list[str] = [a.path(first), a.shown(first + 1, fl.file_mode(value))]
+    if value & fl.S_IFMT in (0o20000, 0o60000):  # character or block device
+        texts.append(a.shown(first + 2, _dev(a.raw(first + 2))))
+    return texts
+
+
+@decoder("mknod")
+def _mknod(a: Args) -> list[str]:
+    return _mknod_tail(a, 0)
+
+
+@decoder("mknodat")
+def _mknodat(a: Args) -> list[str]:
+    return [a.dirfd(0), *_mknod_tail(a, 1)]
+
+
+@decoder("unlinkat")
+def _unlinkat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.flags(2, fl.AT_FLAGS)]
+
+
+@decoder("rename", "link", "symlink")
+def _two_paths(a: Args) -> list[str]:
+    return [a.path(0), a.path(1)]
+
+
+@decoder("renameat")
+def _renameat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.dirfd(2), a.path(3)]
+
+
+@decoder("renameat2")
+def _renameat2(a: Args) -> list[str]:
+    return [*_renameat(a), a.flags(4, fl.RENAME_FLAGS)]
+
+
+@decoder("linkat")
+def _linkat(a: Args) -> list[str]:
+    return [*_renameat(a), a.flags(4, fl.AT_FLAGS)]
+
+
+@decoder("symlinkat")
+def _symlinkat(a: Args) -> list[str]:
+    return [a.path(0), a.dirfd(1), a.path(2)]
+
+
+def _id(a: Args, i: int) -> Shown:
+    value = a.u32(i)
+    return Shown("-1" if value == 0xFFFFFFFF else str(value), i)
+
+
+@decoder("chown", "lchown")
+def _chown(a: Args) -> list[str]:
+    return [a.path(0), _id(a, 1), _id(a, 2)]
+
+
+@decoder("fchown")
+def _fchown(a: Args) -> list[str]:
+    return [a.fd(0), _id(a, 1), _id(a, 2)]
+
+
+@decoder("fchownat")
+def _fchownat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), _id(a, 2), _id(a, 3), a.flags(4, fl.AT_FLAGS)]
+
+
+@decoder("truncate")
+def _truncate(a: Args) -> list[str]:
+    return [a.path(0), a.long(1)]
+
+
+@decoder("ftruncate")
+def _ftruncate(a: Args) -> list[str]:
+    return [a.fd(0), a.long(1)]
+
+
+@decoder("fadvise64")
+def _fadvise64(a: Args) -> list[str]:
+    return [a.fd(0), a.long(1), a.long(2), a.const(3, fl.FADVISE)]
+
+
+@decoder("copy_file_range")
+def _copy_file_range(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), a.ulong(4), a.hex(5, bits=32)]
+
+
+@decoder("sendfile", "sendfile64")
+def _sendfile(a: Args) -> list[str]:
+    return [a.fd(0), a.fd(1), a.ptr(2), a.ulong(3)]
+
+
+@decoder("flock")
+def _flock(a: Args) -> list[str]:
+    return [a.fd(0), a.flags(1, fl.FLOCK_OPS, bits=32)]
+
+
+# --- descriptors: dup, pipes, fcntl, ioctl --------------------------------------------------
+
+
+@decoder("dup2")
+def _dup2(a: Args) -> list[str]:
+    return [a.fd(0), a.fd(1)]
+
+
+@decoder("dup3")
+def _dup3(a: Args) -> list[str]:
+    return [a.fd(0), a.fd(1), a.flags(2, fl.OPEN_FLAGS)]
+
+
+@decoder("pipe")
+def _pipe(a: Args) -> list[str]:
+    return [a.ptr(0)]
+
+
+@decoder("pipe2")
+def _pipe2(a: Args) -> list[str]:
+    return [a.ptr(0), a.flags(1, fl.PIPE_FLAGS)]
+
+
+F_GETFD, F_SETFD, F_GETFL, F_SETFL = 1, 2, 3, 4
+_F = fl.FCNTL_COMMANDS.value
+# Commands strace prints without a third argument (F_GETFD...), or with it decoded at exit.
+_FCNTL_NO_ARGUMENT: Final = frozenset(
+    _F(n) for n in ("F_GETFD", "F_GETFL", "F_GETOWN", "F_GETPIPE_SZ", "F_GETLEASE", "F_GET_SEALS")
+) | {_F("F_GETSIG")}
+_FCNTL_DECIMAL: Final = frozenset(
+    _F(n) for n in ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_SETPIPE_SZ", "F_SETOWN", "F_DUPFD_QUERY")
+)
+_FCNTL_POINTER: Final = frozenset(
+    _F(n)
+    for n in (
+        "F_GETLK",
+        "F_SETLK",
+        "F_SETLKW",
+        "F_OFD_GETLK",
+        "F_OFD_SETLK",
+        "F_OFD_SETLKW",
+        "F_SETOWN_EX",
+        "F_GETOWN_EX",
+        "F_GETLK64",
+        "F_SETLK64",
+        "F_SETLKW64",
+    )
+)
+
+
+@decoder("fcntl", "fcntl64")
+def _fcntl(a: Args) -> list[str]:
+    cmd = a.u32(1)
+    texts: list[str] = [a.fd(0), a.const(1, fl.FCNTL_COMMANDS)]
+    if cmd in _FCNTL_NO_ARGUMENT:
+        return texts
+    if cmd == F_SETFD:
+        texts.append(a.flags(2, fl.FD_FLAGS))
+    elif cmd == F_SETFL:
+        texts.append(a.shown(2, fl.open_flags(a.u32(2))))
+    elif cmd in _FCNTL_DECIMAL:
+        texts.append(a.int32(2) if cmd != _F("F_SETPIPE_SZ") else a.long(2))
+    elif cmd in _FCNTL_POINTER:
+        texts.append(a.ptr(2))
+    elif cmd == _F("F_SETLEASE"):
+        texts.append(a.const(2, fl.LOCK_TYPES, bits=None))
+    elif cmd == _F("F_ADD_SEALS"):
+        texts.append(a.flags(2, fl.SEALS))
+    elif cmd == _F("F_NOTIFY"):
+        texts.append(a.flags(2, fl.NOTIFY_FLAGS))
+    elif cmd == _F("F_SETSIG"):
+        texts.append(a.shown(2, fl.signal(a.raw(2))))
+    else:
+        texts.append(a.hex(2))
+    return texts
+
+
+@result_decoder("fcntl", "fcntl64")
+def _fcntl_result(a: Args) -> str | None:
+    cmd, ret = a.u32(1), a.retval
+    assert ret is not None
+    if cmd == F_GETFD and ret:
+        return f"{fl.hexnum(ret)} (flags {fl.flags(ret, fl.FD_FLAGS)})"
+    if cmd == F_GETFL:
+        return f"{fl.hexnum(ret)} (flags {fl.open_flags(ret)})"
+    if cmd == _F("F_GETLEASE"):
+        name = fl.LOCK_TYPES.name(ret)
+        return fl.hexnum(ret) + (f" ({name})" if name else "")
+    if cmd == _F("F_GET_SEALS") and ret:
+        return f"{fl.hexnum(ret)} (seals {fl.flags(ret, fl.SEALS)})"
+    if cmd == _F("F_GETSIG") and ret:
+        name = fl.signal_name(ret)
+        return f"{ret} ({name})" if name else str(ret)
+    return None
+
+
+@decoder("ioctl")
+def _ioctl(a: Args) -> list[str]:
+    request = a.u32(1)
+    name = fl.IOCTLS.name(request)
+    texts: list[str] = [a.fd(0), a.shown(1, fl.ioctl_request(request))]
+    if name in fl.IOCTLS_WITHOUT_ARGUMENT:
+        return texts
+    if name in fl.IOCTLS_WITH_NUMBER:
+        texts.append(a.int32(2))
+    elif name == "TCXONC":
+        texts.append(a.const(2, fl.TCXONC_ACTIONS))
+    elif name == "TCFLSH":
+        texts.append(a.const(2, fl.TCFLSH_QUEUES))
+    elif name is not None:
+        texts.append(a.ptr(2))
+    else:
+        texts.append(a.hex(2))
+    return texts
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+
+@decoder("mmap", "mmap2")
+def _mmap(a: Args) -> list[str]:
+    offset = a.raw(5) * (4096 if a.name == "mmap2" else 1)
+    return [
+        a.ptr(0),
+        a.ulong(1),
+        a.flags(2, fl.PROT),
+        a.shown(3, fl.mmap_flags(a.raw(3))),
+        a.fd(4),
+        a.shown(5, fl.hexnum(offset)),
+    ]
+
+
+@decoder("mprotect")
+def _mprotect(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1), a.flags(2, fl.PROT)]
+
+
+@decoder("pkey_mprotect")
+def _pkey_mprotect(a: Args) -> list[str]:
+    return [*_mprotect(a), a.int32(3)]
+
+
+@decoder("munmap", "mlock", "munlock")
+def _munmap(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1)]
+
+
+@decoder("brk", "set_tid_address", "uname", "sysinfo", "time", "shmdt")
+def _one_pointer(a: Args) -> list[str]:
+    return [a.ptr(0)]
+
+
+@decoder("mremap")
+def _mremap(a: Args) -> list[str]:
+    texts: list[str] = [a.ptr(0), a.ulong(1), a.ulong(2), a.flags(3, fl.MREMAP_FLAGS)]
+    if a.raw(3) & 3 == 3:  # MREMAP_MAYMOVE|MREMAP_FIXED: the new address follows
+        texts.append(a.ptr(4))
+    return texts
+
+
+@decoder("madvise")
+def _madvise(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1), a.const(2, fl.MADVISE)]
+
+
+@decoder("msync")
+def _msync(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1), a.flags(2, fl.MSYNC_FLAGS)]
+
+
+@decoder("memfd_create")
+def _memfd_create(a: Args) -> list[str]:
+    return [a.path(0), a.shown(1, fl.memfd_flags(a.u32(1)))]
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@decoder("execve")
+def _execve(a: Args) -> list[str]:
+    # strace shows argv as ["ls", "-l"] and envp as 0x7ffc... /* 20 vars */: the arrays are not
+    # copied, so both are pointers here.
+    return [a.path(0), a.ptr(1), a.ptr(2)]
+
+
+@decoder("execveat")
+def _execveat(a: Args) -> list[str]:
+    return [a.dirfd(0), a.path(1), a.ptr(2), a.ptr(3), a.flags(4, fl.AT_FLAGS)]
+
+
+_CLONE_PARENT_SETTID = 0x100000
+_CLONE_PIDFD = 0x1000
+_CLONE_SETTLS = 0x80000
+_CLONE_CHILD_TID = 0x200000 | 0x1000000  # CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID
+
+
+@decoder("clone")
+def _clone(a: Args) -> list[str]:
+    value = a.raw(0)
+    # x86_64 passes (flags, stack, parent_tid, child_tid, tls); i386 swaps the last two.
+    ctid, tls = (4, 3) if a.bits == 32 else (3, 4)
+    texts: list[str] = [
+        a.named("child_stack", 1, a.ptr(1)),
+        a.named("flags", 0, fl.clone_flags(value)),
+    ]
+    if value & (_CLONE_PARENT_SETTID | _CLONE_PIDFD):
+        texts.append(a.named("parent_tid", 2, a.ptr(2)))
+    if value & _CLONE_SETTLS:
+        texts.append(a.named("tls", tls, a.ptr(tls)))
+    if value & _CLONE_CHILD_TID:
+        texts.append(a.named("child_tidptr", ctid, a.ptr(ctid)))
+    return texts
+
+
+@decoder("fork", "vfork")
+def _fork(a: Args) -> list[str]:
+    return []
+
+
+@decoder("clone3")
+def _clone3(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1)]
+
+
+@decoder("wait4")
+def _wait4(a: Args) -> list[str]:
+    return [a.int32(0), a.ptr(1), a.flags(2, fl.WAIT_OPTIONS, bits=32), a.ptr(3)]
+
+
+_IDTYPES = fl.Table((("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2), ("P_PIDFD", 3)), "P_???")
+
+
+@decoder("waitid")
+def _waitid(a: Args) -> list[str]:
+    return [
+        a.const(0, _IDTYPES),
+        a.int32(1),
+        a.ptr(2),
+        a.flags(3, fl.WAIT_OPTIONS, bits=32),
+        a.ptr(4),
+    ]
+
+
+@decoder("exit", "exit_group")
+def _exit(a: Args) -> list[str]:
+    return [a.int32(0)]
+
+
+@decoder("kill", "tkill")
+def _kill(a: Args) -> list[str]:
+    return [a.int32(0), a.shown(1, fl.signal(a.raw(1)))]
+
+
+@decoder("tgkill")
+def _tgkill(a: Args) -> list[str]:
+    return [a.int32(0), a.int32(1), a.shown(2, fl.signal(a.raw(2)))]
+
+
+@decoder("rt_sigaction")
+def _rt_sigaction(a: Args) -> list[str]:
+    return [a.shown(0, fl.signal(a.raw(0))), a.ptr(1), a.ptr(2), a.ulong(3)]
+
+
+@decoder("rt_sigprocmask")
+def _rt_sigprocmask(a: Args) -> list[str]:
+    return [a.const(0, fl.SIGPROCMASK_HOW), a.ptr(1), a.ptr(2), a.ulong(3)]
+
+
+@decoder("rt_sigsuspend", "rt_sigpending")
+def _rt_sigsuspend(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1)]
+
+
+@decoder("sigaltstack", "nanosleep", "gettimeofday", "settimeofday")
+def _two_pointers(a: Args) -> list[str]:
+    return [a.ptr(0), a.ptr(1)]
+
+
+@decoder("set_robust_list")
+def _set_robust_list(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1)]
+
+
+@decoder("get_robust_list")
+def _get_robust_list(a: Args) -> list[str]:
+    return [a.int32(0), a.ptr(1), a.ptr(2)]
+
+
+@decoder("rseq")
+def _rseq(a: Args) -> list[str]:
+    # strace 6.1 has no rseq decoder: it prints every argument as a hex number, NULL as 0.
+    return [a.hex(0), a.hex(1), a.hex(2), a.hex(3)]
+
+
+@decoder("arch_prctl")
+def _arch_prctl(a: Args) -> list[str]:
+    option = a.u32(0)
+    name = fl.ARCH_PRCTL.name(option)
+    texts: list[str] = [a.const(0, fl.ARCH_PRCTL)]
+    if name == "ARCH_GET_CPUID":
+        return texts
+    if name in ("ARCH_GET_FS", "ARCH_GET_GS", "ARCH_GET_XCOMP_SUPP", "ARCH_GET_XCOMP_PERM"):
+        texts.append(a.ptr(1))  # strace prints the value stored there, [0x7f...]
+    else:
+        texts.append(a.hex(1))
+    return texts
+
+
+@decoder("prlimit64")
+def _prlimit64(a: Args) -> list[str]:
+    return [a.int32(0), a.const(1, fl.RLIMITS), a.ptr(2), a.ptr(3)]
+
+
+@decoder("getrlimit", "setrlimit", "ugetrlimit")
+def _getrlimit(a: Args) -> list[str]:
+    return [a.const(0, fl.RLIMITS), a.ptr(1)]
+
+
+@decoder("getrandom")
+def _getrandom(a: Args) -> list[str]:
+    # strace prints the random bytes (in \x hex) after the call; they are not copied, so only
+    # an empty result can be shown as strace does.
+    buf = Shown('""', 0) if a.retval == 0 and a.raw(0) else a.ptr(0)
+    return [buf, a.ulong(1), a.flags(2, fl.GRND, bits=32)]
+
+
+@decoder("futex", "futex_time64")
+def _futex(a: Args) -> list[str]:
+    op = a.s32(1)
+    cmd = op & fl.FUTEX_CMD_MASK
+    base = fl.FUTEX_OPS.name(cmd) or ""
+    texts: list[str] = [a.ptr(0), a.shown(1, fl.constant(op & 0xFFFFFFFF, fl.FUTEX_OPS))]
+    val, val3 = a.uint32(2), a.shown(5, fl.constant(a.u32(5), fl.FUTEX_BITSET, unknown=None))
+    if base in ("FUTEX_WAIT",):
+        texts += [val, a.ptr(3)]
+    elif base in ("FUTEX_LOCK_PI", "FUTEX_LOCK_PI2"):
+        texts += [a.ptr(3)]
+    elif base == "FUTEX_WAIT_BITSET":
+        texts += [val, a.ptr(3), val3]
+    elif base == "FUTEX_WAKE_BITSET":
+        texts += [val, val3]
+    elif base == "FUTEX_REQUEUE":
+        texts += [val, a.uint32(3), a.ptr(4)]
+    elif base in ("FUTEX_CMP_REQUEUE", "FUTEX_CMP_REQUEUE_PI"):
+        texts += [val, a.uint32(3), a.ptr(4), a.uint32(5)]
+    elif base == "FUTEX_WAKE_OP":
+        texts += [val, a.uint32(3), a.ptr(4), a.shown(5, _futex_wake_op(a.u32(5)))]
+    elif base == "FUTEX_WAIT_REQUEUE_PI":
+        texts += [val, a.ptr(3), a.ptr(4)]
+    elif base in ("FUTEX_FD", "FUTEX_WAKE"):
+        texts += [val]
+    elif base in ("FUTEX_UNLOCK_PI", "FUTEX_TRYLOCK_PI"):
+        pass
+    else:
+        texts += [val, a.ptr(3), a.ptr(4), a.hex(5, bits=32)]
+    return texts
+
+
+def _futex_wake_op(val3: int) -> str:
+    parts = []
+    if (val3 >> 28) & 8:
+        parts.append("FUTEX_OP_OPARG_SHIFT<<28")
+    op = fl.FUTEX_WAKE_OPS.name((val3 >> 28) & 7)
+    parts.append(f"{op}<<28" if op else f"{(val3 >> 28) & 7}<<28 /* FUTEX_OP_??? */")
+    parts.append(f"{fl.hexnum((val3 >> 12) & 0xFFF)}<<12")
+    cmp = fl.FUTEX_WAKE_CMPS.name((val3 >> 24) & 0xF)
+    parts.append(f"{cmp}<<24" if cmp else f"{(val3 >> 24) & 0xF}<<24 /* FUTEX_OP_CMP_??? */")
+    parts.append(fl.hexnum(val3 & 0xFFF))
+    return "|".join(parts)
+
+
+@decoder("clock_gettime", "clock_getres", "clock_settime")
+def _clock_gettime(a: Args) -> list[str]:
+    return [a.const(0, fl.CLOCKS), a.ptr(1)]
+
+
+@decoder("clock_nanosleep")
+def _clock_nanosleep(a: Args) -> list[str]:
+    return [a.const(0, fl.CLOCKS), a.flags(1, fl.TIMER_FLAGS, bits=32), a.ptr(2), a.ptr(3)]
+
+
+@decoder("sched_getaffinity", "sched_setaffinity")
+def _sched_affinity(a: Args) -> list[str]:
+    return [a.int32(0), a.ulong(1), a.ptr(2)]
+
+
+# --- sockets --------------------------------------------------------------------------------
+
+
+def _protocol(a: Args, family: int, i: int) -> Shown:
+    if family in (fl.AF_INET, fl.AF_INET6):
+        return a.const(i, fl.IP_PROTOCOLS, bits=None)
+    if family == fl.AF_NETLINK:
+        return a.const(i, fl.NETLINK_PROTOCOLS, bits=None)
+    return a.ulong(i)
+
+
+@decoder("socket")
+def _socket(a: Args) -> list[str]:
+    family = a.raw(0)
+    return [
+        a.const(0, fl.ADDRESS_FAMILIES, bits=None),
+        a.shown(1, fl.socket_type(a.raw(1))),
+        _protocol(a, family, 2),
+    ]
+
+
+@decoder("socketpair")
+def _socketpair(a: Args) -> list[str]:
+    return [
+        a.const(0, fl.ADDRESS_FAMILIES, bits=None),
+        a.shown(1, fl.socket_type(a.raw(1))),
+        a.ulong(2),
+        a.ptr(3),
+    ]
+
+
+@decoder("connect", "bind")
+def _connect(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.int32(2)]
+
+
+@decoder("accept", "getsockname", "getpeername")
+def _accept(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.ptr(2)]
+
+
+@decoder("accept4")
+def _accept4(a: Args) -> list[str]:
+    return [*_accept(a), a.flags(3, fl.SOCKET_FLAGS)]
+
+
+@decoder("listen")
+def _listen(a: Args) -> list[str]:
+    return [a.fd(0), a.int32(1)]
+
+
+@decoder("shutdown")
+def _shutdown(a: Args) -> list[str]:
+    return [a.fd(0), a.const(1, fl.SHUTDOWN_HOW, bits=None)]
+
+
+@decoder("sendto")
+def _sendto(a: Args) -> list[str]:
+    return [
+        a.fd(0),
+        a.buffer(1, a.raw(2)),
+        a.ulong(2),
+        a.flags(3, fl.MSG_FLAGS),
+        a.ptr(4),
+        a.int32(5),
+    ]
+
+
+@decoder("recvfrom")
+def _recvfrom(a: Args) -> list[str]:
+    return [
+        a.fd(0),
+        a.output(1, a.raw(2)),
+        a.ulong(2),
+        a.flags(3, fl.MSG_FLAGS),
+        a.ptr(4),
+        a.ptr(5),
+    ]
+
+
+@decoder("sendmsg", "recvmsg")
+def _sendmsg(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.flags(2, fl.MSG_FLAGS)]
+
+
+# --- events and polling ---------------------------------------------------------------------
+
+
+@decoder("eventfd2")
+def _eventfd2(a: Args) -> list[str]:
+    return [a.uint32(0), a.flags(1, fl.EVENTFD_FLAGS)]
+
+
+@decoder("eventfd")
+def _eventfd(a: Args) -> list[str]:
+    return [a.uint32(0)]
+
+
+@decoder("epoll_create")
+def _epoll_create(a: Args) -> list[str]:
+    return [a.int32(0)]
+
+
+@decoder("epoll_create1")
+def _epoll_create1(a: Args) -> list[str]:
+    return [a.flags(0, fl.EPOLL_CREATE_FLAGS)]
+
+
+@decoder("epoll_ctl")
+def _epoll_ctl(a: Args) -> list[str]:
+    return [a.fd(0), a.const(1, fl.EPOLL_CTL), a.fd(2), a.ptr(3)]
+
+
+@decoder("epoll_wait")
+def _epoll_wait(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.int32(2), a.int32(3)]
+
+
+@decoder("epoll_pwait")
+def _epoll_pwait(a: Args) -> list[str]:
+    return [*_epoll_wait(a), a.ptr(4), a.ulong(5)]
+
+
+@decoder("epoll_pwait2")
+def _epoll_pwait2(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.int32(2), a.ptr(3), a.ptr(4), a.ulong(5)]
+
+
+@decoder("poll")
+def _poll(a: Args) -> list[str]:
+    return [a.ptr(0), a.uint32(1), a.int32(2)]
+
+
+@decoder("ppoll")
+def _ppoll(a: Args) -> list[str]:
+    return [a.ptr(0), a.uint32(1), a.ptr(2), a.ptr(3), a.ulong(4)]
+
+
+def known_syscalls() -> Sequence[str]:
+    """The names that have a registered decoder, sorted."""
+    return sorted(DECODERS)
+
+
+__all__ = [
+    "DECODERS",
+    "RESULT_DECODERS",
+    "Args",
+    "Call",
+    "CallLike",
+    "Decoder",
+    "Shown",
+    "arguments",
+    "decoder",
+    "decoder_for",
+    "known_syscalls",
+    "line",
+    "param_index",
+    "plain_arguments",
+    "result",
+    "result_decoder",
+]

@@ -1,0 +1,1040 @@
+"""Named constants and flag sets of syscall arguments, printed the way strace prints them.
+
+The tables are plain data: ``(name, value)`` pairs in strace's printing order (its
+``src/xlat/*.in`` files, x86 values), and the text strace puts in a comment when a value has no
+name (``O_???``). Two functions print with them:
+
+* :func:`flags` prints a bit set: the names of the bits that are set joined by ``|`` in table
+  order, leftover bits as ``|0x...``; zero as the table's zero-valued name, or ``0``; a value
+  with no known bit at all as ``0x... /* O_??? */``.
+* :func:`constant` prints one named value: its name, or ``0x... /* SEEK_??? */``.
+
+A few arguments mix a value and bits (open's access mode, mmap's type, a socket's type, clone's
+exit signal, a file mode); each has its own function here. Nothing in this module reads a process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Table:
+    """A strace "xlat": names and values in printing order, and the comment for unknown values."""
+
+    entries: tuple[tuple[str, int], ...]
+    unknown: str | None = None
+
+    @cached_property
+    def _names(self) -> dict[int, str]:
+        names: dict[int, str] = {}
+        for name, value in self.entries:
+            names.setdefault(value, name)
+        return names
+
+    def name(self, value: int) -> str | None:
+        """The first name whose value is exactly ``value``."""
+        return self._names.get(value)
+
+    def value(self, name: str) -> int:
+        """The value of ``name`` (KeyError when the table has no such name)."""
+        for known, value in self.entries:
+            if known == name:
+                return value
+        raise KeyError(name)
+
+
+def _table(unknown: str | None, *entries: tuple[str, int]) -> Table:
+    return Table(tuple(entries), unknown)
+
+
+def _sequence(unknown: str | None, *names: str, start: int = 0) -> Table:
+    """Names of consecutive values from ``start`` (an empty name is a hole)."""
+    return Table(tuple((n, start + i) for i, n in enumerate(names) if n), unknown)
+
+
+def hexnum(value: int) -> str:
+    """C's ``%#x``: ``0x1f``, and ``0`` (not ``0x0``) for zero."""
+    return hex(value) if value else "0"
+
+
+def octal_mode(value: int) -> str:
+    """C's ``%#03o``, strace's numeric mode: ``0644``, ``000`` for zero, ``007``."""
+    text = "0" + format(value, "o") if value else "0"
+    return text.rjust(3, "0")
+
+
+def flags(value: int, table: Table, *, unknown: str | None = "") -> str:
+    """A bit set: ``O_CREAT|O_CLOEXEC``, ``PROT_READ|0x40``, ``0``, ``0x40 /* PROT_??? */``.
+
+    ``unknown`` overrides the table's comment for a value with no named bit (None: no comment).
+    """
+    comment = table.unknown if unknown == "" else unknown
+    if value == 0:
+        zero = table.name(0)
+        return zero if zero is not None else "0"
+    names = []
+    left = value
+    for name, bits in table.entries:
+        if bits and left & bits == bits:
+            names.append(name)
+            left &= ~bits
+            if not left:
+                break
+    if names:
+        if left:
+            names.append(hex(left))
+        return "|".join(names)
+    return hex(value) + (f" /* {comment} */" if comment else "")
+
+
+def constant(value: int, table: Table, *, decimal: bool = False, unknown: str | None = "") -> str:
+    """One named value: ``SEEK_SET``; unknown: ``0x5 /* SEEK_??? */`` (``5`` when decimal)."""
+    name = table.name(value)
+    if name is not None:
+        return name
+    comment = table.unknown if unknown == "" else unknown
+    raw = str(value) if decimal else hexnum(value)
+    return raw + (f" /* {comment} */" if comment else "")
+
+
+# --- files ----------------------------------------------------------------------------------
+
+OPEN_ACCESS: Final = _table(None, ("O_RDONLY", 0), ("O_WRONLY", 1), ("O_RDWR", 2), ("O_ACCMODE", 3))
+
+# Kernel values (O_LARGEFILE included: glibc defines it as 0 on x86_64, the kernel does not).
+O_CREAT: Final = 0o100
+O_DIRECTORY: Final = 0o200000
+O_CLOEXEC: Final = 0o2000000
+O_NONBLOCK: Final = 0o4000
+O_TMPFILE_BIT: Final = 0o20000000  # __O_TMPFILE
+OPEN_FLAGS: Final = _table(
+    "O_???",
+    ("O_CREAT", O_CREAT),
+    ("O_EXCL", 0o200),
+    ("O_NOCTTY", 0o400),
+    ("O_TRUNC", 0o1000),
+    ("O_APPEND", 0o2000),
+    ("O_NONBLOCK", O_NONBLOCK),
+    ("O_SYNC", 0o4010000),
+    ("__O_SYNC", 0o4000000),
+    ("O_DSYNC", 0o10000),
+    ("O_DIRECT", 0o40000),
+    ("O_LARGEFILE", 0o100000),
+    ("O_NOFOLLOW", 0o400000),
+    ("O_NOATIME", 0o1000000),
+    ("O_CLOEXEC", O_CLOEXEC),
+    ("O_PATH", 0o10000000),
+    ("O_TMPFILE", O_TMPFILE_BIT | O_DIRECTORY),
+    ("__O_TMPFILE", O_TMPFILE_BIT),
+    ("O_DIRECTORY", O_DIRECTORY),
+    ("FASYNC", 0o20000),
+)
+
+
+def open_flags(value: int) -> str:
+    """open(2) flags: the access mode first (``O_RDONLY`` is 0), then the flag bits."""
+    value &= 0xFFFFFFFF
+    access = OPEN_ACCESS.name(value & 3)
+    rest = value & ~3
+    if access is None:  # unreachable: all four access values have names
+        return flags(rest, OPEN_FLAGS)
+    if not rest:
+        return access
+    return access + "|" + flags(rest, OPEN_FLAGS, unknown=None)
+
+
+AT_FDCWD: Final = -100
+AT_FLAGS: Final = _table(
+    "AT_???",
+    ("AT_SYMLINK_NOFOLLOW", 0x100),
+    ("AT_REMOVEDIR", 0x200),
+    ("AT_SYMLINK_FOLLOW", 0x400),
+    ("AT_NO_AUTOMOUNT", 0x800),
+    ("AT_EMPTY_PATH", 0x1000),
+    ("AT_RECURSIVE", 0x8000),
+)
+FACCESSAT_FLAGS: Final = _table(
+    "AT_???", ("AT_SYMLINK_NOFOLLOW", 0x100), ("AT_EACCESS", 0x200), ("AT_EMPTY_PATH", 0x1000)
+)
+AT_STATX_SYNC_TYPE: Final = 0x6000
+STATX_SYNC: Final = _table(
+    None,
+    ("AT_STATX_SYNC_AS_STAT", 0),
+    ("AT_STATX_FORCE_SYNC", 0x2000),
+    ("AT_STATX_DONT_SYNC", 0x4000),
+)
+STATX_MASK: Final = _table(
+    "STATX_???",
+    ("STATX_ALL", 0xFFF),
+    ("STATX_BASIC_STATS", 0x7FF),
+    ("STATX_TYPE", 0x1),
+    ("STATX_MODE", 0x2),
+    ("STATX_NLINK", 0x4),
+    ("STATX_UID", 0x8),
+    ("STATX_GID", 0x10),
+    ("STATX_ATIME", 0x20),
+    ("STATX_MTIME", 0x40),
+    ("STATX_CTIME", 0x80),
+    ("STATX_INO", 0x100),
+    ("STATX_SIZE", 0x200),
+    ("STATX_BLOCKS", 0x400),
+    ("STATX_BTIME", 0x800),
+    ("STATX_MNT_ID", 0x1000),
+    ("STATX_DIOALIGN", 0x2000),
+    ("STATX_MNT_ID_UNIQUE", 0x4000),
+    ("STATX_SUBVOL", 0x8000),
+    ("STATX_WRITE_ATOMIC", 0x10000),
+    ("STATX_DIO_READ_ALIGN", 0x20000),
+)
+
+
+def statx_flags(value: int) -> str:
+    """statx(2) flags: the sync type (``AT_STATX_SYNC_AS_STAT`` is 0), then AT_* bits."""
+    value &= 0xFFFFFFFF
+    text = flags(value & AT_STATX_SYNC_TYPE, STATX_SYNC)
+    rest = value & ~AT_STATX_SYNC_TYPE
+    return text + "|" + flags(rest, AT_FLAGS, unknown=None) if rest else text
+
+
+ACCESS_MODES: Final = _table("?_OK", ("F_OK", 0), ("R_OK", 4), ("W_OK", 2), ("X_OK", 1))
+
+S_IFMT: Final = 0o170000
+FILE_TYPES: Final = _table(
+    None,
+    ("S_IFREG", 0o100000),
+    ("S_IFSOCK", 0o140000),
+    ("S_IFIFO", 0o10000),
+    ("S_IFLNK", 0o120000),
+    ("S_IFDIR", 0o40000),
+    ("S_IFBLK", 0o60000),
+    ("S_IFCHR", 0o20000),
+)
+
+
+def mode(value: int) -> str:
+    """A permission mode as strace prints it for open/mkdir/chmod/umask: ``0644``, ``000``."""
+    return octal_mode(value & 0xFFFFFFFF)
+
+
+def file_mode(value: int) -> str:
+    """A mode with its file type, as for mknod: ``S_IFREG|0644``, ``S_IFCHR|S_ISUID|0600``."""
+    value &= 0xFFFFFFFF
+    kind = value & S_IFMT
+    type_name = FILE_TYPES.name(kind) if kind else ""
+    if type_name is None:
+        return octal_mode(value)
+    parts = [type_name] if type_name else []
+    for bit, name in ((0o4000, "S_ISUID"), (0o2000, "S_ISGID"), (0o1000, "S_ISVTX")):
+        if value & bit:
+            parts.append(name)
+    parts.append(octal_mode(value & ~(S_IFMT | 0o7000)))
+    return "|".join(parts)
+
+
+WHENCE: Final = _sequence("SEEK_???", "SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE")
+
+FCNTL_COMMANDS: Final = _table(
+    "F_???",
+    ("F_DUPFD", 0),
+    ("F_GETFD", 1),
+    ("F_SETFD", 2),
+    ("F_GETFL", 3),
+    ("F_SETFL", 4),
+    ("F_GETLK", 5),
+    ("F_SETLK", 6),
+    ("F_SETLKW", 7),
+    ("F_SETOWN", 8),
+    ("F_GETOWN", 9),
+    ("F_SETSIG", 10),
+    ("F_GETSIG", 11),
+    ("F_GETLK64", 12),
+    ("F_SETLK64", 13),
+    ("F_SETLKW64", 14),
+    ("F_SETOWN_EX", 15),
+    ("F_GETOWN_EX", 16),
+    ("F_GETOWNER_UIDS", 17),
+    ("F_OFD_GETLK", 36),
+    ("F_OFD_SETLK", 37),
+    ("F_OFD_SETLKW", 38),
+    ("F_SETLEASE", 1024),
+    ("F_GETLEASE", 1025),
+    ("F_NOTIFY", 1026),
+    ("F_DUPFD_QUERY", 1027),
+    ("F_CREATED_QUERY", 1028),
+    ("F_CANCELLK", 1029),
+    ("F_DUPFD_CLOEXEC", 1030),
+    ("F_SETPIPE_SZ", 1031),
+    ("F_GETPIPE_SZ", 1032),
+    ("F_ADD_SEALS", 1033),
+    ("F_GET_SEALS", 1034),
+)
+FD_FLAGS: Final = _table("FD_???", ("FD_CLOEXEC", 1))
+LOCK_TYPES: Final = _table(
+    "F_???", ("F_RDLCK", 0), ("F_WRLCK", 1), ("F_UNLCK", 2), ("F_EXLCK", 4), ("F_SHLCK", 8)
+)
+SEALS: Final = _table(
+    "F_SEAL_???",
+    ("F_SEAL_SEAL", 1),
+    ("F_SEAL_SHRINK", 2),
+    ("F_SEAL_GROW", 4),
+    ("F_SEAL_WRITE", 8),
+    ("F_SEAL_FUTURE_WRITE", 0x10),
+    ("F_SEAL_EXEC", 0x20),
+)
+NOTIFY_FLAGS: Final = _table(
+    "DN_???",
+    ("DN_ACCESS", 1),
+    ("DN_MODIFY", 2),
+    ("DN_CREATE", 4),
+    ("DN_DELETE", 8),
+    ("DN_RENAME", 0x10),
+    ("DN_ATTRIB", 0x20),
+    ("DN_MULTISHOT", 0x80000000),
+)
+FLOCK_OPS: Final = _table(
+    "LOCK_???", ("LOCK_SH", 1), ("LOCK_EX", 2), ("LOCK_NB", 4), ("LOCK_UN", 8)
+)
+RENAME_FLAGS: Final = _table(
+    "RENAME_???", ("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)
+)
+FADVISE: Final = _sequence(
+    "POSIX_FADV_???",
+    "POSIX_FADV_NORMAL",
+    "POSIX_FADV_RANDOM",
+    "POSIX_FADV_SEQUENTIAL",
+    "POSIX_FADV_WILLNEED",
+    "POSIX_FADV_DONTNEED",
+    "POSIX_FADV_NOREUSE",
+)
+
+# pipe2 and dup3 print their flags with the open flag table (not the access modes).
+PIPE_FLAGS: Final = OPEN_FLAGS
+
+# --- memory ---------------------------------------------------------------------------------
+
+PROT: Final = _table(
+    "PROT_???",
+    ("PROT_NONE", 0),
+    ("PROT_READ", 1),
+    ("PROT_WRITE", 2),
+    ("PROT_EXEC", 4),
+    ("PROT_SEM", 8),
+    ("PROT_GROWSDOWN", 0x01000000),
+    ("PROT_GROWSUP", 0x02000000),
+)
+MAP_TYPE: Final = 0xF
+MAP_HUGE_SHIFT: Final = 26
+MAP_HUGE_MASK: Final = 0x3F
+MAP: Final = _table(
+    "MAP_???",
+    ("MAP_SHARED", 0x1),
+    ("MAP_PRIVATE", 0x2),
+    ("MAP_SHARED_VALIDATE", 0x3),
+    ("MAP_DROPPABLE", 0x8),
+    ("MAP_FIXED", 0x10),
+    ("MAP_ANONYMOUS", 0x20),
+    ("MAP_32BIT", 0x40),
+    ("MAP_ABOVE4G", 0x80),
+    ("MAP_NORESERVE", 0x4000),
+    ("MAP_POPULATE", 0x8000),
+    ("MAP_NONBLOCK", 0x10000),
+    ("MAP_GROWSDOWN", 0x100),
+    ("MAP_DENYWRITE", 0x800),
+    ("MAP_EXECUTABLE", 0x1000),
+    ("MAP_FILE", 0),
+    ("MAP_LOCKED", 0x2000),
+    ("MAP_STACK", 0x20000),
+    ("MAP_HUGETLB", 0x40000),
+    ("MAP_SYNC", 0x80000),
+    ("MAP_UNINITIALIZED", 0x4000000),
+    ("MAP_FIXED_NOREPLACE", 0x100000),
+)
+
+
+def mmap_flags(value: int) -> str:
+    """mmap(2) flags: the mapping type, the flag bits, and the huge page size as a shift."""
+    value &= 0xFFFFFFFFFFFFFFFF
+    text = constant(value & MAP_TYPE, MAP)
+    rest = value & ~MAP_TYPE
+    huge = rest & (MAP_HUGE_MASK << MAP_HUGE_SHIFT) & 0xFFFFFFFF
+    rest &= ~huge
+    if rest:
+        text += "|" + flags(rest, MAP, unknown=None)
+    if huge:
+        text += f"|{huge >> MAP_HUGE_SHIFT}<<MAP_HUGE_SHIFT"
+    return text
+
+
+MREMAP_FLAGS: Final = _table(
+    "MREMAP_???", ("MREMAP_MAYMOVE", 1), ("MREMAP_FIXED", 2), ("MREMAP_DONTUNMAP", 4)
+)
+MSYNC_FLAGS: Final = _table("MS_???", ("MS_ASYNC", 1), ("MS_INVALIDATE", 2), ("MS_SYNC", 4))
+MADVISE: Final = _table(
+    "MADV_???",
+    ("MADV_NORMAL", 0),
+    ("MADV_RANDOM", 1),
+    ("MADV_SEQUENTIAL", 2),
+    ("MADV_WILLNEED", 3),
+    ("MADV_DONTNEED", 4),
+    ("MADV_FREE", 8),
+    ("MADV_REMOVE", 9),
+    ("MADV_DONTFORK", 10),
+    ("MADV_DOFORK", 11),
+    ("MADV_MERGEABLE", 12),
+    ("MADV_UNMERGEABLE", 13),
+    ("MADV_HUGEPAGE", 14),
+    ("MADV_NOHUGEPAGE", 15),
+    ("MADV_DONTDUMP", 16),
+    ("MADV_DODUMP", 17),
+    ("MADV_WIPEONFORK", 18),
+    ("MADV_KEEPONFORK", 19),
+    ("MADV_COLD", 20),
+    ("MADV_PAGEOUT", 21),
+    ("MADV_POPULATE_READ", 22),
+    ("MADV_POPULATE_WRITE", 23),
+    ("MADV_DONTNEED_LOCKED", 24),
+    ("MADV_COLLAPSE", 25),
+    ("MADV_HWPOISON", 100),
+    ("MADV_SOFT_OFFLINE", 101),
+    ("MADV_GUARD_INSTALL", 102),
+    ("MADV_GUARD_REMOVE", 103),
+)
+MEMFD_FLAGS: Final = _table(
+    "MFD_???",
+    ("MFD_CLOEXEC", 1),
+    ("MFD_ALLOW_SEALING", 2),
+    ("MFD_HUGETLB", 4),
+    ("MFD_NOEXEC_SEAL", 8),
+    ("MFD_EXEC", 0x10),
+)
+
+
+def memfd_flags(value: int) -> str:
+    """memfd_create(2) flags, with the huge page size as ``N<<MFD_HUGE_SHIFT``."""
+    value &= 0xFFFFFFFF
+    huge = value & (0x3F << 26)
+    rest = value & ~huge
+    text = flags(rest, MEMFD_FLAGS) if rest or not huge else ""
+    if huge:
+        text += ("|" if rest else "") + f"{huge >> 26}<<MFD_HUGE_SHIFT"
+    return text
+
+
+# --- processes and signals ------------------------------------------------------------------
+
+CLONE: Final = _table(
+    "CLONE_???",
+    ("CLONE_VM", 0x100),
+    ("CLONE_FS", 0x200),
+    ("CLONE_FILES", 0x400),
+    ("CLONE_SIGHAND", 0x800),
+    ("CLONE_PIDFD", 0x1000),
+    ("CLONE_PTRACE", 0x2000),
+    ("CLONE_VFORK", 0x4000),
+    ("CLONE_PARENT", 0x8000),
+    ("CLONE_THREAD", 0x10000),
+    ("CLONE_NEWNS", 0x20000),
+    ("CLONE_SYSVSEM", 0x40000),
+    ("CLONE_SETTLS", 0x80000),
+    ("CLONE_PARENT_SETTID", 0x100000),
+    ("CLONE_CHILD_CLEARTID", 0x200000),
+    ("CLONE_UNTRACED", 0x800000),
+    ("CLONE_CHILD_SETTID", 0x1000000),
+    ("CLONE_NEWCGROUP", 0x2000000),
+    ("CLONE_NEWUTS", 0x4000000),
+    ("CLONE_NEWIPC", 0x8000000),
+    ("CLONE_NEWUSER", 0x10000000),
+    ("CLONE_NEWPID", 0x20000000),
+    ("CLONE_NEWNET", 0x40000000),
+    ("CLONE_IO", 0x80000000),
+    # clone3 only
+    ("CLONE_CLEAR_SIGHAND", 0x100000000),
+    ("CLONE_INTO_CGROUP", 0x200000000),
+    ("CLONE_NEWTIME", 0x80),
+)
+CSIGNAL: Final = 0xFF
+
+# strace's names (its signalent): 32 is SIGRTMIN, 33.. are SIGRT_1...
+SIGNALS: Final = _sequence(
+    None,
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+    "SIGRTMIN",
+)
+SIGRTMIN_KERNEL: Final = 32
+SIGRTMAX_KERNEL: Final = 64
+
+
+def signal_name(number: int) -> str | None:
+    """strace's name of a signal number (``SIGRT_3`` for realtime ones), or None."""
+    if number <= 0:
+        return None
+    name = SIGNALS.name(number)
+    if name is not None:
+        return name
+    if SIGRTMIN_KERNEL <= number <= SIGRTMAX_KERNEL:
+        return f"SIGRT_{number - SIGRTMIN_KERNEL}"
+    return None
+
+
+def signal(number: int) -> str:
+    """A signal argument: its name, or the number in decimal (``0`` for kill's probe)."""
+    number = _s32(number)
+    name = signal_name(number)
+    return name if name is not None else str(number)
+
+
+def clone_flags(value: int) -> str:
+    """clone(2) flags: the CLONE_* bits, then the exit signal of the low byte (``SIGCHLD``)."""
+    value &= 0xFFFFFFFFFFFFFFFF
+    sig = value & CSIGNAL
+    bits = value & ~CSIGNAL
+    if not bits:
+        return signal(sig)
+    text = flags(bits, CLONE)
+    return text + "|" + signal(sig) if sig else text
+
+
+SIGPROCMASK_HOW: Final = _sequence("SIG_???", "SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK")
+
+WAIT_OPTIONS: Final = _table(
+    "W???",
+    ("WNOHANG", 1),
+    ("WEXITED", 4),
+    ("WSTOPPED", 2),
+    ("WCONTINUED", 8),
+    ("WNOWAIT", 0x1000000),
+    ("__WCLONE", 0x80000000),
+    ("__WALL", 0x40000000),
+    ("__WNOTHREAD", 0x20000000),
+)
+
+FUTEX_PRIVATE_FLAG: Final = 128
+FUTEX_CLOCK_REALTIME: Final = 256
+FUTEX_CMD_MASK: Final = 127
+_FUTEX_BASE = (
+    "FUTEX_WAIT",
+    "FUTEX_WAKE",
+    "FUTEX_FD",
+    "FUTEX_REQUEUE",
+    "FUTEX_CMP_REQUEUE",
+    "FUTEX_WAKE_OP",
+    "FUTEX_LOCK_PI",
+    "FUTEX_UNLOCK_PI",
+    "FUTEX_TRYLOCK_PI",
+    "FUTEX_WAIT_BITSET",
+    "FUTEX_WAKE_BITSET",
+    "FUTEX_WAIT_REQUEUE_PI",
+    "FUTEX_CMP_REQUEUE_PI",
+    "FUTEX_LOCK_PI2",
+)
+_FUTEX_REALTIME = ("FUTEX_WAIT", "FUTEX_WAIT_BITSET", "FUTEX_WAIT_REQUEUE_PI")
+FUTEX_OPS: Final = Table(
+    tuple((name, i) for i, name in enumerate(_FUTEX_BASE))
+    + tuple(
+        ("FUTEX_FD|FUTEX_PRIVATE_FLAG" if name == "FUTEX_FD" else f"{name}_PRIVATE", i | 128)
+        for i, name in enumerate(_FUTEX_BASE)
+    )
+    + tuple(
+        (f"{name}{private}|FUTEX_CLOCK_REALTIME", _FUTEX_BASE.index(name) | flag | 256)
+        for name in _FUTEX_REALTIME
+        for private, flag in (("", 0), ("_PRIVATE", 128))
+    ),
+    "FUTEX_???",
+)
+FUTEX_BITSET: Final = _table(None, ("FUTEX_BITSET_MATCH_ANY", 0xFFFFFFFF))
+FUTEX_WAKE_OPS: Final = _sequence(
+    None, "FUTEX_OP_SET", "FUTEX_OP_ADD", "FUTEX_OP_OR", "FUTEX_OP_ANDN", "FUTEX_OP_XOR"
+)
+FUTEX_WAKE_CMPS: Final = _sequence(
+    None,
+    "FUTEX_OP_CMP_EQ",
+    "FUTEX_OP_CMP_NE",
+    "FUTEX_OP_CMP_LT",
+    "FUTEX_OP_CMP_LE",
+    "FUTEX_OP_CMP_GT",
+    "FUTEX_OP_CMP_GE",
+)
+
+ARCH_PRCTL: Final = _table(
+    "ARCH_???",
+    ("ARCH_SET_GS", 0x1001),
+    ("ARCH_SET_FS", 0x1002),
+    ("ARCH_GET_FS", 0x1003),
+    ("ARCH_GET_GS", 0x1004),
+    ("ARCH_GET_CPUID", 0x1011),
+    ("ARCH_SET_CPUID", 0x1012),
+    ("ARCH_GET_XCOMP_SUPP", 0x1021),
+    ("ARCH_GET_XCOMP_PERM", 0x1022),
+    ("ARCH_REQ_XCOMP_PERM", 0x1023),
+    ("ARCH_GET_XCOMP_GUEST_PERM", 0x1024),
+    ("ARCH_REQ_XCOMP_GUEST_PERM", 0x1025),
+    ("ARCH_MAP_VDSO_X32", 0x2001),
+    ("ARCH_MAP_VDSO_32", 0x2002),
+    ("ARCH_MAP_VDSO_64", 0x2003),
+    ("ARCH_GET_UNTAG_MASK", 0x4001),
+    ("ARCH_ENABLE_TAGGED_ADDR", 0x4002),
+    ("ARCH_GET_MAX_TAG_BITS", 0x4003),
+    ("ARCH_FORCE_TAGGED_SVA", 0x4004),
+    ("ARCH_SHSTK_ENABLE", 0x5001),
+    ("ARCH_SHSTK_DISABLE", 0x5002),
+    ("ARCH_SHSTK_LOCK", 0x5003),
+    ("ARCH_SHSTK_UNLOCK", 0x5004),
+    ("ARCH_SHSTK_STATUS", 0x5005),
+)
+
+RLIMITS: Final = _sequence(
+    "RLIMIT_???",
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME",
+)
+RSEQ_FLAGS: Final = _table("RSEQ_FLAG_???", ("RSEQ_FLAG_UNREGISTER", 1))
+CLOCKS: Final = _table(
+    "CLOCK_???",
+    ("CLOCK_REALTIME", 0),
+    ("CLOCK_MONOTONIC", 1),
+    ("CLOCK_PROCESS_CPUTIME_ID", 2),
+    ("CLOCK_THREAD_CPUTIME_ID", 3),
+    ("CLOCK_MONOTONIC_RAW", 4),
+    ("CLOCK_REALTIME_COARSE", 5),
+    ("CLOCK_MONOTONIC_COARSE", 6),
+    ("CLOCK_BOOTTIME", 7),
+    ("CLOCK_REALTIME_ALARM", 8),
+    ("CLOCK_BOOTTIME_ALARM", 9),
+    ("CLOCK_SGI_CYCLE", 10),
+    ("CLOCK_TAI", 11),
+)
+TIMER_FLAGS: Final = _table("TIMER_???", ("TIMER_ABSTIME", 1))
+
+# --- random, events, polling ----------------------------------------------------------------
+
+GRND: Final = _table("GRND_???", ("GRND_NONBLOCK", 1), ("GRND_RANDOM", 2), ("GRND_INSECURE", 4))
+EPOLL_CREATE_FLAGS: Final = _table("EPOLL_???", ("EPOLL_CLOEXEC", O_CLOEXEC))
+EPOLL_CTL: Final = _sequence(
+    "EPOLL_CTL_???", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD", start=1
+)
+EVENTFD_FLAGS: Final = _table(
+    "EFD_???", ("EFD_SEMAPHORE", 1), ("EFD_CLOEXEC", O_CLOEXEC), ("EFD_NONBLOCK", O_NONBLOCK)
+)
+
+# --- sockets --------------------------------------------------------------------------------
+
+ADDRESS_FAMILIES: Final = _sequence(
+    "AF_???",
+    "AF_UNSPEC",
+    "AF_UNIX",
+    "AF_INET",
+    "AF_AX25",
+    "AF_IPX",
+    "AF_APPLETALK",
+    "AF_NETROM",
+    "AF_BRIDGE",
+    "AF_ATMPVC",
+    "AF_X25",
+    "AF_INET6",
+    "AF_ROSE",
+    "AF_DECnet",
+    "AF_NETBEUI",
+    "AF_SECURITY",
+    "AF_KEY",
+    "AF_NETLINK",
+    "AF_PACKET",
+    "AF_ASH",
+    "AF_ECONET",
+    "AF_ATMSVC",
+    "AF_RDS",
+    "AF_SNA",
+    "AF_IRDA",
+    "AF_PPPOX",
+    "AF_WANPIPE",
+    "AF_LLC",
+    "AF_IB",
+    "AF_MPLS",
+    "AF_CAN",
+    "AF_TIPC",
+    "AF_BLUETOOTH",
+    "AF_IUCV",
+    "AF_RXRPC",
+    "AF_ISDN",
+    "AF_PHONET",
+    "AF_IEEE802154",
+    "AF_CAIF",
+    "AF_ALG",
+    "AF_NFC",
+    "AF_VSOCK",
+    "AF_KCM",
+    "AF_QIPCRTR",
+    "AF_SMC",
+    "AF_XDP",
+    "AF_MCTP",
+)
+AF_INET: Final = 2
+AF_INET6: Final = 10
+AF_NETLINK: Final = 16
+
+SOCK_TYPE_MASK: Final = 0xF
+SOCKET_TYPES: Final = _table(
+    None,
+    ("SOCK_STREAM", 1),
+    ("SOCK_DGRAM", 2),
+    ("SOCK_RAW", 3),
+    ("SOCK_RDM", 4),
+    ("SOCK_SEQPACKET", 5),
+    ("SOCK_DCCP", 6),
+    ("SOCK_PACKET", 10),
+)
+SOCKET_FLAGS: Final = _table("SOCK_???", ("SOCK_CLOEXEC", O_CLOEXEC), ("SOCK_NONBLOCK", O_NONBLOCK))
+
+
+def socket_type(value: int) -> str:
+    """socket(2) type: ``SOCK_STREAM|SOCK_CLOEXEC``."""
+    value &= 0xFFFFFFFF
+    kind = SOCKET_TYPES.name(value & SOCK_TYPE_MASK)
+    if kind is None:
+        return flags(value, SOCKET_FLAGS)
+    rest = value & ~SOCK_TYPE_MASK
+    return kind + "|" + flags(rest, SOCKET_FLAGS) if rest else kind
+
+
+IP_PROTOCOLS: Final = _table(
+    "IPPROTO_???",
+    ("IPPROTO_IP", 0),
+    ("IPPROTO_ICMP", 1),
+    ("IPPROTO_IGMP", 2),
+    ("IPPROTO_IPIP", 4),
+    ("IPPROTO_TCP", 6),
+    ("IPPROTO_EGP", 8),
+    ("IPPROTO_PUP", 12),
+    ("IPPROTO_UDP", 17),
+    ("IPPROTO_IDP", 22),
+    ("IPPROTO_TP", 29),
+    ("IPPROTO_DCCP", 33),
+    ("IPPROTO_IPV6", 41),
+    ("IPPROTO_ROUTING", 43),
+    ("IPPROTO_FRAGMENT", 44),
+    ("IPPROTO_RSVP", 46),
+    ("IPPROTO_GRE", 47),
+    ("IPPROTO_ESP", 50),
+    ("IPPROTO_AH", 51),
+    ("IPPROTO_ICMPV6", 58),
+    ("IPPROTO_NONE", 59),
+    ("IPPROTO_DSTOPTS", 60),
+    ("IPPROTO_MTP", 92),
+    ("IPPROTO_BEETPH", 94),
+    ("IPPROTO_ENCAP", 98),
+    ("IPPROTO_PIM", 103),
+    ("IPPROTO_COMP", 108),
+    ("IPPROTO_L2TP", 115),
+    ("IPPROTO_SCTP", 132),
+    ("IPPROTO_MH", 135),
+    ("IPPROTO_UDPLITE", 136),
+    ("IPPROTO_MPLS", 137),
+    ("IPPROTO_ETHERNET", 143),
+    ("IPPROTO_AGGFRAG", 144),
+    ("IPPROTO_RAW", 255),
+    ("IPPROTO_SMC", 256),
+    ("IPPROTO_MPTCP", 262),
+)
+NETLINK_PROTOCOLS: Final = _sequence(
+    "NETLINK_???",
+    "NETLINK_ROUTE",
+    "NETLINK_UNUSED",
+    "NETLINK_USERSOCK",
+    "NETLINK_FIREWALL",
+    "NETLINK_SOCK_DIAG",
+    "NETLINK_NFLOG",
+    "NETLINK_XFRM",
+    "NETLINK_SELINUX",
+    "NETLINK_ISCSI",
+    "NETLINK_AUDIT",
+    "NETLINK_FIB_LOOKUP",
+    "NETLINK_CONNECTOR",
+    "NETLINK_NETFILTER",
+    "NETLINK_IP6_FW",
+    "NETLINK_DNRTMSG",
+    "NETLINK_KOBJECT_UEVENT",
+    "NETLINK_GENERIC",
+    "",
+    "NETLINK_SCSITRANSPORT",
+    "NETLINK_ECRYPTFS",
+    "NETLINK_RDMA",
+    "NETLINK_CRYPTO",
+    "NETLINK_SMC",
+)
+MSG_FLAGS: Final = _table(
+    "MSG_???",
+    ("MSG_OOB", 0x1),
+    ("MSG_PEEK", 0x2),
+    ("MSG_DONTROUTE", 0x4),
+    ("MSG_CTRUNC", 0x8),
+    ("MSG_PROBE", 0x10),
+    ("MSG_TRUNC", 0x20),
+    ("MSG_DONTWAIT", 0x40),
+    ("MSG_EOR", 0x80),
+    ("MSG_WAITALL", 0x100),
+    ("MSG_FIN", 0x200),
+    ("MSG_SYN", 0x400),
+    ("MSG_CONFIRM", 0x800),
+    ("MSG_RST", 0x1000),
+    ("MSG_ERRQUEUE", 0x2000),
+    ("MSG_NOSIGNAL", 0x4000),
+    ("MSG_MORE", 0x8000),
+    ("MSG_WAITFORONE", 0x10000),
+    ("MSG_SENDPAGE_NOTLAST", 0x20000),
+    ("MSG_BATCH", 0x40000),
+    ("MSG_NO_SHARED_FRAGS", 0x80000),
+    ("MSG_SOCK_DEVMEM", 0x2000000),
+    ("MSG_ZEROCOPY", 0x4000000),
+    ("MSG_FASTOPEN", 0x20000000),
+    ("MSG_CMSG_CLOEXEC", 0x40000000),
+    ("MSG_CMSG_COMPAT", 0x80000000),
+)
+SHUTDOWN_HOW: Final = _sequence("SHUT_???", "SHUT_RD", "SHUT_WR", "SHUT_RDWR")
+
+# --- ioctl ----------------------------------------------------------------------------------
+
+# Request codes of common ioctls (x86), by the name strace prints for the code.
+IOCTLS: Final = _table(
+    None,
+    ("TCGETS", 0x5401),
+    ("TCSETS", 0x5402),
+    ("TCSETSW", 0x5403),
+    ("TCSETSF", 0x5404),
+    ("TCGETA", 0x5405),
+    ("TCSETA", 0x5406),
+    ("TCSETAW", 0x5407),
+    ("TCSETAF", 0x5408),
+    ("TCSBRK", 0x5409),
+    ("TCXONC", 0x540A),
+    ("TCFLSH", 0x540B),
+    ("TIOCEXCL", 0x540C),
+    ("TIOCNXCL", 0x540D),
+    ("TIOCSCTTY", 0x540E),
+    ("TIOCGPGRP", 0x540F),
+    ("TIOCSPGRP", 0x5410),
+    ("TIOCOUTQ", 0x5411),
+    ("TIOCSTI", 0x5412),
+    ("TIOCGWINSZ", 0x5413),
+    ("TIOCSWINSZ", 0x5414),
+    ("TIOCMGET", 0x5415),
+    ("TIOCMBIS", 0x5416),
+    ("TIOCMBIC", 0x5417),
+    ("TIOCMSET", 0x5418),
+    ("TIOCGSOFTCAR", 0x5419),
+    ("TIOCSSOFTCAR", 0x541A),
+    ("FIONREAD", 0x541B),
+    ("TIOCLINUX", 0x541C),
+    ("TIOCCONS", 0x541D),
+    ("TIOCGSERIAL", 0x541E),
+    ("TIOCSSERIAL", 0x541F),
+    ("TIOCPKT", 0x5420),
+    ("FIONBIO", 0x5421),
+    ("TIOCNOTTY", 0x5422),
+    ("TIOCSETD", 0x5423),
+    ("TIOCGETD", 0x5424),
+    ("TCSBRKP", 0x5425),
+    ("TIOCSBRK", 0x5427),
+    ("TIOCCBRK", 0x5428),
+    ("TIOCGSID", 0x5429),
+    ("TCGETS2", 0x802C542A),
+    ("TCSETS2", 0x402C542B),
+    ("TCSETSW2", 0x402C542C),
+    ("TCSETSF2", 0x402C542D),
+    ("TIOCGRS485", 0x542E),
+    ("TIOCSRS485", 0x542F),
+    ("TIOCGPTN", 0x80045430),
+    ("TIOCSPTLCK", 0x40045431),
+    ("TIOCGDEV", 0x80045432),
+    ("TIOCSIG", 0x40045436),
+    ("TIOCVHANGUP", 0x5437),
+    ("TIOCGPKT", 0x80045438),
+    ("TIOCGPTLCK", 0x80045439),
+    ("TIOCGEXCL", 0x80045440),
+    ("TIOCGPTPEER", 0x5441),
+    ("FIONCLEX", 0x5450),
+    ("FIOCLEX", 0x5451),
+    ("FIOASYNC", 0x5452),
+    ("TIOCSERCONFIG", 0x5453),
+    ("TIOCSERGWILD", 0x5454),
+    ("TIOCSERSWILD", 0x5455),
+    ("TIOCGLCKTRMIOS", 0x5456),
+    ("TIOCSLCKTRMIOS", 0x5457),
+    ("TIOCSERGSTRUCT", 0x5458),
+    ("TIOCSERGETLSR", 0x5459),
+    ("TIOCSERGETMULTI", 0x545A),
+    ("TIOCSERSETMULTI", 0x545B),
+    ("TIOCMIWAIT", 0x545C),
+    ("TIOCGICOUNT", 0x545D),
+    ("FIOQSIZE", 0x5460),
+    ("FIOSETOWN", 0x8901),
+    ("SIOCSPGRP", 0x8902),
+    ("FIOGETOWN", 0x8903),
+    ("SIOCGPGRP", 0x8904),
+    ("SIOCATMARK", 0x8905),
+    ("SIOCGSTAMP", 0x8906),
+    ("SIOCGIFNAME", 0x8910),
+    ("SIOCGIFCONF", 0x8912),
+    ("SIOCGIFFLAGS", 0x8913),
+    ("SIOCSIFFLAGS", 0x8914),
+    ("SIOCGIFADDR", 0x8915),
+    ("SIOCGIFMTU", 0x8921),
+    ("SIOCGIFHWADDR", 0x8927),
+    ("SIOCGIFINDEX", 0x8933),
+    ("FIBMAP", 0x1),
+    ("FIGETBSZ", 0x2),
+    ("FIFREEZE", 0xC0045877),
+    ("FITHAW", 0xC0045878),
+    ("FICLONE", 0x40049409),
+    ("FICLONERANGE", 0x4020940D),
+    ("FIDEDUPERANGE", 0xC0189436),
+    ("FS_IOC_GETFLAGS", 0x80086601),
+    ("FS_IOC_SETFLAGS", 0x40086602),
+    ("FS_IOC_GETVERSION", 0x80087601),
+    ("FS_IOC_SETVERSION", 0x40087602),
+    ("FS_IOC_FIEMAP", 0xC020660B),
+    ("FS_IOC_FSGETXATTR", 0x801C581F),
+    ("FS_IOC_FSSETXATTR", 0x401C5820),
+    ("BLKROSET", 0x125D),
+    ("BLKROGET", 0x125E),
+    ("BLKRRPART", 0x125F),
+    ("BLKGETSIZE", 0x1260),
+    ("BLKFLSBUF", 0x1261),
+    ("BLKSSZGET", 0x1268),
+    ("BLKBSZGET", 0x80081270),
+    ("BLKGETSIZE64", 0x80081272),
+    ("RNDGETENTCNT", 0x80045200),
+)
+# Ioctls that take no argument, and the ones whose argument is a plain number.
+IOCTLS_WITHOUT_ARGUMENT: Final = frozenset(
+    {"FIOCLEX", "FIONCLEX", "TIOCEXCL", "TIOCNXCL", "TIOCNOTTY", "TIOCSBRK", "TIOCCBRK"}
+    | {"TIOCVHANGUP"}
+)
+IOCTLS_WITH_NUMBER: Final = frozenset({"TCSBRK", "TCSBRKP", "TIOCSCTTY", "TIOCSPTLCK"})
+TCXONC_ACTIONS: Final = _sequence("TC???", "TCOOFF", "TCOON", "TCIOFF", "TCION")
+TCFLSH_QUEUES: Final = _sequence("TC???", "TCIFLUSH", "TCOFLUSH", "TCIOFLUSH")
+IOC_DIRECTIONS: Final = _table("_IOC_???", ("_IOC_NONE", 0), ("_IOC_READ", 2), ("_IOC_WRITE", 1))
+
+
+def ioctl_request(value: int) -> str:
+    """An ioctl request: its name when known, else strace's ``_IOC(dir, type, nr, size)``."""
+    value &= 0xFFFFFFFF
+    name = IOCTLS.name(value)
+    if name is not None:
+        return name
+    direction = flags(value >> 30, IOC_DIRECTIONS)
+    kind, number, size = (value >> 8) & 0xFF, value & 0xFF, (value >> 16) & 0x3FFF
+    return f"_IOC({direction}, {hexnum(kind)}, {hexnum(number)}, {hexnum(size)})"
+
+
+def _s32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >> 31 else value
+
+
+__all__ = [
+    "ACCESS_MODES",
+    "ADDRESS_FAMILIES",
+    "ARCH_PRCTL",
+    "AT_FDCWD",
+    "AT_FLAGS",
+    "CLOCKS",
+    "CLONE",
+    "EPOLL_CREATE_FLAGS",
+    "EPOLL_CTL",
+    "EVENTFD_FLAGS",
+    "FACCESSAT_FLAGS",
+    "FADVISE",
+    "FCNTL_COMMANDS",
+    "FD_FLAGS",
+    "FILE_TYPES",
+    "FLOCK_OPS",
+    "FUTEX_BITSET",
+    "FUTEX_OPS",
+    "GRND",
+    "IOCTLS",
+    "IP_PROTOCOLS",
+    "MADVISE",
+    "MAP",
+    "MEMFD_FLAGS",
+    "MREMAP_FLAGS",
+    "MSG_FLAGS",
+    "MSYNC_FLAGS",
+    "NETLINK_PROTOCOLS",
+    "OPEN_ACCESS",
+    "OPEN_FLAGS",
+    "PIPE_FLAGS",
+    "PROT",
+    "RENAME_FLAGS",
+    "RLIMITS",
+    "SHUTDOWN_HOW",
+    "SIGNALS",
+    "SIGPROCMASK_HOW",
+    "SOCKET_FLAGS",
+    "SOCKET_TYPES",
+    "STATX_MASK",
+    "WAIT_OPTIONS",
+    "WHENCE",
+    "Table",
+    "clone_flags",
+    "constant",
+    "file_mode",
+    "flags",
+    "hexnum",
+    "ioctl_request",
+    "memfd_flags",
+    "mmap_flags",
+    "mode",
+    "octal_mode",
+    "open_flags",
+    "signal",
+    "signal_name",
+    "socket_type",
+    "statx_flags",
+]
