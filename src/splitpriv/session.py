@@ -179,7 +179,7 @@ def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
         memory = {seg.arg: seg.data for seg in raw.segments if not seg.fault}
     flags = raw.flags
     noreturn = flags & _NO_RESULT
-    return SyscallEvent(
+    return SyscallEvent._from_engine(
         raw.pid,
         raw.tid,
         raw.nr,
