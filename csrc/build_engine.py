@@ -15,7 +15,15 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 SOURCES = [
-    "engine.c", "ring.c", "tracees.c", "memory.c", "launch.c", "probe.c", "seccomp.c", "notify.c"
+    "engine.c",
+    "ring.c",
+    "tracees.c",
+    "memory.c",
+    "launch.c",
+    "probe.c",
+    "seccomp.c",
+    "notify.c",
+    "unpriv.c",
 ]
 
 ffibuilder = FFI()

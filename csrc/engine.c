@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -72,9 +73,17 @@ struct sp_session *sp_session_new(const struct sp_config *config)
     if (!s)
         return NULL;
     s->config = *config;
+    s->rules_size = sizeof(struct sp_rule) * SP_NARCH * (SP_NR_MAX + 1);
+    s->rules = mmap(NULL, s->rules_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0);
+    if (s->rules == MAP_FAILED) {
+        free(s);
+        return NULL;
+    }
     if (s->config.string_limit == 0 || s->config.string_limit > SP_DATA_MAX)
         s->config.string_limit = SP_DATA_MAX;
     if (sp_ring_init(&s->ring, config->ring_bytes ? config->ring_bytes : (4u << 20)) != 0) {
+        munmap(s->rules, s->rules_size);
         free(s);
         return NULL;
     }
@@ -89,6 +98,8 @@ void sp_session_free(struct sp_session *s)
         return;
     sp_ring_destroy(&s->ring);
     sp_tracee_table_free(&s->tracees);
+    munmap(s->rules, s->rules_size);
+    free(s->store);
     free(s);
 }
 
@@ -254,6 +265,14 @@ static int rewrite_args(struct sp_session *s, struct sp_tracee *tr, unsigned int
 {
     if (s->config.mode == SP_MODE_SECCOMP_NOTIFY)
         return -1; /* a notified call's registers are out of reach */
+    if (s->config.mode == SP_MODE_INPROCESS) {
+        /* The SIGSYS handler makes the call itself, from tr->ev.args. */
+        for (int i = 0; i < SP_NARGS; i++)
+            if (mask & (1u << i))
+                tr->ev.args[i] = values[i];
+        tr->ev.flags |= SP_EVF_REWRITTEN;
+        return 0;
+    }
     const size_t *regs =
         tr->ev.arch == AUDIT_ARCH_I386_VALUE ? ARG_REGS_I386 : ARG_REGS_X86_64;
     for (int i = 0; i < SP_NARGS; i++) {

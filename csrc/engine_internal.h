@@ -71,7 +71,10 @@ struct sp_tracee_table {
 
 struct sp_session {
     struct sp_config config;
-    struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1]; /* [SP_NR_MAX]: numbers out of range */
+    /* The action table, [arch][nr] and [arch][SP_NR_MAX] for numbers out of range. Pages of
+     * its own, so that the in-process mode can make it privileged-only (unpriv.c). */
+    struct sp_rule (*rules)[SP_NR_MAX + 1];
+    size_t rules_size;
     unsigned long long counts[SP_NARCH][SP_NR_MAX];
     unsigned long long errors[SP_NARCH][SP_NR_MAX];
     unsigned long long stops;
@@ -81,6 +84,12 @@ struct sp_session {
     sp_decide_fn decide;
     pthread_t engine_thread;
     int engine_running;
+    /* In-process mode: a C thread moves events from the ring into this growing store, since
+     * the thread that produces them may hold the GIL the Python consumer would need. */
+    char *store;
+    size_t store_len, store_cap;
+    pthread_t drainer;
+    int drainer_running;
     sigset_t orig_mask;       /* the engine thread's mask before sp_run blocked signals */
     int tracee_cpu;           /* -1: no pinning of tracees */
     volatile sig_atomic_t cancel;

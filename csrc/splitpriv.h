@@ -64,6 +64,7 @@ enum sp_mode {
     SP_MODE_SYSEMU = 2,      /* PTRACE_SYSEMU: one stop at entry; the kernel skips the call */
     SP_MODE_SECCOMP_TRACE = 3, /* a filter's RET_TRACE: PTRACE_EVENT_SECCOMP stops only */
     SP_MODE_SECCOMP_NOTIFY = 4, /* a filter's RET_USER_NOTIF: a listener fd, no ptrace at all */
+    SP_MODE_INPROCESS = 5,   /* this process, Syscall User Dispatch + a SIGSYS handler */
 };
 
 /* Where a launch failed (sp_result.launch_stage). */
@@ -184,6 +185,22 @@ const struct sp_result *sp_result(struct sp_session *session);
 const unsigned long long *sp_counts(struct sp_session *session, int arch_index);
 const unsigned long long *sp_error_counts(struct sp_session *session, int arch_index);
 unsigned long long sp_stops(struct sp_session *session);
+
+/* The in-process unprivileged mode (unpriv.c): from sp_unpriv_enter() to sp_unpriv_exit(),
+ * every syscall of the calling thread traps to splitpriv's SIGSYS handler (Syscall User
+ * Dispatch), which applies the session's rules and records events into its ring. protect is
+ * SP_PROTECT_*: the action table is inaccessible outside the handler. 0 or -errno. */
+enum sp_protect {
+    SP_PROTECT_NONE = 0,
+    SP_PROTECT_MPROTECT = 1, /* PROT_NONE outside the handler: 2 mprotect calls per trap */
+    SP_PROTECT_PKEY = 2,     /* a protection key, switched with WRPKRU (no syscall) */
+};
+int sp_unpriv_enter(struct sp_session *session, int protect);
+int sp_unpriv_exit(struct sp_session *session);
+/* After sp_unpriv_exit: every event recorded, as contiguous records (see sp_event_size). */
+const void *sp_unpriv_events(struct sp_session *session, unsigned long long *bytes);
+/* The action table's address (for tests that prove it is out of reach while unprivileged). */
+const void *sp_rules_address(struct sp_session *session);
 
 /* Feature probes: 0 when the feature works here, else a positive errno. */
 int sp_probe_ptrace(void);

@@ -41,6 +41,7 @@ from splitpriv.events import (
 )
 from splitpriv.policy import ALLOW, Action, Policy
 from splitpriv.session import RunResult, Trace, run, trace
+from splitpriv.unprivileged import Unprivileged, unprivileged
 
 __version__ = "0.1.0"
 
@@ -68,7 +69,9 @@ __all__ = [
     "Trace",
     "UnknownMechanismError",
     "UnknownSyscallError",
+    "Unprivileged",
     "__version__",
     "run",
     "trace",
+    "unprivileged",
 ]

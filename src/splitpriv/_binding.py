@@ -27,6 +27,12 @@ MODE_PTRACE: int = lib.SP_MODE_PTRACE
 MODE_SYSEMU: int = lib.SP_MODE_SYSEMU
 MODE_SECCOMP_TRACE: int = lib.SP_MODE_SECCOMP_TRACE
 MODE_SECCOMP_NOTIFY: int = lib.SP_MODE_SECCOMP_NOTIFY
+MODE_INPROCESS: int = lib.SP_MODE_INPROCESS
+PROTECT: dict[str, int] = {
+    "none": lib.SP_PROTECT_NONE,
+    "mprotect": lib.SP_PROTECT_MPROTECT,
+    "pkey": lib.SP_PROTECT_PKEY,
+}
 STAGE_SECCOMP: int = lib.SP_STAGE_SECCOMP
 
 CPU_POLICIES: dict[str, int] = {
@@ -315,6 +321,32 @@ class EngineSession:
 
     def stops(self) -> int:
         return int(lib.sp_stops(self._session))
+
+    # -- the in-process unprivileged mode (csrc/unpriv.c) ---------------------------------
+
+    def unpriv_enter(self, protect: str) -> int:
+        """Put the calling thread in unprivileged mode; 0 or -errno."""
+        return int(lib.sp_unpriv_enter(self._session, PROTECT[protect]))
+
+    def unpriv_exit(self) -> None:
+        lib.sp_unpriv_exit(self._session)
+
+    def unpriv_events(self) -> list[RawEvent]:
+        """Every event recorded in unprivileged mode (call after unpriv_exit)."""
+        size = ffi.new("unsigned long long *")
+        memory = lib.sp_unpriv_events(self._session, size)
+        if size[0] == 0:
+            return []
+        buf = ffi.buffer(memory, size[0])
+        events, at = [], 0
+        while at < size[0]:
+            events.append(_unpack_event(buf, at))
+            at += _record_size(buf, at)
+        return events
+
+    def rules_address(self) -> int:
+        """Where the action table lives (tests prove it is out of reach when protected)."""
+        return int(ffi.cast("uintptr_t", lib.sp_rules_address(self._session)))
 
 
 def probe_ptrace() -> int:

@@ -65,3 +65,9 @@ def seccomp_problem(kind: str) -> str | None:
 
 
 SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
+
+
+@cache
+def sud_problem() -> str | None:
+    err = _binding.probe_feature("sud")
+    return _reason("Syscall User Dispatch (Linux 5.11)", err) if err else None

@@ -1,0 +1,158 @@
+"""The in-process unprivileged mode: this very interpreter's syscalls trap to splitpriv's SIGSYS
+handler (Syscall User Dispatch) and follow a policy, with no tracer. Skipped, with the kernel's
+reason, where Syscall User Dispatch is missing."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+import splitpriv
+from splitpriv import Policy, SyscallEvent
+from splitpriv.mechanisms._probes import sud_problem
+from splitpriv.unprivileged import unprivileged
+
+PR_SET_SYSCALL_USER_DISPATCH = 59
+
+pytestmark = pytest.mark.skipif(sud_problem() is not None, reason=f"{sud_problem()}")
+
+
+def calls(u) -> list[SyscallEvent]:  # type: ignore[no-untyped-def]
+    return [e for e in u.events if isinstance(e, SyscallEvent)]
+
+
+def test_policy_applies_to_the_interpreter_itself(tmp_path: Path):
+    target = tmp_path / "made-here"
+    policy = Policy().emulate("getppid", retval=1).deny("mkdir", "mkdirat", errno="EROFS")
+    with unprivileged(policy) as u:
+        parent = os.getppid()
+        with pytest.raises(OSError) as raised:
+            os.mkdir(target)
+    assert parent == 1 and os.getppid() != 1
+    assert raised.value.errno == errno.EROFS and not target.exists()
+    made = {c.name: c for c in calls(u)}
+    assert made["getppid"].verdict == "emulated" and made["getppid"].retval == 1
+    assert made["mkdir"].verdict == "denied" and made["mkdir"].string(0) == str(target)
+    assert u.counts()["getppid"] == 1
+
+
+def test_allowed_calls_really_run_and_are_recorded_with_results(tmp_path: Path):
+    data = tmp_path / "data"
+    data.write_bytes(b"unprivileged bytes")
+    with unprivileged(syscalls=["openat", "read", "close"]) as u:
+        with open(data, "rb") as f:
+            content = f.read()
+    assert content == b"unprivileged bytes"
+    opened = [c for c in calls(u) if c.name == "openat" and c.string(1) == str(data)]
+    assert len(opened) == 1 and opened[0].retval is not None and opened[0].retval >= 0
+    reads = [c for c in calls(u) if c.name == "read" and c.args[0] == opened[0].retval]
+    assert reads[0].retval == len(content) and reads[0].memory[1] == content
+    assert {c.name for c in calls(u)} <= {"openat", "read", "close"}
+
+
+def test_signal_handlers_of_the_interpreter_keep_working():
+    got: list[int] = []
+    previous = signal.signal(signal.SIGUSR1, lambda sig, frame: got.append(sig))
+    try:
+        with unprivileged(syscalls=["kill"]) as u:
+            os.kill(os.getpid(), signal.SIGUSR1)
+            os.kill(os.getpid(), signal.SIGUSR1)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert got == [signal.SIGUSR1, signal.SIGUSR1]
+    assert [c.args[1] for c in calls(u)] == [signal.SIGUSR1] * 2
+
+
+def test_processes_and_threads_started_inside_work(progs):
+    done: list[str] = []
+    with unprivileged(syscalls=["clone", "clone3", "vfork", "wait4"]) as u:
+        out = subprocess.run([progs["exit_code"], "4"], check=False).returncode
+        pid = os.fork()
+        if pid == 0:
+            os._exit(9)
+        _, status = os.waitpid(pid, 0)
+        thread = threading.Thread(target=lambda: done.append("thread"))
+        thread.start()
+        thread.join()
+    assert out == 4 and os.waitstatus_to_exitcode(status) == 9 and done == ["thread"]
+    names = [c.name for c in calls(u)]
+    assert "wait4" in names and ({"clone", "clone3", "vfork"} & set(names))
+    # Calls that start a new stack run after the handler returns: no result is seen.
+    assert all(c.retval is None for c in calls(u) if c.name in ("clone", "clone3", "vfork"))
+
+
+def test_the_entry_point_cannot_be_taken_away():
+    libc = ctypes.CDLL(None, use_errno=True)
+    with unprivileged(syscalls=["getppid"]) as u:
+        with pytest.raises(OSError):
+            signal.signal(signal.SIGSYS, signal.SIG_IGN)
+        turned_off = libc.prctl(PR_SET_SYSCALL_USER_DISPATCH, 0, 0, 0, 0)
+        off_errno = ctypes.get_errno()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGSYS})
+        os.getppid()  # still trapped and recorded: the mode is still on
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    assert turned_off == -1 and off_errno == errno.EPERM
+    assert signal.SIGSYS not in blocked
+    assert [c.name for c in calls(u)] == ["getppid"]
+
+
+def test_only_one_thread_at_a_time():
+    with unprivileged():
+        with pytest.raises(splitpriv.SplitprivError, match="already"):
+            with unprivileged():
+                pass
+
+
+def test_callbacks_are_refused():
+    with pytest.raises(splitpriv.PolicyError, match="callbacks"):
+        unprivileged(Policy().callback("getppid", fn=lambda call: None))
+
+
+PROTECTED = textwrap.dedent(
+    """
+    import ctypes, os, sys
+    from splitpriv.unprivileged import unprivileged
+    u = unprivileged(syscalls=["getppid"], protect="mprotect")
+    with u:
+        os.getppid()                       # the handler reads the table: works
+        sys.stdout.write("handler ok\\n")
+        sys.stdout.flush()
+        ctypes.string_at(u.table_address, 1)   # outside the handler: must fault
+    print("read the protected table")
+    """
+)
+
+
+def test_protected_table_faults_outside_the_handler():
+    done = subprocess.run(
+        [sys.executable, "-c", PROTECTED], capture_output=True, text=True, timeout=30
+    )
+    assert done.stdout == "handler ok\n"
+    assert done.returncode == -signal.SIGSEGV
+
+
+def test_protected_table_is_readable_again_after_the_block():
+    u = unprivileged(syscalls=["getppid"], protect="mprotect")
+    with u:
+        os.getppid()
+    assert len(ctypes.string_at(u.table_address, 16)) == 16
+    assert [c.name for c in calls(u)] == ["getppid"]
+
+
+def test_protection_keys_where_the_cpu_has_them():
+    try:
+        block = unprivileged(syscalls=["getppid"], protect="pkey")
+        with block as u:
+            os.getppid()
+    except splitpriv.MechanismUnavailableError as exc:
+        pytest.skip(str(exc))
+    assert [c.name for c in calls(u)] == ["getppid"]
