@@ -415,6 +415,11 @@ static void seccomp_stop(struct sp_session *s, struct sp_tracee *tr)
     }
 }
 
+static int is_stub_mode(const struct sp_session *s)
+{
+    return s->config.mode == SP_MODE_SUD || s->config.mode == SP_MODE_SECCOMP_TRAP;
+}
+
 static void resume(struct sp_session *s, struct sp_tracee *tr, int sig)
 {
     int request = PTRACE_SYSCALL;
@@ -422,6 +427,8 @@ static void resume(struct sp_session *s, struct sp_tracee *tr, int sig)
         request = PTRACE_SYSEMU;
     else if (s->config.mode == SP_MODE_SECCOMP_TRACE && !tr->in_syscall)
         request = PTRACE_CONT; /* untraced syscalls run at native speed */
+    else if (is_stub_mode(s))
+        request = PTRACE_CONT; /* syscalls go to the stub in the tracee, never here */
     if (ptrace(request, tr->tid, 0L, (long)sig) != 0 && errno != ESRCH)
         sp_fail(s, "ptrace resume", errno);
 }
@@ -534,18 +541,35 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
                 sp_fail(s, "PTRACE_LISTEN", errno);
             return;
         }
+        if (is_stub_mode(s) && !tr->armed) {
+            /* A new thread or child: its own slot, and SUD switched on for it. */
+            int rc = sp_stub_arm(s, tr);
+            if (rc < 0)
+                sp_fail(s, "arming a new task for the stub", -rc);
+        }
         resume(s, tr, 0);
         return;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
     case PTRACE_EVENT_CLONE:
         new_task(s, tr, event);
+        if (s->config.mode == SP_MODE_SUD)
+            sp_stub_after_clone(s, tr);
         resume(s, tr, 0);
         return;
-    case PTRACE_EVENT_EXEC:
+    case PTRACE_EVENT_EXEC: {
+        int pending = 0;
         tr = exec_event(s, tr);
-        resume(s, tr, 0);
+        if (is_stub_mode(s)) {
+            int rc = sp_stub_inject(s, tr, &pending);
+            if (rc < 0) {
+                sp_fail(s, "injecting the stub after execve", -rc);
+                return; /* the session ends and kills the tracee: never run it unwatched */
+            }
+        }
+        resume(s, tr, pending);
         return;
+    }
     case PTRACE_EVENT_SECCOMP:
         seccomp_stop(s, tr);
         resume(s, tr, 0);
@@ -567,7 +591,9 @@ static void handle_exit(struct sp_session *s, pid_t pid, int status)
     if (!tr)
         return;
     sp_flush_unfinished_call(s, tr);
-    emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
+    if (s->stub)
+        sp_stub_task_gone(s, pid);
+    sp_emit_exit(s, tr, status);
     if (pid == s->result.root_pid) {
         s->result.root_status = status;
         s->result.root_exited = 1;
@@ -675,6 +701,13 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
     pthread_sigmask(SIG_BLOCK, &all, &s->orig_mask);
     s->engine_running = 1;
     sp_place_engine_thread(s);
+    if (is_stub_mode(s) && (rc = sp_stub_setup(s)) < 0) {
+        s->engine_running = 0;
+        sp_fail(s, "setting up the stub", -rc);
+        sp_ring_finish(&s->ring);
+        pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
+        return rc;
+    }
 
     if (s->config.attach_pid > 0) {
         s->result.root_pid = s->config.attach_pid;
@@ -701,6 +734,7 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
     }
     if (err_fd >= 0)
         sp_read_launch_error(s, err_fd);
+    sp_stub_teardown(s); /* after the last tracee: the drainer has everything it will get */
     s->engine_running = 0;
     sp_ring_finish(&s->ring);
     pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);

@@ -58,6 +58,7 @@ struct sp_tracee {
     long long answer;         /* the result a denied/emulated call returns */
     int detaching;            /* cancel in attach mode: detach at the next stop */
     int in_handshake;         /* launched, not yet past our SIGSTOP/SIGCONT: hide those */
+    int armed;                /* stub modes: has its slot (and SUD) */
     const struct sp_rule *rule;
     struct sp_event ev;       /* the syscall in progress */
 };
@@ -90,6 +91,7 @@ struct sp_session {
     size_t store_len, store_cap;
     pthread_t drainer;
     int drainer_running;
+    struct sp_stubhost *stub; /* stub modes (stubhost.c) */
     sigset_t orig_mask;       /* the engine thread's mask before sp_run blocked signals */
     int tracee_cpu;           /* -1: no pinning of tracees */
     volatile sig_atomic_t cancel;
@@ -128,6 +130,15 @@ void sp_place_engine_thread(const struct sp_session *s);
 
 /* seccomp.c */
 int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags);
+
+/* stubhost.c */
+struct sp_stubhost;
+int sp_stub_setup(struct sp_session *s);
+void sp_stub_teardown(struct sp_session *s);
+int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_signal);
+int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr);
+void sp_stub_after_clone(struct sp_session *s, struct sp_tracee *parent);
+void sp_stub_task_gone(struct sp_session *s, pid_t tid);
 
 /* notify.c */
 int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp);

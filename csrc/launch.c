@@ -108,7 +108,8 @@ static void child_exec(const struct sp_session *s, const char *path, char **argv
     syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
     /* Traced from here on. A seccomp-trace filter goes in now, so that execve is its first
      * RET_TRACE, with the tracer already attached to receive it. */
-    if (s->config.filter_len && sp_seccomp_install(s->config.filter, s->config.filter_len, 0) < 0)
+    if (s->config.mode == SP_MODE_SECCOMP_TRACE &&
+        sp_seccomp_install(s->config.filter, s->config.filter_len, 0) < 0)
         child_fail(err_fd, SP_STAGE_SECCOMP);
     execve(path, argv, envp);
     child_fail(err_fd, SP_STAGE_EXEC);

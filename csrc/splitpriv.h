@@ -2,13 +2,15 @@
  * splitpriv.h - the one header of splitpriv's C hot paths.
  *
  * Everything Python sees of the C side is declared here, and this file is also the cdef that
- * csrc/build_engine.py hands to cffi, so it must stay plain C declarations that cffi can parse:
- * no includes, no macros with expressions, no inline code.
+ * csrc/build_engine.py hands to cffi (without its include guard), so it must stay plain C
+ * declarations that cffi can parse: no includes, no macros, no inline code.
  *
  * The engine runs the whole waitpid/ptrace loop of one tracing session in the thread that calls
  * sp_run(); Python drains the events it records from a bounded ring with sp_wait_events(),
  * sp_event_at() and sp_release(), from another thread, in batches.
  */
+#ifndef SPLITPRIV_H
+#define SPLITPRIV_H
 
 /* Sizes (kept as enum constants so that cffi can read them). */
 enum {
@@ -65,6 +67,8 @@ enum sp_mode {
     SP_MODE_SECCOMP_TRACE = 3, /* a filter's RET_TRACE: PTRACE_EVENT_SECCOMP stops only */
     SP_MODE_SECCOMP_NOTIFY = 4, /* a filter's RET_USER_NOTIF: a listener fd, no ptrace at all */
     SP_MODE_INPROCESS = 5,   /* this process, Syscall User Dispatch + a SIGSYS handler */
+    SP_MODE_SUD = 6,         /* an injected stub, reached by Syscall User Dispatch */
+    SP_MODE_SECCOMP_TRAP = 7, /* an injected stub, reached by a seccomp filter's RET_TRAP */
 };
 
 /* Where a launch failed (sp_result.launch_stage). */
@@ -142,6 +146,7 @@ struct sp_config {
     int record_signals;      /* emit SP_EV_SIGNAL / SP_EV_STOPPED events */
     const void *filter;      /* seccomp modes: struct sock_filter[filter_len], installed in */
     unsigned int filter_len; /* the child after the handshake and before execve */
+    int protect;             /* stub modes: SP_PROTECT_* for the stub's data */
     void *py_handle;         /* passed back to sp_py_decide */
 };
 
@@ -218,3 +223,5 @@ int sp_probe_feature(int feature);
  * 0 when the kernel accepted it, else the errno. *ret_out gets getppid's result (or -errno). */
 int sp_probe_seccomp(const void *filter, unsigned int filter_len, unsigned int flags,
                      long long *ret_out);
+
+#endif

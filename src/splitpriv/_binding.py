@@ -28,6 +28,8 @@ MODE_SYSEMU: int = lib.SP_MODE_SYSEMU
 MODE_SECCOMP_TRACE: int = lib.SP_MODE_SECCOMP_TRACE
 MODE_SECCOMP_NOTIFY: int = lib.SP_MODE_SECCOMP_NOTIFY
 MODE_INPROCESS: int = lib.SP_MODE_INPROCESS
+MODE_SUD: int = lib.SP_MODE_SUD
+MODE_SECCOMP_TRAP: int = lib.SP_MODE_SECCOMP_TRAP
 PROTECT: dict[str, int] = {
     "none": lib.SP_PROTECT_NONE,
     "mprotect": lib.SP_PROTECT_MPROTECT,
@@ -222,6 +224,7 @@ class EngineSession:
         record_signals: bool = True,
         decide: DecideFn | None = None,
         seccomp_filter: bytes = b"",
+        protect: str = "none",
     ) -> None:
         self.decide = decide
         self.callback_error: BaseException | None = None
@@ -239,6 +242,7 @@ class EngineSession:
         self._filter = ffi.from_buffer(seccomp_filter) if seccomp_filter else ffi.NULL
         config.filter = self._filter
         config.filter_len = len(seccomp_filter) // 8
+        config.protect = PROTECT[protect]
         session = lib.sp_session_new(config)
         if session == ffi.NULL:
             raise MemoryError("splitpriv: cannot allocate an engine session")

@@ -11,6 +11,8 @@ from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 from splitpriv.mechanisms.ptrace import PtraceMechanism
 from splitpriv.mechanisms.seccomp_notify import SeccompNotifyMechanism
 from splitpriv.mechanisms.seccomp_trace import SeccompTraceMechanism
+from splitpriv.mechanisms.seccomp_trap import SeccompTrapMechanism
+from splitpriv.mechanisms.sud import SudMechanism
 from splitpriv.mechanisms.sysemu import SysemuMechanism
 
 _REGISTRY: dict[str, Mechanism] = {}
@@ -21,7 +23,14 @@ def register(mechanism: Mechanism) -> Mechanism:
     return mechanism
 
 
-for _cls in (PtraceMechanism, SysemuMechanism, SeccompTraceMechanism, SeccompNotifyMechanism):
+for _cls in (
+    PtraceMechanism,
+    SysemuMechanism,
+    SeccompTraceMechanism,
+    SeccompNotifyMechanism,
+    SudMechanism,
+    SeccompTrapMechanism,
+):
     register(_cls())
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
 from splitpriv.seccomp import ALLOW, ERRNO, Action, build_filter
+from splitpriv.syscalls import table as syscall_table
 
 
 def _action(rule: _binding.Rule, route: Action) -> Action:
@@ -22,15 +23,29 @@ def _action(rule: _binding.Rule, route: Action) -> Action:
     return ALLOW
 
 
-def policy_filter(engine_rules: Mapping[int, Sequence[_binding.Rule]], route: Action) -> bytes:
-    """BPF for the engine's rule tables ({audit arch: NR_MAX + 1 rules}) as bytes."""
+def policy_filter(
+    engine_rules: Mapping[int, Sequence[_binding.Rule]],
+    route: Action,
+    *,
+    allow_ip_range: tuple[int, int] | None = None,
+    always_allowed: Sequence[str] = (),
+) -> bytes:
+    """BPF for the engine's rule tables ({audit arch: NR_MAX + 1 rules}) as bytes.
+
+    ``always_allowed`` names calls that must never be routed (they are still denied in BPF
+    when the policy only denies them); ``allow_ip_range`` lets every call from that code pass.
+    """
     rules: dict[tuple[int, int], Action] = {}
     defaults = set()
     for arch, table in engine_rules.items():
+        names = syscall_table(arch)
         for nr, rule in enumerate(table[: _binding.NR_MAX]):
-            rules[(arch, nr)] = _action(rule, route)
+            action = _action(rule, route)
+            if action == route and names.name(nr) in always_allowed:
+                action = ALLOW
+            rules[(arch, nr)] = action
         defaults.add(_action(table[_binding.NR_MAX], route))
     # Numbers beyond the tables get the out-of-range rule; it is the same for every arch
     # unless a policy sets it per arch, in which case the stricter (routed) one wins.
     default = route if route in defaults or len(defaults) != 1 else defaults.pop()
-    return build_filter(rules, default).to_bytes()
+    return build_filter(rules, default, allow_ip_range=allow_ip_range).to_bytes()

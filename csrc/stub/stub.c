@@ -1,0 +1,417 @@
+/*
+ * stub.c - the controlled entry point the supervisor puts into every traced process.
+ *
+ * Freestanding and position-independent: no libc, no relocations, no writable data of its
+ * own. The supervisor maps it (with the shared data region of stub_abi.h) at a fixed address
+ * after every execve and installs sp_stub_handler as the SIGSYS handler, with the restorer
+ * from entry.S. Then the tracee's syscalls trap here, in its own process, without a tracer
+ * round trip:
+ * - `sud`: Syscall User Dispatch with the thread's selector byte in its slot; the stub's code
+ *   range always passes, so the calls it makes itself go through;
+ * - `seccomp-trap`: a seccomp filter returns RET_TRAP for the calls the policy must see, and
+ *   allows everything from the stub's code range.
+ * The handler applies the rule of the call (allow, deny, emulate, rewrite; record or not),
+ * makes allowed calls itself, and appends recorded events to the shared ring, which a
+ * supervisor thread drains; a full ring makes it wait, never drop.
+ *
+ * It must never call anything outside this file, never use more than the current stack, and
+ * never block while holding the ring lock.
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+
+#include "../stub_abi.h"
+
+#define DATA ((struct sp_stub_data *)SP_STUB_DATA_ADDR)
+#define CONFIG ((const struct sp_stub_config *)(SP_STUB_CODE_ADDR + SP_STUB_CONFIG_OFF))
+#define AUDIT_ARCH_X86_64_VALUE 0xC000003Eu
+#define AUDIT_ARCH_I386_VALUE 0x40000003u
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define ERRNO_MAX 4095
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_NONE 0
+
+void sp_stub_handler(int sig, siginfo_t *info, void *context);
+void sp_stub_restorer(void);
+
+/* ---- the few things libc would have given us ------------------------------------------ */
+
+static inline long sc6(long nr, unsigned long long a0, unsigned long long a1,
+                       unsigned long long a2, unsigned long long a3, unsigned long long a4,
+                       unsigned long long a5)
+{
+    long ret;
+    register unsigned long long r10 __asm__("r10") = a3;
+    register unsigned long long r8 __asm__("r8") = a4;
+    register unsigned long long r9 __asm__("r9") = a5;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static inline long sc3(long nr, unsigned long long a0, unsigned long long a1,
+                       unsigned long long a2)
+{
+    return sc6(nr, a0, a1, a2, 0, 0, 0);
+}
+
+/* gcc may emit calls to these for struct copies; they must exist in the blob. */
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    while (n--)
+        *d++ = (unsigned char)c;
+    return dst;
+}
+
+static long long now_ns(void)
+{
+    struct {
+        long long sec, nsec;
+    } ts;
+    sc3(SYS_clock_gettime, 0 /* CLOCK_REALTIME */, (unsigned long long)(uintptr_t)&ts, 0);
+    return ts.sec * 1000000000LL + ts.nsec;
+}
+
+struct iov {
+    void *base;
+    size_t len;
+};
+
+/* Read or write our own memory through the kernel, so a bad pointer is EFAULT, not a crash. */
+static long self_copy(int tgid, int write, void *local, unsigned long long remote, size_t len)
+{
+    struct iov l = {local, len}, r = {(void *)(uintptr_t)remote, len};
+    return sc6(write ? SYS_process_vm_writev : SYS_process_vm_readv, (unsigned long long)tgid,
+               (unsigned long long)(uintptr_t)&l, 1, (unsigned long long)(uintptr_t)&r, 1, 0);
+}
+
+/* ---- privileged-only data ---------------------------------------------------------------- */
+
+static void guarded_access(int open)
+{
+    if (CONFIG->protect == SP_PROTECT_MPROTECT) {
+        sc3(SYS_mprotect, (unsigned long long)(uintptr_t)DATA->rules, CONFIG->guarded_size,
+            open ? PROT_READ | PROT_WRITE : PROT_NONE);
+    } else if (CONFIG->protect == SP_PROTECT_PKEY) {
+        unsigned int pkru = open ? 0 : (3u << (2 * CONFIG->pkey));
+        __asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(pkru), "c"(0), "d"(0));
+    }
+}
+
+/* ---- the ring ------------------------------------------------------------------------------- */
+
+static void ring_lock(struct sp_stub_ring *ring)
+{
+    unsigned int spins = 0;
+    while (__atomic_exchange_n(&ring->lock, 1, __ATOMIC_ACQUIRE)) {
+        if (++spins > 200)
+            sc3(SYS_sched_yield, 0, 0, 0);
+        else
+            __builtin_ia32_pause();
+    }
+}
+
+static void ring_unlock(struct sp_stub_ring *ring)
+{
+    __atomic_store_n(&ring->lock, 0, __ATOMIC_RELEASE);
+}
+
+static void ring_doorbell(struct sp_stub_ring *ring)
+{
+    if (__atomic_load_n(&ring->drainer_sleeping, __ATOMIC_SEQ_CST)) {
+        __atomic_add_fetch(&ring->doorbell, 1, __ATOMIC_SEQ_CST);
+        sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->doorbell, FUTEX_WAKE, 1, 0, 0, 0);
+    }
+}
+
+/* Append one event; waits for the drainer while the ring is full. */
+static void ring_push(const struct sp_event *ev)
+{
+    struct sp_stub_ring *ring = &DATA->ring;
+    size_t len = (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~(size_t)7u;
+    ring_lock(ring);
+    while (ring->head + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >
+           SP_STUB_RING_SIZE) {
+        unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_ACQUIRE);
+        ring_unlock(ring);
+        ring_doorbell(ring);
+        struct {
+            long long sec, nsec;
+        } timeout = {0, 10000000};
+        sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->released, FUTEX_WAIT, seen,
+            (unsigned long long)(uintptr_t)&timeout, 0, 0);
+        ring_lock(ring);
+    }
+    memcpy(ring->buf + (ring->head & (SP_STUB_RING_SIZE - 1)), ev,
+           offsetof(struct sp_event, data) + ev->data_len);
+    __atomic_store_n(&ring->head, ring->head + len, __ATOMIC_RELEASE);
+    ring_unlock(ring);
+    ring_doorbell(ring);
+}
+
+/* ---- copying strings and buffers -------------------------------------------------------- */
+
+static void copy_segment(struct sp_event *ev, int arg, unsigned long long len, int cstring,
+                         int at_exit)
+{
+    if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
+        return;
+    struct sp_segment *seg = &ev->seg[ev->nseg++];
+    size_t room = SP_DATA_MAX - ev->data_len;
+    size_t limit = CONFIG->string_limit < room ? CONFIG->string_limit : room;
+    seg->arg = (unsigned char)arg;
+    seg->flags = at_exit ? SP_SEGF_EXIT : 0;
+    seg->len = 0;
+    seg->off = ev->data_len;
+    char *dst = ev->data + seg->off;
+    unsigned long long addr = ev->args[arg];
+    size_t want = cstring ? limit : (len < limit ? (size_t)len : limit);
+    if (!cstring && want < len)
+        seg->flags |= SP_SEGF_TRUNCATED;
+    if (addr == 0 && want) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    size_t got = 0;
+    while (got < want) {
+        /* Page by page for strings: one ending just before an unmapped page is still read. */
+        size_t chunk = want - got;
+        if (cstring) {
+            size_t to_page_end = 4096 - ((addr + got) & 4095);
+            if (chunk > to_page_end)
+                chunk = to_page_end;
+        }
+        long n = self_copy(ev->pid, 0, dst + got, addr + got, chunk);
+        if (n <= 0) {
+            if (got == 0)
+                seg->flags |= SP_SEGF_FAULT;
+            break;
+        }
+        if (cstring) {
+            for (long i = 0; i < n; i++) {
+                if (dst[got + (size_t)i] == '\0') {
+                    seg->len = (unsigned short)(got + (size_t)i);
+                    ev->data_len += (unsigned short)(seg->len + 1);
+                    return;
+                }
+            }
+        }
+        got += (size_t)n;
+    }
+    seg->len = (unsigned short)got;
+    if (cstring && got == want)
+        seg->flags |= SP_SEGF_TRUNCATED;
+    ev->data_len += (unsigned short)got;
+}
+
+static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit)
+{
+    for (int i = 0; i < SP_NARGS; i++) {
+        unsigned char c = rule->capture[i];
+        if (!at_exit && c == SP_CAPTURE_CSTRING)
+            copy_segment(ev, i, 0, 1, 0);
+        else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
+            copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
+        else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)
+            copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
+    }
+}
+
+/* ---- calls the stub does differently ------------------------------------------------------ */
+
+/* The mask and the alternate stack come back from the frame at rt_sigreturn: change them there. */
+static long sigprocmask_on_frame(int tgid, ucontext_t *uc, const unsigned long long *a)
+{
+    unsigned long long mask, set;
+    if (a[3] != sizeof(mask))
+        return -22;
+    memcpy(&mask, &uc->uc_sigmask, sizeof(mask));
+    if (a[2] && self_copy(tgid, 1, &mask, a[2], sizeof(mask)) != sizeof(mask))
+        return -14;
+    if (!a[1])
+        return 0;
+    if (self_copy(tgid, 0, &set, a[1], sizeof(set)) != sizeof(set))
+        return -14;
+    if (a[0] == 0)
+        mask |= set; /* SIG_BLOCK */
+    else if (a[0] == 1)
+        mask &= ~set; /* SIG_UNBLOCK */
+    else if (a[0] == 2)
+        mask = set; /* SIG_SETMASK */
+    else
+        return -22;
+    mask &= ~((1ull << (9 - 1)) | (1ull << (19 - 1)) | (1ull << (31 - 1))); /* KILL STOP SYS */
+    memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
+    return 0;
+}
+
+static long sigaltstack_on_frame(int tgid, ucontext_t *uc, const unsigned long long *a)
+{
+    stack_t next;
+    if (a[1] && self_copy(tgid, 1, &uc->uc_stack, a[1], sizeof(stack_t)) != sizeof(stack_t))
+        return -14;
+    if (!a[0])
+        return 0;
+    if (self_copy(tgid, 0, &next, a[0], sizeof(next)) != sizeof(next))
+        return -14;
+    if (!(next.ss_flags & SS_DISABLE) && next.ss_size < 2048)
+        return -12;
+    uc->uc_stack = next;
+    return 0;
+}
+
+/* 1 when the call is answered here (in *ret) instead of being made as it is. */
+static int guard_entry_point(int tgid, ucontext_t *uc, long nr, const unsigned long long *a,
+                             long *ret)
+{
+    if ((nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */) ||
+        (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp) {
+        *ret = -1; /* EPERM: the entry point stays where it is */
+        return 1;
+    }
+    if (nr == SYS_rt_sigprocmask) {
+        *ret = sigprocmask_on_frame(tgid, uc, a);
+        return 1;
+    }
+    if (nr == SYS_sigaltstack) {
+        *ret = sigaltstack_on_frame(tgid, uc, a);
+        return 1;
+    }
+    return 0;
+}
+
+static struct sp_stub_slot *my_slot(int tid)
+{
+    for (int i = 0; i < SP_STUB_SLOTS; i++)
+        if (DATA->slots[i].tid == tid)
+            return &DATA->slots[i];
+    return 0;
+}
+
+/* ---- the entry point ------------------------------------------------------------------------ */
+
+void sp_stub_handler(int sig, siginfo_t *info, void *context)
+{
+    ucontext_t *uc = context;
+    greg_t *g = uc->uc_mcontext.gregs;
+    long nr = info->si_syscall;
+    int tid = (int)sc3(SYS_gettid, 0, 0, 0);
+    struct sp_stub_slot *slot = my_slot(tid);
+    (void)sig;
+    if (slot)
+        slot->selector = SP_SELECTOR_ALLOW;
+
+    if (nr == SYS_rt_sigreturn && info->si_arch == AUDIT_ARCH_X86_64_VALUE) {
+        /* Another handler's return, through libc's restorer: finish it from our range. */
+        g[REG_RIP] = (greg_t)(SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF);
+        goto out;
+    }
+    if (CONFIG->mode == SP_STUB_MODE_SUD && info->si_arch == AUDIT_ARCH_X86_64_VALUE &&
+        (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_vfork)) {
+        /* A new stack cannot return through this handler: run the instruction again with the
+         * selector left at ALLOW; the supervisor blocks it again at the clone/fork event. */
+        g[REG_RIP] -= 2;
+        g[REG_RAX] = nr;
+        return;
+    }
+    guarded_access(1);
+
+    int arch = info->si_arch == AUDIT_ARCH_X86_64_VALUE ? 0
+             : info->si_arch == AUDIT_ARCH_I386_VALUE   ? 1
+                                                         : -1;
+    const struct sp_rule *rule =
+        arch < 0 ? &DATA->rules[0][SP_NR_MAX]
+        : (nr < 0 || nr >= SP_NR_MAX) ? &DATA->rules[arch][SP_NR_MAX]
+                                      : &DATA->rules[arch][nr];
+    if (arch >= 0 && nr >= 0 && nr < SP_NR_MAX)
+        __atomic_add_fetch(&DATA->counts[arch][nr], 1, __ATOMIC_RELAXED);
+
+    static const int x86_64_regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
+    static const int i386_regs[6] = {REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP};
+    const int *regs = arch == 1 ? i386_regs : x86_64_regs;
+    int record = (rule->flags & SP_RULE_RECORD) != 0;
+
+    struct sp_event ev;
+    ev.kind = SP_EV_SYSCALL;
+    ev.flags = 0;
+    ev.pid = slot ? slot->tgid : (int)sc3(SYS_getpid, 0, 0, 0);
+    ev.tid = tid;
+    ev.arch = info->si_arch;
+    ev.nr = (int)nr;
+    for (int i = 0; i < SP_NARGS; i++)
+        ev.args[i] = (unsigned long long)g[regs[i]];
+    ev.ret = 0;
+    ev.nseg = 0;
+    ev.data_len = 0;
+    ev.sig = ev.status = ev.sig_code = ev.sig_pid = ev.sig_uid = ev.sig_status = 0;
+    if (record) {
+        ev.t_entry_ns = now_ns();
+        capture(&ev, rule, 0);
+    }
+
+    long ret = 0;
+    int answered = 0;
+    if (rule->action == SP_DENY) {
+        ret = -rule->value;
+        ev.flags |= SP_EVF_DENIED;
+        answered = 1;
+    } else if (rule->action == SP_EMULATE) {
+        ret = rule->value;
+        ev.flags |= SP_EVF_EMULATED;
+        answered = 1;
+    } else if (rule->action == SP_REWRITE) {
+        for (int i = 0; i < SP_NARGS; i++)
+            if (rule->rewrite_mask & (1u << i))
+                ev.args[i] = rule->rewrite[i];
+        ev.flags |= SP_EVF_REWRITTEN;
+    }
+    if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, nr, ev.args, &ret)) {
+        if (ret == -1) {
+            ev.flags |= SP_EVF_DENIED;
+        }
+        answered = 1;
+    }
+    if (!answered && arch != 0) {
+        ret = -38; /* an i386 call the policy lets run: the stub only makes 64-bit calls */
+        answered = 1;
+    }
+    if (!answered) {
+        if (record && (nr == SYS_exit || nr == SYS_exit_group)) {
+            ev.flags |= SP_EVF_NORETURN;
+            ev.t_exit_ns = 0;
+            ring_push(&ev); /* it does not come back */
+        }
+        ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4], ev.args[5]);
+    }
+    g[REG_RAX] = ret;
+    if (arch >= 0 && nr >= 0 && nr < SP_NR_MAX && ret < 0 && ret >= -ERRNO_MAX)
+        __atomic_add_fetch(&DATA->errors[arch][nr], 1, __ATOMIC_RELAXED);
+    if (record) {
+        ev.ret = ret;
+        ev.t_exit_ns = now_ns();
+        capture(&ev, rule, 1);
+        ring_push(&ev);
+    }
+    guarded_access(0);
+out:
+    if (slot)
+        slot->selector = SP_SELECTOR_BLOCK;
+}

@@ -1,0 +1,75 @@
+/*
+ * stub_abi.h - what the injected stub (stub/stub.c) and the supervisor (stubhost.c) share: the
+ * fixed addresses, the layout of the shared data region, and the entry offsets in the code.
+ *
+ * Both sides map one memfd: the stub's code (read+exec) at SP_STUB_CODE_ADDR, then the data
+ * region (read+write, shared) at SP_STUB_DATA_ADDR. Plain C declarations only: the stub is
+ * freestanding (no libc) and includes this file too.
+ */
+#ifndef SPLITPRIV_STUB_ABI_H
+#define SPLITPRIV_STUB_ABI_H
+
+#include "splitpriv.h"
+
+#define SP_STUB_CODE_ADDR 0x6e0000000000ULL
+#define SP_STUB_CODE_SIZE 0x10000ULL
+#define SP_STUB_DATA_ADDR (SP_STUB_CODE_ADDR + SP_STUB_CODE_SIZE)
+
+/* Entry points, as offsets in the code (stub/entry.S puts them there). */
+#define SP_STUB_HANDLER_OFF 0
+#define SP_STUB_RESTORER_OFF 16
+#define SP_STUB_SYSCALL_OFF 21 /* the `syscall` instruction inside the restorer */
+
+#define SP_STUB_SLOTS 1024
+#define SP_STUB_RING_SIZE (1u << 22)
+
+#define SP_STUB_MODE_SUD 1
+#define SP_STUB_MODE_TRAP 2
+
+#define SP_SELECTOR_ALLOW 0
+#define SP_SELECTOR_BLOCK 1
+
+/* One traced thread's place: the supervisor fills tid/tgid when it arms the thread. */
+struct sp_stub_slot {
+    volatile int tid;
+    volatile int tgid;
+    volatile char selector;  /* Syscall User Dispatch reads it at every syscall */
+    char pad[55];
+};
+
+struct sp_stub_ring {
+    volatile int lock;               /* 0 free, 1 held */
+    volatile int drainer_sleeping;
+    volatile unsigned int doorbell;  /* futex: the stub rings it when the drainer sleeps */
+    volatile unsigned int released;  /* futex: the drainer bumps it when it frees space */
+    char pad0[48];
+    volatile unsigned long long head; /* bytes written */
+    char pad1[56];
+    volatile unsigned long long tail; /* bytes released by the drainer */
+    char pad2[56];
+    char buf[SP_STUB_RING_SIZE + sizeof(struct sp_event)];
+};
+
+/* Read-only for the tracee: the supervisor writes it into the code region before mapping. */
+struct sp_stub_config {
+    unsigned int mode;              /* SP_STUB_MODE_* */
+    unsigned int protect;           /* SP_PROTECT_*: the guarded part outside the handler */
+    unsigned int string_limit;
+    int pkey;
+    unsigned long long guarded_size; /* bytes of sp_stub_data from `rules` on */
+};
+#define SP_STUB_CONFIG_OFF 0xf000
+
+struct sp_stub_data {
+    /* Always read-write: Syscall User Dispatch reads the selectors at every syscall. */
+    struct sp_stub_slot slots[SP_STUB_SLOTS];
+    /* Page-aligned from here on: privileged-only when protected (the guarded part). */
+    struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1];
+    volatile unsigned long long counts[SP_NARCH][SP_NR_MAX];
+    volatile unsigned long long errors[SP_NARCH][SP_NR_MAX];
+    struct sp_stub_ring ring;
+};
+
+#define SP_STUB_MAGIC 0x53505354u /* "SPST" */
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * stubhost.c - the supervisor's side of the in-tracee stub (mechanisms `sud`, `seccomp-trap`).
+ *
+ * At session start the stub blob (stub/stub.c, built with the package) and a shared data region
+ * go into one memfd. At every execve of a tracee, seen as PTRACE_EVENT_EXEC, the engine injects
+ * a few syscalls into it with ptrace (openat of /proc/<supervisor>/fd/<memfd>, two mmaps at the
+ * stub's fixed addresses, close, rt_sigaction for SIGSYS) and then arms the thread: Syscall User
+ * Dispatch with the thread's selector (`sud`), or on the first exec a seccomp filter that sends
+ * routed calls to the stub with RET_TRAP (`seccomp-trap`). New threads and children are armed at
+ * their first stop. Afterwards the engine stays attached only for process events: the tracee's
+ * syscalls never stop it. A drainer thread moves recorded events from the shared ring into the
+ * session's ring, waking stubs that wait for room.
+ *
+ * Injection runs each call from a `syscall` instruction written over the tracee's current
+ * instruction (and put back after), with the registers saved and restored around it. For
+ * `seccomp-trap`, the filter would trap these calls once installed (the stub is not mapped yet
+ * after an exec), so injection then runs with PTRACE_O_SUSPEND_SECCOMP (CAP_SYS_ADMIN).
+ */
+#include "engine_internal.h"
+#include "stub_abi.h"
+#include "stub_blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG
+#define PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG 0x4210
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#define SA_RESTORER_FLAG 0x04000000
+#define SECCOMP_SET_MODE_FILTER_VALUE 1
+
+_Static_assert(sizeof(sp_stub_blob) <= SP_STUB_CONFIG_OFF, "the stub overlaps its config");
+_Static_assert(offsetof(struct sp_stub_data, rules) % 4096 == 0, "guarded part page-aligned");
+
+struct sp_stubhost {
+    int memfd;
+    size_t total;
+    char *code;                 /* our mapping of the code region (writable here) */
+    struct sp_stub_data *data;  /* our mapping of the shared data region */
+    pthread_t drainer;
+    int drainer_running;
+    volatile int stop;
+    int filter_installed;       /* seccomp-trap: the filter is in the tracee tree */
+};
+
+struct sud_config {
+    unsigned long long mode, selector, offset, len;
+};
+
+struct kernel_sigaction {
+    unsigned long long handler, flags, restorer, mask;
+};
+
+static size_t data_size(void) { return (sizeof(struct sp_stub_data) + 4095) & ~(size_t)4095; }
+
+/* ---- the drainer ------------------------------------------------------------------------ */
+
+static void *drain_main(void *arg)
+{
+    struct sp_session *s = arg;
+    struct sp_stub_ring *ring = &s->stub->data->ring;
+    for (;;) {
+        unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+        unsigned long long tail = ring->tail;
+        if (head == tail) {
+            if (s->stub->stop)
+                break;
+            unsigned int seen = __atomic_load_n(&ring->doorbell, __ATOMIC_SEQ_CST);
+            __atomic_store_n(&ring->drainer_sleeping, 1, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&ring->head, __ATOMIC_SEQ_CST) == tail) {
+                struct timespec timeout = {0, 20000000};
+                syscall(SYS_futex, &ring->doorbell, FUTEX_WAIT, seen, &timeout, NULL, 0);
+            }
+            __atomic_store_n(&ring->drainer_sleeping, 0, __ATOMIC_SEQ_CST);
+            continue;
+        }
+        while (tail != head) {
+            const struct sp_event *ev =
+                (const struct sp_event *)(ring->buf + (tail & (SP_STUB_RING_SIZE - 1)));
+            sp_ring_push(s, ev); /* waits while Python's ring is full: nothing is dropped */
+            tail += (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~7ull;
+        }
+        __atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&ring->released, 1, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, &ring->released, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+    }
+    return NULL;
+}
+
+int sp_stub_setup(struct sp_session *s)
+{
+    struct sp_stubhost *h = calloc(1, sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->total = SP_STUB_CODE_SIZE + data_size();
+    h->memfd = (int)syscall(SYS_memfd_create, "splitpriv-stub", MFD_CLOEXEC);
+    if (h->memfd < 0 || ftruncate(h->memfd, (off_t)h->total) != 0)
+        goto fail;
+    h->code = mmap(NULL, SP_STUB_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, h->memfd, 0);
+    h->data = mmap(NULL, data_size(), PROT_READ | PROT_WRITE, MAP_SHARED, h->memfd,
+                   SP_STUB_CODE_SIZE);
+    if (h->code == MAP_FAILED || h->data == MAP_FAILED)
+        goto fail;
+    memcpy(h->code, sp_stub_blob, sizeof(sp_stub_blob));
+    struct sp_stub_config *config = (struct sp_stub_config *)(h->code + SP_STUB_CONFIG_OFF);
+    config->mode = s->config.mode == SP_MODE_SUD ? SP_STUB_MODE_SUD : SP_STUB_MODE_TRAP;
+    config->protect = (unsigned int)s->config.protect;
+    config->string_limit = s->config.string_limit;
+    config->pkey = 1; /* the first key pkey_alloc hands out in a fresh process */
+    config->guarded_size = data_size() - offsetof(struct sp_stub_data, rules);
+    memcpy(h->data->rules, s->rules, sizeof(h->data->rules));
+    s->stub = h;
+    if (pthread_create(&h->drainer, NULL, drain_main, s) != 0) {
+        s->stub = NULL;
+        goto fail;
+    }
+    h->drainer_running = 1;
+    return 0;
+fail:;
+    int err = errno ? errno : ENOMEM;
+    if (h->memfd >= 0)
+        close(h->memfd);
+    free(h);
+    return -err;
+}
+
+void sp_stub_teardown(struct sp_session *s)
+{
+    struct sp_stubhost *h = s->stub;
+    if (!h)
+        return;
+    if (h->drainer_running) {
+        h->stop = 1;
+        pthread_join(h->drainer, NULL);
+    }
+    /* Counts made in the tracees become the session's. */
+    memcpy(s->counts, (const void *)h->data->counts, sizeof(s->counts));
+    memcpy(s->errors, (const void *)h->data->errors, sizeof(s->errors));
+    munmap(h->code, SP_STUB_CODE_SIZE);
+    munmap(h->data, data_size());
+    close(h->memfd);
+    free(h);
+    s->stub = NULL;
+}
+
+/* ---- slots ---------------------------------------------------------------------------------- */
+
+static struct sp_stub_slot *slot_for(struct sp_session *s, pid_t tid, int claim)
+{
+    struct sp_stub_slot *free_slot = NULL;
+    for (int i = 0; i < SP_STUB_SLOTS; i++) {
+        struct sp_stub_slot *slot = &s->stub->data->slots[i];
+        if (slot->tid == tid)
+            return slot;
+        if (!free_slot && slot->tid == 0)
+            free_slot = slot;
+    }
+    if (claim && free_slot)
+        free_slot->tid = tid;
+    return claim ? free_slot : NULL;
+}
+
+void sp_stub_task_gone(struct sp_session *s, pid_t tid)
+{
+    struct sp_stub_slot *slot = s->stub ? slot_for(s, tid, 0) : NULL;
+    if (slot)
+        slot->tid = 0;
+}
+
+/* Give a thread its slot and, for `sud`, switch Syscall User Dispatch on for it. */
+int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr)
+{
+    struct sp_stub_slot *slot = slot_for(s, tr->tid, 1);
+    if (!slot)
+        return -ENOSPC;
+    slot->tgid = tr->tgid;
+    slot->selector = SP_SELECTOR_BLOCK;
+    tr->armed = 1;
+    if (s->config.mode != SP_MODE_SUD)
+        return 0;
+    size_t index = (size_t)(slot - s->stub->data->slots);
+    struct sud_config config = {
+        .mode = 1, /* PR_SYS_DISPATCH_ON */
+        .selector = SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, slots) +
+                    index * sizeof(struct sp_stub_slot) + offsetof(struct sp_stub_slot, selector),
+        .offset = SP_STUB_CODE_ADDR,
+        .len = SP_STUB_CODE_SIZE,
+    };
+    if (ptrace(PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG, tr->tid, (void *)sizeof(config),
+               &config) != 0)
+        return -errno;
+    return 0;
+}
+
+/* After clone/fork/vfork the stub left the parent's selector at ALLOW: block it again. */
+void sp_stub_after_clone(struct sp_session *s, struct sp_tracee *parent)
+{
+    struct sp_stub_slot *slot = slot_for(s, parent->tid, 0);
+    if (slot)
+        slot->selector = SP_SELECTOR_BLOCK;
+}
+
+/* ---- injection ---------------------------------------------------------------------------- */
+
+struct injector {
+    struct sp_session *s;
+    struct sp_tracee *tr;
+    struct user_regs_struct saved;
+    unsigned long long site;    /* where the `syscall` instruction was written */
+    long original;              /* the word it replaced */
+    unsigned long long scratch; /* tracee memory for strings and structs (below the stack) */
+    int pending_signal;
+};
+
+static int wait_syscall_stop(struct injector *in)
+{
+    for (;;) {
+        int status;
+        pid_t got = waitpid(in->tr->tid, &status, __WALL);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (!WIFSTOPPED(status))
+            return -ESRCH; /* it died meanwhile */
+        if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+            return 0;
+        /* A signal arrived during injection: keep it for when the program resumes. */
+        if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP)
+            in->pending_signal = WSTOPSIG(status);
+        if (ptrace(PTRACE_SYSCALL, in->tr->tid, 0L, 0L) != 0)
+            return -errno;
+    }
+}
+
+static long inject(struct injector *in, long nr, unsigned long long a0, unsigned long long a1,
+                   unsigned long long a2, unsigned long long a3, unsigned long long a4,
+                   unsigned long long a5)
+{
+    struct user_regs_struct r = in->saved;
+    r.rip = in->site;
+    r.rax = (unsigned long long)nr;
+    r.orig_rax = (unsigned long long)-1;
+    r.rdi = a0;
+    r.rsi = a1;
+    r.rdx = a2;
+    r.r10 = a3;
+    r.r8 = a4;
+    r.r9 = a5;
+    pid_t tid = in->tr->tid;
+    if (ptrace(PTRACE_SETREGS, tid, 0L, &r) != 0)
+        return -errno;
+    int rc;
+    if (ptrace(PTRACE_SYSCALL, tid, 0L, 0L) != 0)
+        return -errno;
+    if ((rc = wait_syscall_stop(in)) != 0) /* entry */
+        return rc;
+    if (ptrace(PTRACE_SYSCALL, tid, 0L, 0L) != 0)
+        return -errno;
+    if ((rc = wait_syscall_stop(in)) != 0) /* exit */
+        return rc;
+    if (ptrace(PTRACE_GETREGS, tid, 0L, &r) != 0)
+        return -errno;
+    return (long)r.rax;
+}
+
+static int put(struct injector *in, unsigned long long addr, const void *src, size_t len)
+{
+    struct iovec local = {(void *)src, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    return process_vm_writev(in->tr->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static long install_filter(struct injector *in)
+{
+    const struct sp_session *s = in->s;
+    size_t bytes = (size_t)s->config.filter_len * 8;
+    unsigned long long program = in->scratch + 512;
+    struct {
+        unsigned short len;
+        unsigned short pad[3];
+        unsigned long long filter;
+    } fprog = {(unsigned short)s->config.filter_len, {0, 0, 0}, program};
+    if (put(in, program, s->config.filter, bytes) != 0 ||
+        put(in, in->scratch + 256, &fprog, sizeof(fprog)) != 0)
+        return -EFAULT;
+    long rc = inject(in, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0, in->scratch + 256, 0, 0, 0);
+    if (rc == -EACCES) {
+        inject(in, SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0, 0);
+        rc = inject(in, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0, in->scratch + 256, 0, 0,
+                    0);
+    }
+    return rc;
+}
+
+static long map_stub(struct injector *in)
+{
+    struct sp_stubhost *h = in->s->stub;
+    char path[64];
+    int n = snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), h->memfd);
+    if (put(in, in->scratch, path, (size_t)n + 1) != 0)
+        return -EFAULT;
+    long fd = inject(in, SYS_openat, (unsigned long long)AT_FDCWD, in->scratch,
+                     O_RDWR | O_CLOEXEC, 0, 0, 0);
+    if (fd < 0)
+        return fd;
+    long code = inject(in, SYS_mmap, SP_STUB_CODE_ADDR, SP_STUB_CODE_SIZE, PROT_READ | PROT_EXEC,
+                       MAP_SHARED | MAP_FIXED_NOREPLACE, (unsigned long long)fd, 0);
+    long data = inject(in, SYS_mmap, SP_STUB_DATA_ADDR, data_size(), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_FIXED_NOREPLACE, (unsigned long long)fd,
+                       SP_STUB_CODE_SIZE);
+    inject(in, SYS_close, (unsigned long long)fd, 0, 0, 0, 0, 0);
+    if (code != (long)SP_STUB_CODE_ADDR)
+        return code < 0 ? code : -EEXIST;
+    if (data != (long)SP_STUB_DATA_ADDR)
+        return data < 0 ? data : -EEXIST;
+    if (in->s->config.protect == SP_PROTECT_MPROTECT) {
+        long rc = inject(in, SYS_mprotect,
+                         SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, rules),
+                         data_size() - offsetof(struct sp_stub_data, rules), PROT_NONE, 0, 0, 0);
+        if (rc < 0)
+            return rc;
+    } else if (in->s->config.protect == SP_PROTECT_PKEY) {
+        long key = inject(in, SYS_pkey_alloc, 0, 0, 0, 0, 0, 0);
+        if (key != 1)
+            return key < 0 ? key : -EINVAL;
+        long rc = inject(in, SYS_pkey_mprotect,
+                         SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, rules),
+                         data_size() - offsetof(struct sp_stub_data, rules),
+                         PROT_READ | PROT_WRITE, (unsigned long long)key, 0, 0);
+        if (rc < 0)
+            return rc;
+    }
+    struct kernel_sigaction act = {
+        .handler = SP_STUB_CODE_ADDR + SP_STUB_HANDLER_OFF,
+        .flags = SA_SIGINFO | SA_RESTORER_FLAG,
+        .restorer = SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF,
+        .mask = 0,
+    };
+    if (put(in, in->scratch + 128, &act, sizeof(act)) != 0)
+        return -EFAULT;
+    return inject(in, SYS_rt_sigaction, SIGSYS, in->scratch + 128, 0, 8, 0, 0);
+}
+
+/*
+ * At PTRACE_EVENT_EXEC: let execve return, then put the stub in and arm the thread. Returns
+ * 0, or -errno: the engine then kills the tracee rather than let it run on unwatched.
+ */
+int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_signal)
+{
+    struct injector in = {.s = s, .tr = tr};
+    pid_t tid = tr->tid;
+    /* Registers written now would be overwritten by execve's own return: go to its exit. */
+    int suspend = s->config.mode == SP_MODE_SECCOMP_TRAP && s->stub->filter_installed;
+    if (suspend && ptrace(PTRACE_SETOPTIONS, tid, 0L,
+                          (long)(sp_ptrace_options(s, !s->config.attach_pid) |
+                                 PTRACE_O_SUSPEND_SECCOMP)) != 0)
+        return -errno;
+    if (ptrace(PTRACE_SYSCALL, tid, 0L, 0L) != 0)
+        return -errno;
+    int rc = wait_syscall_stop(&in);
+    if (rc == 0 && ptrace(PTRACE_GETREGS, tid, 0L, &in.saved) != 0)
+        rc = -errno;
+    if (rc == 0) {
+        in.site = in.saved.rip;
+        in.scratch = ((in.saved.rsp - 8192) & ~15ull);
+        errno = 0;
+        in.original = ptrace(PTRACE_PEEKTEXT, tid, (void *)in.site, 0L);
+        if (errno)
+            rc = -errno;
+    }
+    if (rc == 0) {
+        long patched = (in.original & ~0xffffL) | 0x050f; /* syscall */
+        if (ptrace(PTRACE_POKETEXT, tid, (void *)in.site, (void *)patched) != 0)
+            rc = -errno;
+        if (rc == 0) {
+            long mapped = map_stub(&in);
+            if (mapped < 0)
+                rc = (int)mapped;
+            if (rc == 0 && s->config.mode == SP_MODE_SECCOMP_TRAP && !s->stub->filter_installed) {
+                long installed = install_filter(&in);
+                if (installed < 0)
+                    rc = (int)installed;
+                else
+                    s->stub->filter_installed = 1;
+            }
+            ptrace(PTRACE_POKETEXT, tid, (void *)in.site, (void *)in.original);
+        }
+        ptrace(PTRACE_SETREGS, tid, 0L, &in.saved);
+    }
+    if (suspend)
+        ptrace(PTRACE_SETOPTIONS, tid, 0L, (long)sp_ptrace_options(s, !s->config.attach_pid));
+    if (rc == 0)
+        rc = sp_stub_arm(s, tr);
+    *pending_signal = in.pending_signal;
+    return rc;
+}
