@@ -40,6 +40,8 @@
 
 static int wake_signal(void) { return SIGRTMIN + 5; }
 
+int sp_wake_signal(void) { return wake_signal(); }
+
 static void on_wake_signal(int sig) { (void)sig; }
 
 static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
@@ -428,7 +430,9 @@ static void resume(struct sp_session *s, struct sp_tracee *tr, int sig)
     else if (s->config.mode == SP_MODE_SECCOMP_TRACE && !tr->in_syscall)
         request = PTRACE_CONT; /* untraced syscalls run at native speed */
     else if (is_stub_mode(s))
-        request = PTRACE_CONT; /* syscalls go to the stub in the tracee, never here */
+        /* Once the stub is in, syscalls go to it, never here; before (the launched program's
+         * first execve) they are traced like ptrace's, so that execve is seen too. */
+        request = tr->armed ? PTRACE_CONT : PTRACE_SYSCALL;
     if (ptrace(request, tr->tid, 0L, (long)sig) != 0 && errno != ESRCH)
         sp_fail(s, "ptrace resume", errno);
 }
@@ -528,7 +532,7 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
     }
     switch (event) {
     case 0: /* signal-delivery-stop: pass the signal on */
-        if (s->config.record_signals)
+        if (s->config.record_signals && !(is_stub_mode(s) && sig == SIGSYS))
             emit_signal(s, tr, sig);
         resume(s, tr, sig);
         return;
@@ -559,12 +563,24 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         return;
     case PTRACE_EVENT_EXEC: {
         int pending = 0;
+        int was_armed = tr->armed;
+        unsigned long former = (unsigned long)tr->tid;
+        ptrace(PTRACE_GETEVENTMSG, tr->tid, 0L, &former);
         tr = exec_event(s, tr);
+        if (is_stub_mode(s) && was_armed)
+            sp_stub_exec_done(s, (pid_t)former);
         if (is_stub_mode(s)) {
             int rc = sp_stub_inject(s, tr, &pending);
             if (rc < 0) {
                 sp_fail(s, "injecting the stub after execve", -rc);
                 return; /* the session ends and kills the tracee: never run it unwatched */
+            }
+            if (s->config.mode == SP_MODE_SECCOMP_TRAP) {
+                /* From now on the filter and the stub do the work: a ptrace stop for every
+                 * SIGSYS would cost more than the trap itself. Exec requests come back. */
+                ptrace(PTRACE_DETACH, tr->tid, 0L, (long)pending);
+                sp_tracee_remove(&s->tracees, tr->tid);
+                return;
             }
         }
         resume(s, tr, pending);
@@ -578,6 +594,11 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         resume(s, tr, 0);
         return;
     }
+}
+
+void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former_tid)
+{
+    emit_simple(s, tr, SP_EV_EXEC, 0, former_tid);
 }
 
 void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status)
@@ -727,6 +748,9 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         if (s->cancel)
             handle_cancel(s);
         trace_loop(s);
+        if (s->config.mode == SP_MODE_SECCOMP_TRAP && !s->result.root_exited &&
+            !s->result.error_errno && s->result.root_pid > 0)
+            rc = sp_stub_detached_loop(s);
         if (s->result.error_errno) {
             release_leftovers(s);
             rc = -s->result.error_errno;

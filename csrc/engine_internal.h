@@ -43,6 +43,7 @@ struct sp_ring {
     _Atomic int consumer_waiting;
     _Atomic int producer_waiting;
     pthread_mutex_t lock;     /* only for sleeping and waking */
+    pthread_mutex_t produce;  /* producers take turns (the stub modes have two) */
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
 };
@@ -139,6 +140,8 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
 int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr);
 void sp_stub_after_clone(struct sp_session *s, struct sp_tracee *parent);
 void sp_stub_task_gone(struct sp_session *s, pid_t tid);
+void sp_stub_exec_done(struct sp_session *s, pid_t former_tid);
+int sp_stub_detached_loop(struct sp_session *s);
 
 /* notify.c */
 int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp);
@@ -153,7 +156,9 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr);
 void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret);
 void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr);
 void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status);
+void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former_tid);
 long long sp_now_ns(void);
+int sp_wake_signal(void);
 void sp_fail(struct sp_session *s, const char *where, int err);
 
 #endif

@@ -6,8 +6,9 @@
  * struct sp_event. A record that starts near the end runs on into a slack area of one maximal
  * event after the ring, so every record is contiguous and the consumer reads it in place.
  *
- * No lock on the fast path: the producer publishes with a release store of `head`, the consumer
- * frees space with a release store of `tail`. A full ring blocks the producer (on a condition
+ * One consumer, no lock between it and the producers: a producer publishes with a release
+ * store of `head`, the consumer frees space with a release store of `tail`. Producers take
+ * turns with an uncontended mutex (the stub modes have two: the engine and the drainer). A full ring blocks the producer (on a condition
  * variable, with the consumer's release as its wake-up): an event is never dropped. The producer
  * wakes a sleeping consumer only once a batch has built up (or on exit and at the end), because
  * a wake-up on another CPU costs more here than recording many events.
@@ -45,6 +46,7 @@ int sp_ring_init(struct sp_ring *ring, size_t bytes)
     atomic_init(&ring->producer_waiting, 0);
     ring->cached_tail = 0;
     pthread_mutex_init(&ring->lock, NULL);
+    pthread_mutex_init(&ring->produce, NULL);
     pthread_cond_init(&ring->not_empty, NULL);
     pthread_cond_init(&ring->not_full, NULL);
     return 0;
@@ -55,6 +57,7 @@ void sp_ring_destroy(struct sp_ring *ring)
     free(ring->buf);
     ring->buf = NULL;
     pthread_mutex_destroy(&ring->lock);
+    pthread_mutex_destroy(&ring->produce);
     pthread_cond_destroy(&ring->not_empty);
     pthread_cond_destroy(&ring->not_full);
 }
@@ -109,8 +112,11 @@ void sp_ring_push(struct sp_session *s, const struct sp_event *event)
 {
     struct sp_ring *ring = &s->ring;
     size_t len = record_size(event);
-    if (wait_for_room(s, len) != 0)
+    pthread_mutex_lock(&ring->produce);
+    if (wait_for_room(s, len) != 0) {
+        pthread_mutex_unlock(&ring->produce);
         return;
+    }
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
     memcpy(ring->buf + (head & (ring->size - 1)),
            event, offsetof(struct sp_event, data) + event->data_len);
@@ -121,6 +127,7 @@ void sp_ring_push(struct sp_session *s, const struct sp_event *event)
     if (atomic_load_explicit(&ring->consumer_waiting, memory_order_seq_cst) &&
         (events - atomic_load(&ring->tail_events) >= WAKE_BATCH || event->kind == SP_EV_EXIT))
         wake(&ring->lock, &ring->not_empty);
+    pthread_mutex_unlock(&ring->produce);
 }
 
 void sp_ring_finish(struct sp_ring *ring)

@@ -33,9 +33,16 @@
 struct sp_stub_slot {
     volatile int tid;
     volatile int tgid;
+    volatile int exec_state; /* seccomp-trap: SP_EXEC_* (a futex) */
     volatile char selector;  /* Syscall User Dispatch reads it at every syscall */
-    char pad[55];
+    char pad[51];
 };
+
+/* The execve handshake of seccomp-trap, where the engine is not attached between execs. */
+#define SP_EXEC_NONE 0
+#define SP_EXEC_REQUEST 1 /* the stub is about to exec: attach and say GO */
+#define SP_EXEC_GO 2
+#define SP_EXEC_FAILED 3  /* execve returned: detach again */
 
 struct sp_stub_ring {
     volatile int lock;               /* 0 free, 1 held */
@@ -57,17 +64,23 @@ struct sp_stub_config {
     unsigned int string_limit;
     int pkey;
     unsigned long long guarded_size; /* bytes of sp_stub_data from `rules` on */
+    int supervisor_pid;             /* the engine thread, woken with wake_signal */
+    int supervisor_tid;
+    int wake_signal;
 };
 #define SP_STUB_CONFIG_OFF 0xf000
 
 struct sp_stub_data {
     /* Always read-write: Syscall User Dispatch reads the selectors at every syscall. */
     struct sp_stub_slot slots[SP_STUB_SLOTS];
+    volatile int supervisor_gone;   /* the session ended: apply the policy, record nothing */
+    char pad[4096 - sizeof(int)];
     /* Page-aligned from here on: privileged-only when protected (the guarded part). */
     struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1];
     volatile unsigned long long counts[SP_NARCH][SP_NR_MAX];
     volatile unsigned long long errors[SP_NARCH][SP_NR_MAX];
     struct sp_stub_ring ring;
+    struct sp_event exec_pending[SP_STUB_SLOTS]; /* an execve in flight, per slot */
 };
 
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,9 @@ int sp_stub_setup(struct sp_session *s)
     config->string_limit = s->config.string_limit;
     config->pkey = 1; /* the first key pkey_alloc hands out in a fresh process */
     config->guarded_size = data_size() - offsetof(struct sp_stub_data, rules);
+    config->supervisor_pid = getpid();
+    config->supervisor_tid = (int)syscall(SYS_gettid); /* sp_run's thread: the engine */
+    config->wake_signal = sp_wake_signal();
     memcpy(h->data->rules, s->rules, sizeof(h->data->rules));
     s->stub = h;
     if (pthread_create(&h->drainer, NULL, drain_main, s) != 0) {
@@ -143,13 +147,18 @@ void sp_stub_teardown(struct sp_session *s)
     struct sp_stubhost *h = s->stub;
     if (!h)
         return;
+    h->data->supervisor_gone = 1; /* stubs that outlive the session stop recording */
     if (h->drainer_running) {
         h->stop = 1;
         pthread_join(h->drainer, NULL);
     }
     /* Counts made in the tracees become the session's. */
-    memcpy(s->counts, (const void *)h->data->counts, sizeof(s->counts));
-    memcpy(s->errors, (const void *)h->data->errors, sizeof(s->errors));
+    for (int a = 0; a < SP_NARCH; a++) {
+        for (int nr = 0; nr < SP_NR_MAX; nr++) {
+            s->counts[a][nr] += h->data->counts[a][nr]; /* plus what ptrace saw before */
+            s->errors[a][nr] += h->data->errors[a][nr];
+        }
+    }
     munmap(h->code, SP_STUB_CODE_SIZE);
     munmap(h->data, data_size());
     close(h->memfd);
@@ -174,6 +183,14 @@ static struct sp_stub_slot *slot_for(struct sp_session *s, pid_t tid, int claim)
     return claim ? free_slot : NULL;
 }
 
+static void emit_pending_exec(struct sp_session *s, struct sp_stub_slot *slot);
+
+/* At PTRACE_EVENT_EXEC of an armed task (sud): the execve its stub made. */
+void sp_stub_exec_done(struct sp_session *s, pid_t former_tid)
+{
+    emit_pending_exec(s, slot_for(s, former_tid, 0));
+}
+
 void sp_stub_task_gone(struct sp_session *s, pid_t tid)
 {
     struct sp_stub_slot *slot = s->stub ? slot_for(s, tid, 0) : NULL;
@@ -188,6 +205,7 @@ int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr)
     if (!slot)
         return -ENOSPC;
     slot->tgid = tr->tgid;
+    slot->exec_state = SP_EXEC_NONE;
     slot->selector = SP_SELECTOR_BLOCK;
     tr->armed = 1;
     if (s->config.mode != SP_MODE_SUD)
@@ -376,6 +394,8 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
     int rc = wait_syscall_stop(&in);
     if (rc == 0 && ptrace(PTRACE_GETREGS, tid, 0L, &in.saved) != 0)
         rc = -errno;
+    if (rc == 0 && tr->in_syscall)
+        sp_finish_call(s, tr, (long long)in.saved.rax); /* the execve, traced before the stub */
     if (rc == 0) {
         in.site = in.saved.rip;
         in.scratch = ((in.saved.rsp - 8192) & ~15ull);
@@ -409,4 +429,128 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
         rc = sp_stub_arm(s, tr);
     *pending_signal = in.pending_signal;
     return rc;
+}
+
+/* ---- seccomp-trap between execs: not attached at all --------------------------------------- */
+
+static void wake_slot(struct sp_stub_slot *slot)
+{
+    syscall(SYS_futex, &slot->exec_state, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* The stored event of an execve that succeeded: it never came back to the stub to be sent. */
+static void emit_pending_exec(struct sp_session *s, struct sp_stub_slot *slot)
+{
+    if (!slot)
+        return;
+    size_t index = (size_t)(slot - s->stub->data->slots);
+    struct sp_event *ev = &s->stub->data->exec_pending[index];
+    if (ev->kind != SP_EV_SYSCALL)
+        return;
+    ev->flags &= ~SP_EVF_NORETURN;
+    ev->ret = 0;
+    ev->t_exit_ns = sp_now_ns();
+    sp_ring_push(s, ev);
+    ev->kind = 0;
+}
+
+/* A stub asked to exec: attach, let it go, put the stub back into the new image, detach. */
+static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot)
+{
+    pid_t tid = slot->tid;
+    int options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+    struct sp_tracee *tr = NULL;
+    if (ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0)
+        tr = sp_tracee_add(&s->tracees, tid, slot->tgid);
+    if (tr)
+        tr->armed = 1;
+    __atomic_store_n(&slot->exec_state, SP_EXEC_GO, __ATOMIC_SEQ_CST);
+    wake_slot(slot);
+    while (tr) {
+        int status;
+        pid_t got = waitpid(-1, &status, __WALL | __WNOTHREAD);
+        if (got < 0) {
+            if (errno != EINTR)
+                break;
+            if (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_FAILED)
+                ptrace(PTRACE_INTERRUPT, tid, 0L, 0L);
+            continue;
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            if (got == s->result.root_pid) {
+                s->result.root_status = status;
+                s->result.root_exited = 1;
+                sp_emit_exit(s, tr, status);
+            }
+            sp_tracee_remove(&s->tracees, tr->tid);
+            break;
+        }
+        int event = (unsigned int)status >> 16, sig = WSTOPSIG(status);
+        tr = sp_tracee_find(&s->tracees, got) ? sp_tracee_find(&s->tracees, got) : tr;
+        if (event == PTRACE_EVENT_EXEC) {
+            /* An exec from another thread gives the process's pid to this one. */
+            pid_t former = tr->tid;
+            if (tr->tid != got)
+                sp_tracee_rename(&s->tracees, tr, got);
+            sp_emit_exec(s, tr, former);
+            emit_pending_exec(s, slot);
+            int pending = 0;
+            int rc = sp_stub_inject(s, tr, &pending);
+            if (rc < 0) {
+                sp_fail(s, "injecting the stub after execve", -rc);
+                kill(tr->tgid, SIGKILL); /* never let it run on without the stub */
+                pending = 0;
+            }
+            ptrace(PTRACE_DETACH, tr->tid, 0L, (long)pending);
+            sp_tracee_remove(&s->tracees, tr->tid);
+            break;
+        }
+        if (event == PTRACE_EVENT_STOP &&
+            __atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_FAILED) {
+            ptrace(PTRACE_DETACH, tr->tid, 0L, 0L);
+            sp_tracee_remove(&s->tracees, tr->tid);
+            break;
+        }
+        ptrace(PTRACE_CONT, tr->tid, 0L, (long)(event == 0 ? sig : 0));
+    }
+    slot->exec_state = SP_EXEC_NONE;
+}
+
+/*
+ * The session of a detached seccomp-trap tracee: wait for the launched process to end, serve
+ * exec requests meanwhile. A stub's request wakes this thread with the wake signal (poll then
+ * returns EINTR); the launched process's end shows on its pidfd.
+ */
+int sp_stub_detached_loop(struct sp_session *s)
+{
+    pid_t root = s->result.root_pid;
+    int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
+    if (pidfd < 0)
+        return -errno;
+    while (!s->result.root_exited) {
+        if (s->cancel && !s->cancel_handled) {
+            s->cancel_handled = 1;
+            sp_kill_tree(root);
+        }
+        struct pollfd p = {pidfd, POLLIN, 0};
+        int n = poll(&p, 1, 50);
+        for (int i = 0; i < SP_STUB_SLOTS; i++) {
+            struct sp_stub_slot *slot = &s->stub->data->slots[i];
+            if (slot->tid && slot->exec_state == SP_EXEC_REQUEST)
+                serve_exec(s, slot);
+        }
+        if (n > 0 && (p.revents & POLLIN) && !s->result.root_exited) {
+            int status;
+            if (waitpid(root, &status, __WALL) == root) {
+                s->result.root_status = status;
+                s->result.root_exited = 1;
+                struct sp_tracee gone = {.tid = root, .tgid = root};
+                sp_emit_exit(s, &gone, status);
+            }
+        }
+        if (s->result.error_errno)
+            break;
+    }
+    close(pidfd);
+    return 0;
 }

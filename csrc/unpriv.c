@@ -264,6 +264,10 @@ static void sigsys_handler(int sig, siginfo_t *info, void *context)
     } else {
         if (nr == SYS_exit || nr == SYS_exit_group)
             sp_flush_unfinished_call(s, tr); /* recorded now: it does not come back */
+        if (nr == SYS_execve || nr == SYS_execveat) /* the new image inherits the mask */
+            raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK,
+                         (unsigned long long)(uintptr_t) & ((ucontext_t *)context)->uc_sigmask, 0,
+                         8, 0, 0);
         ret = raw_syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
     }
     g[REG_RAX] = ret;

@@ -57,6 +57,19 @@ static inline long sc6(long nr, unsigned long long a0, unsigned long long a1,
     return ret;
 }
 
+/* An i386 call of a 64-bit process, made the way it made it. */
+static inline long sc6_i386(long nr, unsigned long long a0, unsigned long long a1,
+                            unsigned long long a2, unsigned long long a3, unsigned long long a4,
+                            unsigned long long a5)
+{
+    long ret;
+    __asm__ volatile("push %%rbp\n\tmov %7, %%rbp\n\tint $0x80\n\tpop %%rbp"
+                     : "=a"(ret)
+                     : "0"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3), "D"(a4), "g"(a5)
+                     : "memory");
+    return (long)(int)ret;
+}
+
 static inline long sc3(long nr, unsigned long long a0, unsigned long long a1,
                        unsigned long long a2)
 {
@@ -142,10 +155,28 @@ static void ring_doorbell(struct sp_stub_ring *ring)
     }
 }
 
+static int supervisor_alive(void)
+{
+    if (DATA->supervisor_gone)
+        return 0;
+    return sc3(SYS_kill, (unsigned long long)CONFIG->supervisor_pid, 0, 0) == 0;
+}
+
+static void futex_wait_ms(volatile int *word, int value, long ms)
+{
+    struct {
+        long long sec, nsec;
+    } timeout = {0, ms * 1000000};
+    sc6(SYS_futex, (unsigned long long)(uintptr_t)word, FUTEX_WAIT, (unsigned long long)value,
+        (unsigned long long)(uintptr_t)&timeout, 0, 0);
+}
+
 /* Append one event; waits for the drainer while the ring is full. */
 static void ring_push(const struct sp_event *ev)
 {
     struct sp_stub_ring *ring = &DATA->ring;
+    if (DATA->supervisor_gone)
+        return; /* nobody will ever read it: do not wait for room */
     size_t len = (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~(size_t)7u;
     ring_lock(ring);
     while (ring->head + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >
@@ -158,6 +189,8 @@ static void ring_push(const struct sp_event *ev)
         } timeout = {0, 10000000};
         sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->released, FUTEX_WAIT, seen,
             (unsigned long long)(uintptr_t)&timeout, 0, 0);
+        if (!supervisor_alive())
+            return;
         ring_lock(ring);
     }
     memcpy(ring->buf + (ring->head & (SP_STUB_RING_SIZE - 1)), ev,
@@ -298,11 +331,51 @@ static int guard_entry_point(int tgid, ucontext_t *uc, long nr, const unsigned l
     return 0;
 }
 
+/*
+ * seccomp-trap: the engine is not attached between execs, but the new image needs the stub put
+ * back. So the stub asks first (REQUEST, and a signal to the engine thread), waits for GO (the
+ * engine has attached), and only then makes the call; the engine injects at PTRACE_EVENT_EXEC.
+ */
+static long exec_with_supervisor(struct sp_stub_slot *slot, const struct sp_event *ev)
+{
+    __atomic_store_n(&slot->exec_state, SP_EXEC_REQUEST, __ATOMIC_SEQ_CST);
+    sc3(SYS_tgkill, (unsigned long long)CONFIG->supervisor_pid,
+        (unsigned long long)CONFIG->supervisor_tid, (unsigned long long)CONFIG->wake_signal);
+    while (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_REQUEST) {
+        futex_wait_ms(&slot->exec_state, SP_EXEC_REQUEST, 100);
+        if (!supervisor_alive())
+            break;
+    }
+    long ret = sc6(ev->nr, ev->args[0], ev->args[1], ev->args[2], ev->args[3], ev->args[4],
+                   ev->args[5]);
+    /* Still here: it failed. The engine detaches again. */
+    __atomic_store_n(&slot->exec_state, SP_EXEC_FAILED, __ATOMIC_SEQ_CST);
+    sc3(SYS_tgkill, (unsigned long long)CONFIG->supervisor_pid,
+        (unsigned long long)CONFIG->supervisor_tid, (unsigned long long)CONFIG->wake_signal);
+    return ret;
+}
+
+/* This thread's slot; a task the engine did not arm (seccomp-trap's children) claims one,
+ * taking a free slot or one whose thread is gone. */
 static struct sp_stub_slot *my_slot(int tid)
 {
     for (int i = 0; i < SP_STUB_SLOTS; i++)
         if (DATA->slots[i].tid == tid)
             return &DATA->slots[i];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < SP_STUB_SLOTS; i++) {
+            struct sp_stub_slot *slot = &DATA->slots[i];
+            int owner = slot->tid;
+            if (owner != 0 && (pass == 0 || sc3(SYS_kill, (unsigned long long)owner, 0, 0) != -3))
+                continue; /* -ESRCH: that thread is gone */
+            if (__atomic_compare_exchange_n(&slot->tid, &owner, tid, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST)) {
+                slot->tgid = (int)sc3(SYS_getpid, 0, 0, 0);
+                slot->exec_state = SP_EXEC_NONE;
+                return slot;
+            }
+        }
+    }
     return 0;
 }
 
@@ -347,7 +420,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     static const int x86_64_regs[6] = {REG_RDI, REG_RSI, REG_RDX, REG_R10, REG_R8, REG_R9};
     static const int i386_regs[6] = {REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP};
     const int *regs = arch == 1 ? i386_regs : x86_64_regs;
-    int record = (rule->flags & SP_RULE_RECORD) != 0;
+    int record = (rule->flags & SP_RULE_RECORD) != 0 && !DATA->supervisor_gone;
 
     struct sp_event ev;
     ev.kind = SP_EV_SYSCALL;
@@ -389,8 +462,12 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         }
         answered = 1;
     }
-    if (!answered && arch != 0) {
-        ret = -38; /* an i386 call the policy lets run: the stub only makes 64-bit calls */
+    if (!answered && arch == 1) {
+        ret = sc6_i386(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
+                       ev.args[5]);
+        answered = 1;
+    } else if (!answered && arch < 0) {
+        ret = -38; /* ENOSYS: an ABI the stub does not know */
         answered = 1;
     }
     if (!answered) {
@@ -399,8 +476,28 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             ev.t_exit_ns = 0;
             ring_push(&ev); /* it does not come back */
         }
-        ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4], ev.args[5]);
+        if ((nr == SYS_execve || nr == SYS_execveat) && slot && record) {
+            /* A successful execve never comes back here: the engine sends this at the exec. */
+            size_t index = (size_t)(slot - DATA->slots);
+            ev.flags |= SP_EVF_NORETURN;
+            memcpy(&DATA->exec_pending[index], &ev, offsetof(struct sp_event, data) + ev.data_len);
+            ev.flags &= ~SP_EVF_NORETURN;
+        }
+        if (nr == SYS_execve || nr == SYS_execveat) {
+            /* The new image inherits the signal mask, and inside this handler SIGSYS is
+             * blocked: it would be born unable to trap. Give it the program's own mask. */
+            sc6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (unsigned long long)(uintptr_t)&uc->uc_sigmask,
+                0, 8, 0, 0);
+        }
+        if (CONFIG->mode == SP_STUB_MODE_TRAP && slot && !DATA->supervisor_gone &&
+            (nr == SYS_execve || nr == SYS_execveat))
+            ret = exec_with_supervisor(slot, &ev);
+        else
+            ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
+                      ev.args[5]);
     }
+    if ((nr == SYS_execve || nr == SYS_execveat) && slot && arch == 0)
+        DATA->exec_pending[slot - DATA->slots].kind = 0; /* failed: recorded below instead */
     g[REG_RAX] = ret;
     if (arch >= 0 && nr >= 0 && nr < SP_NR_MAX && ret < 0 && ret >= -ERRNO_MAX)
         __atomic_add_fetch(&DATA->errors[arch][nr], 1, __ATOMIC_RELAXED);

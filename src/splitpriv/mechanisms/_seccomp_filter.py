@@ -29,11 +29,13 @@ def policy_filter(
     *,
     allow_ip_range: tuple[int, int] | None = None,
     always_allowed: Sequence[str] = (),
+    always_routed: Sequence[str] = (),
 ) -> bytes:
     """BPF for the engine's rule tables ({audit arch: NR_MAX + 1 rules}) as bytes.
 
     ``always_allowed`` names calls that must never be routed (they are still denied in BPF
-    when the policy only denies them); ``allow_ip_range`` lets every call from that code pass.
+    when the policy only denies them), ``always_routed`` calls the supervisor must always see;
+    ``allow_ip_range`` lets every call from that code pass.
     """
     rules: dict[tuple[int, int], Action] = {}
     defaults = set()
@@ -43,6 +45,8 @@ def policy_filter(
             action = _action(rule, route)
             if action == route and names.name(nr) in always_allowed:
                 action = ALLOW
+            elif action == ALLOW and names.name(nr) in always_routed:
+                action = route
             rules[(arch, nr)] = action
         defaults.add(_action(table[_binding.NR_MAX], route))
     # Numbers beyond the tables get the out-of-range rule; it is the same for every arch

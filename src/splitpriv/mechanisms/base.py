@@ -30,6 +30,7 @@ class Capabilities:
     sees_return_value: bool
     counts_every_call: bool  # run() counts calls the filter answered or allowed in-kernel too
     sees_signals: bool  # signal deliveries and group-stops of tracees
+    sees_every_exit: bool  # the exit of every task, not only of the launched process
     follows_forks: bool
     untraced_children: bool  # follow_forks=False: children run on without us
     attach: bool

@@ -23,6 +23,7 @@ class PtraceMechanism(Mechanism):
         sees_return_value=True,
         counts_every_call=True,
         sees_signals=True,
+        sees_every_exit=True,
         follows_forks=True,
         untraced_children=True,
         attach=True,

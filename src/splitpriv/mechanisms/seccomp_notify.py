@@ -42,6 +42,7 @@ class SeccompNotifyMechanism(Mechanism):
         sees_return_value=False,
         counts_every_call=False,
         sees_signals=False,
+        sees_every_exit=False,
         follows_forks=True,
         untraced_children=False,
         attach=False,

@@ -32,6 +32,7 @@ class SeccompTraceMechanism(Mechanism):
         sees_return_value=True,
         counts_every_call=False,
         sees_signals=True,
+        sees_every_exit=True,
         follows_forks=True,
         untraced_children=False,
         attach=False,

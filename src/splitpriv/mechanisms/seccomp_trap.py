@@ -22,9 +22,9 @@ import os
 from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
+from splitpriv.mechanisms._probes import seccomp_problem
 from splitpriv.mechanisms._seccomp_filter import policy_filter
 from splitpriv.mechanisms._stub import STUB_CODE_ADDR, STUB_CODE_SIZE, stub_problem
-from splitpriv.mechanisms._probes import seccomp_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 from splitpriv.seccomp import TRAP
 
@@ -52,7 +52,8 @@ class SeccompTrapMechanism(Mechanism):
         rewrite_args=True,
         sees_return_value=True,
         counts_every_call=False,
-        sees_signals=True,
+        sees_signals=False,
+        sees_every_exit=False,
         follows_forks=True,
         untraced_children=False,
         attach=False,
@@ -66,7 +67,9 @@ class SeccompTrapMechanism(Mechanism):
     def available(self) -> Availability:
         problem = stub_problem() or seccomp_problem("trace")
         if problem is None and not _has_cap_sys_admin():
-            problem = "CAP_SYS_ADMIN is needed for PTRACE_O_SUSPEND_SECCOMP (re-injection after exec)"
+            problem = (
+                "CAP_SYS_ADMIN is needed for PTRACE_O_SUSPEND_SECCOMP (re-injection after exec)"
+            )
         return Availability(False, problem) if problem else Availability(True)
 
     @property
@@ -79,4 +82,5 @@ class SeccompTrapMechanism(Mechanism):
             TRAP,
             allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
             always_allowed=ALWAYS_ALLOWED,
+            always_routed=("execve", "execveat"),  # the stub must be put back after each
         )

@@ -35,6 +35,7 @@ class SudMechanism(Mechanism):
         sees_return_value=True,
         counts_every_call=True,
         sees_signals=True,
+        sees_every_exit=True,
         follows_forks=True,
         untraced_children=False,
         attach=False,
@@ -53,7 +54,9 @@ class SudMechanism(Mechanism):
         problem = stub_problem() or sud_problem()
         if problem is None:
             err = _binding.probe_feature("set_sud_config")
-            problem = _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err) if err else None
+            problem = (
+                _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err) if err else None
+            )
         return Availability(False, problem) if problem else Availability(True)
 
     @property

@@ -34,6 +34,7 @@ class SysemuMechanism(Mechanism):
         sees_return_value=True,
         counts_every_call=True,
         sees_signals=True,
+        sees_every_exit=True,
         follows_forks=True,
         untraced_children=True,
         attach=True,
