@@ -575,7 +575,7 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
                 sp_fail(s, "injecting the stub after execve", -rc);
                 return; /* the session ends and kills the tracee: never run it unwatched */
             }
-            if (s->config.mode == SP_MODE_SECCOMP_TRAP) {
+            {
                 /* From now on the filter and the stub do the work: a ptrace stop for every
                  * SIGSYS would cost more than the trap itself. Exec requests come back. */
                 ptrace(PTRACE_DETACH, tr->tid, 0L, (long)pending);
@@ -748,7 +748,7 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         if (s->cancel)
             handle_cancel(s);
         trace_loop(s);
-        if (s->config.mode == SP_MODE_SECCOMP_TRAP && !s->result.root_exited &&
+        if (is_stub_mode(s) && !s->result.root_exited &&
             !s->result.error_errno && s->result.root_pid > 0)
             rc = sp_stub_detached_loop(s);
         if (s->result.error_errno) {

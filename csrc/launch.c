@@ -104,8 +104,8 @@ static void child_exec(const struct sp_session *s, const char *path, char **argv
                        int err_fd)
 {
     child_reset(s);
-    /* seccomp-trap detaches after its first exec: PTRACE_O_EXITKILL no longer holds then. */
-    if (s->config.mode == SP_MODE_SECCOMP_TRAP)
+    /* The stub modes detach after the first exec: PTRACE_O_EXITKILL no longer holds then. */
+    if (s->config.mode == SP_MODE_SECCOMP_TRAP || s->config.mode == SP_MODE_SUD)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
     /* Raw syscalls: nothing between this stop and execve should show up in the trace. */
     syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);

@@ -366,7 +366,9 @@ static long map_stub(struct injector *in)
     }
     struct kernel_sigaction act = {
         .handler = SP_STUB_CODE_ADDR + SP_STUB_HANDLER_OFF,
-        .flags = SA_SIGINFO | SA_RESTORER_FLAG,
+        /* SA_NODEFER: a handler of the program's own that runs nested inside this one (a
+         * signal arriving while the stub makes a call) must be able to trap again. */
+        .flags = SA_SIGINFO | SA_RESTORER_FLAG | SA_NODEFER,
         .restorer = SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF,
         .mask = 0,
     };
@@ -384,7 +386,7 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
     struct injector in = {.s = s, .tr = tr};
     pid_t tid = tr->tid;
     /* Registers written now would be overwritten by execve's own return: go to its exit. */
-    int suspend = s->config.mode == SP_MODE_SECCOMP_TRAP && s->stub->filter_installed;
+    int suspend = s->stub->filter_installed;
     if (suspend && ptrace(PTRACE_SETOPTIONS, tid, 0L,
                           (long)(sp_ptrace_options(s, !s->config.attach_pid) |
                                  PTRACE_O_SUSPEND_SECCOMP)) != 0)
@@ -412,7 +414,7 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
             long mapped = map_stub(&in);
             if (mapped < 0)
                 rc = (int)mapped;
-            if (rc == 0 && s->config.mode == SP_MODE_SECCOMP_TRAP && !s->stub->filter_installed) {
+            if (rc == 0 && !s->stub->filter_installed) {
                 long installed = install_filter(&in);
                 if (installed < 0)
                     rc = (int)installed;

@@ -7,7 +7,9 @@
  * from entry.S. Then the tracee's syscalls trap here, in its own process, without a tracer
  * round trip:
  * - `sud`: Syscall User Dispatch with the thread's selector byte in its slot; the stub's code
- *   range always passes, so the calls it makes itself go through;
+ *   range always passes, so the calls it makes itself go through. A seccomp filter that traps
+ *   every call backs it up: a new thread or child (SUD is not inherited) reaches the stub
+ *   through it once, and arms itself;
  * - `seccomp-trap`: a seccomp filter returns RET_TRAP for the calls the policy must see, and
  *   allows everything from the stub's code range.
  * The handler applies the rule of the call (allow, deny, emulate, rewrite; record or not),
@@ -178,6 +180,11 @@ static void ring_push(const struct sp_event *ev)
     if (DATA->supervisor_gone)
         return; /* nobody will ever read it: do not wait for room */
     size_t len = (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~(size_t)7u;
+    /* The handler runs with SA_NODEFER: a signal handler of the program, nested in here, may
+     * trap again and push too. With signals blocked the lock is never taken twice by a thread. */
+    unsigned long long all = ~0ull, saved;
+    sc6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (unsigned long long)(uintptr_t)&all,
+        (unsigned long long)(uintptr_t)&saved, 8, 0, 0);
     ring_lock(ring);
     while (ring->head + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >
            SP_STUB_RING_SIZE) {
@@ -190,7 +197,7 @@ static void ring_push(const struct sp_event *ev)
         sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->released, FUTEX_WAIT, seen,
             (unsigned long long)(uintptr_t)&timeout, 0, 0);
         if (!supervisor_alive())
-            return;
+            goto done;
         ring_lock(ring);
     }
     memcpy(ring->buf + (ring->head & (SP_STUB_RING_SIZE - 1)), ev,
@@ -198,6 +205,8 @@ static void ring_push(const struct sp_event *ev)
     __atomic_store_n(&ring->head, ring->head + len, __ATOMIC_RELEASE);
     ring_unlock(ring);
     ring_doorbell(ring);
+done:
+    sc6(SYS_rt_sigprocmask, 2, (unsigned long long)(uintptr_t)&saved, 0, 8, 0, 0);
 }
 
 /* ---- copying strings and buffers -------------------------------------------------------- */
@@ -372,6 +381,10 @@ static struct sp_stub_slot *my_slot(int tid)
                                             __ATOMIC_SEQ_CST)) {
                 slot->tgid = (int)sc3(SYS_getpid, 0, 0, 0);
                 slot->exec_state = SP_EXEC_NONE;
+                slot->selector = SP_SELECTOR_ALLOW;
+                if (CONFIG->mode == SP_STUB_MODE_SUD) /* a new thread or child: arm itself */
+                    sc6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, 1 /* ON */, SP_STUB_CODE_ADDR,
+                        SP_STUB_CODE_SIZE, (unsigned long long)(uintptr_t)&slot->selector, 0);
                 return slot;
             }
         }
@@ -400,7 +413,8 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     if (CONFIG->mode == SP_STUB_MODE_SUD && info->si_arch == AUDIT_ARCH_X86_64_VALUE &&
         (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_vfork)) {
         /* A new stack cannot return through this handler: run the instruction again with the
-         * selector left at ALLOW; the supervisor blocks it again at the clone/fork event. */
+         * selector left at ALLOW (the filter allows these). The next call the thread makes
+         * reaches the stub through the filter, which closes the selector again. */
         g[REG_RIP] -= 2;
         g[REG_RAX] = nr;
         return;
@@ -489,8 +503,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             sc6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (unsigned long long)(uintptr_t)&uc->uc_sigmask,
                 0, 8, 0, 0);
         }
-        if (CONFIG->mode == SP_STUB_MODE_TRAP && slot && !DATA->supervisor_gone &&
-            (nr == SYS_execve || nr == SYS_execveat))
+        if (slot && !DATA->supervisor_gone && (nr == SYS_execve || nr == SYS_execveat))
             ret = exec_with_supervisor(slot, &ev);
         else
             ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],

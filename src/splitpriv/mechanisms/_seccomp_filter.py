@@ -30,6 +30,7 @@ def policy_filter(
     allow_ip_range: tuple[int, int] | None = None,
     always_allowed: Sequence[str] = (),
     always_routed: Sequence[str] = (),
+    route_everything: bool = False,
 ) -> bytes:
     """BPF for the engine's rule tables ({audit arch: NR_MAX + 1 rules}) as bytes.
 
@@ -43,12 +44,13 @@ def policy_filter(
         names = syscall_table(arch)
         for nr, rule in enumerate(table[: _binding.NR_MAX]):
             action = _action(rule, route)
-            if action == route and names.name(nr) in always_allowed:
-                action = ALLOW
-            elif action == ALLOW and names.name(nr) in always_routed:
+            name = names.name(nr)
+            if action == ALLOW and (route_everything or name in always_routed):
                 action = route
+            if action == route and name in always_allowed:
+                action = ALLOW
             rules[(arch, nr)] = action
-        defaults.add(_action(table[_binding.NR_MAX], route))
+        defaults.add(route if route_everything else _action(table[_binding.NR_MAX], route))
     # Numbers beyond the tables get the out-of-range rule; it is the same for every arch
     # unless a policy sets it per arch, in which case the stricter (routed) one wins.
     default = route if route in defaults or len(defaults) != 1 else defaults.pop()

@@ -18,29 +18,11 @@ against a tracee that attacks it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
-from splitpriv.mechanisms._probes import seccomp_problem
-from splitpriv.mechanisms._seccomp_filter import policy_filter
-from splitpriv.mechanisms._stub import STUB_CODE_ADDR, STUB_CODE_SIZE, stub_problem
+from splitpriv.mechanisms._stub import stub_filter, stub_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
-from splitpriv.seccomp import TRAP
-
-CAP_SYS_ADMIN = 21
-ALWAYS_ALLOWED = ("rt_sigreturn", "clone", "clone3", "vfork")
-
-
-def _has_cap_sys_admin() -> bool:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) >> CAP_SYS_ADMIN & 1)
-    except OSError:
-        pass
-    return os.geteuid() == 0
 
 
 class SeccompTrapMechanism(Mechanism):
@@ -65,11 +47,7 @@ class SeccompTrapMechanism(Mechanism):
     cost_rank = 4
 
     def available(self) -> Availability:
-        problem = stub_problem() or seccomp_problem("trace")
-        if problem is None and not _has_cap_sys_admin():
-            problem = (
-                "CAP_SYS_ADMIN is needed for PTRACE_O_SUSPEND_SECCOMP (re-injection after exec)"
-            )
+        problem = stub_problem()
         return Availability(False, problem) if problem else Availability(True)
 
     @property
@@ -77,10 +55,4 @@ class SeccompTrapMechanism(Mechanism):
         return _binding.MODE_SECCOMP_TRAP
 
     def seccomp_filter(self, engine_rules: Mapping[int, Sequence[_binding.Rule]]) -> bytes:
-        return policy_filter(
-            engine_rules,
-            TRAP,
-            allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
-            always_allowed=ALWAYS_ALLOWED,
-            always_routed=("execve", "execveat"),  # the stub must be put back after each
-        )
+        return stub_filter(engine_rules, route_everything=False)

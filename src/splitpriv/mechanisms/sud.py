@@ -1,27 +1,35 @@
 """``sud``: the seed's unprivileged mode for another process, with Syscall User Dispatch.
 
-After every execve the engine maps a small stub into the tracee (csrc/stub/: freestanding,
-position-independent C) with a shared data region, and makes the stub's handler the tracee's
-SIGSYS handler. Syscall User Dispatch is switched on for every thread with
-PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4), its selector byte in the thread's slot of
-the shared region and the stub's code as the always-allowed range. From then on every syscall
-of the tracee traps to the stub, in the tracee, which applies the policy and records events
-into a shared ring that a supervisor thread drains; the engine stays attached only for process
-events (fork, clone, exec, exit, signals). No ptrace stop per syscall.
+After the launched program's first execve the engine maps a small stub into it (csrc/stub/:
+freestanding, position-independent C) with a shared data region, makes the stub's handler the
+SIGSYS handler, and switches Syscall User Dispatch on for the thread with
+PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4): its selector byte lives in the thread's
+slot of the shared region, and the stub's code is the always-allowed range. From then on every
+syscall traps to the stub, in the tracee, which applies the policy and records events into a
+shared ring that a supervisor thread drains. Then the engine detaches: with ptrace attached,
+every SIGSYS would also stop the tracee for the tracer, which costs more than the trap.
 
-Plainly: a hostile tracee can write its selector byte and leave the mode (the byte must stay
+SUD is per thread and not inherited, so a seccomp filter that traps every call (RET_TRAP,
+except from the stub) backs it up: a new thread or child reaches the stub through the filter
+once and arms SUD for itself. execve is the one call the engine takes part in: the stub asks
+the engine to attach, makes the call, and the engine puts the stub back into the new image at
+PTRACE_EVENT_EXEC (with PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN), then detaches.
+
+Plainly: a hostile tracee can write its selector byte and leave SUD (the byte must stay
 writable: the kernel reads it at every syscall), or jump into the stub's code range. This
 mechanism is for tracing and emulation, not confinement. ``clone``, ``clone3`` and ``vfork``
-cannot run inside a signal handler (the child would return onto a stack it does not own): the
-stub lets them run again with the selector open, and the engine closes it at the clone event;
-they are not recorded. Python callbacks are not available (the stub has no path to Python yet).
+cannot run inside a signal handler (the child would return onto a stack it does not own): they
+run again with the selector open, unrecorded. The exits of tasks other than the launched one
+and signals are not seen (the engine is not attached). Python callbacks are not available.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import _reason
-from splitpriv.mechanisms._stub import stub_problem, sud_problem
+from splitpriv.mechanisms._stub import stub_filter, stub_problem, sud_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 
 
@@ -34,8 +42,8 @@ class SudMechanism(Mechanism):
         rewrite_args=True,
         sees_return_value=True,
         counts_every_call=True,
-        sees_signals=True,
-        sees_every_exit=True,
+        sees_signals=False,
+        sees_every_exit=False,
         follows_forks=True,
         untraced_children=False,
         attach=False,
@@ -47,6 +55,8 @@ class SudMechanism(Mechanism):
         "ptrace",
         "Syscall User Dispatch",
         "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG",
+        "seccomp filters",
+        "CAP_SYS_ADMIN (PTRACE_O_SUSPEND_SECCOMP)",
     )
     cost_rank = 5
 
@@ -54,11 +64,13 @@ class SudMechanism(Mechanism):
         problem = stub_problem() or sud_problem()
         if problem is None:
             err = _binding.probe_feature("set_sud_config")
-            problem = (
-                _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err) if err else None
-            )
+            if err:
+                problem = _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err)
         return Availability(False, problem) if problem else Availability(True)
 
     @property
     def engine_mode(self) -> int:
         return _binding.MODE_SUD
+
+    def seccomp_filter(self, engine_rules: Mapping[int, Sequence[_binding.Rule]]) -> bytes:
+        return stub_filter(engine_rules, route_everything=True)
