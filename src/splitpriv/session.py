@@ -361,17 +361,25 @@ class Trace:
             return
         self._done = True
         thread = self._thread
-        if thread.is_alive() and self._engine.wait_events(0) != -1:
-            # The consumer left early (break, exception, Ctrl-C): end the session, and keep
-            # releasing events so an engine blocked on a full ring can see the cancel.
-            while thread.is_alive():
-                self._engine.cancel()
-                ready = self._engine.wait_events(WAIT_MS)
-                if ready > 0:
-                    self._engine.release(ready)
+        interrupted: KeyboardInterrupt | None = None
+        while thread.is_alive():
+            # A second Ctrl-C during clean-up must not cut it short: that would leave a
+            # tracee unreaped. It is raised once the session is over.
+            try:
+                if self._engine.wait_events(0) != -1:
+                    # The consumer left early (break, exception, Ctrl-C): end the session,
+                    # and release events so an engine blocked on a full ring sees the cancel.
+                    self._engine.cancel()
+                    ready = self._engine.wait_events(WAIT_MS)
+                    if ready > 0:
+                        self._engine.release(ready)
                 thread.join(0.001)
+            except KeyboardInterrupt as exc:
+                interrupted = exc
         thread.join()
         self._check_result()
+        if interrupted is not None:
+            raise interrupted
 
     def _check_result(self) -> None:
         result = self._engine.result()
