@@ -9,18 +9,27 @@ Only ``splitpriv._binding`` may import the module this builds.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 import subprocess
 import tempfile
+from pathlib import Path
 
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 STUB_FLAGS = [
-    "-O2", "-fPIC", "-ffreestanding", "-fno-builtin", "-fno-stack-protector",
-    "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fcf-protection=none",
-    "-fno-tree-loop-distribute-patterns", "-fno-jump-tables", "-Wall", "-Wextra", "-Werror",
+    "-O2",
+    "-fPIC",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-fno-stack-protector",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+    "-fcf-protection=none",
+    "-fno-tree-loop-distribute-patterns",
+    "-fno-jump-tables",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
 ]
 
 
@@ -51,8 +60,17 @@ def build_stub(outdir: Path) -> Path:
             objects.append(str(obj))
         elf = work / "stub.elf"
         subprocess.run(
-            ["gcc", "-nostdlib", "-static", f"-Wl,-T,{src / 'stub.ld'}", "-Wl,--build-id=none",
-             "-Wl,-z,noexecstack", "-o", str(elf), *objects],
+            [
+                "gcc",
+                "-nostdlib",
+                "-static",
+                f"-Wl,-T,{src / 'stub.ld'}",
+                "-Wl,--build-id=none",
+                "-Wl,-z,noexecstack",
+                "-o",
+                str(elf),
+                *objects,
+            ],
             check=True,
         )
         relocations = subprocess.run(
@@ -87,7 +105,8 @@ SOURCES = [
     "probe.c",
     "seccomp.c",
     "notify.c",
-    "unpriv.c", "stubhost.c",
+    "unpriv.c",
+    "stubhost.c",
 ]
 
 ffibuilder = FFI()

@@ -70,7 +70,8 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _pkeys() -> Feature:
+def protection_keys() -> Feature:
+    """Whether this CPU and kernel hand out protection keys (pkey_alloc), probed for real."""
     libc = _libc()
     key = libc.syscall(SYS_PKEY_ALLOC, 0, 0)
     if key < 0:
@@ -165,7 +166,7 @@ def probe_features() -> tuple[Feature, ...]:
             _binding.probe_feature("set_sud_config"),
             "Linux 6.4",
         ),
-        _pkeys(),
+        protection_keys(),
         _process_vm_readv(),
         _pidfd(),
         _ptrace_scope(),

@@ -104,6 +104,22 @@ def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:
     return os.path.abspath(path)
 
 
+def _check_protect(mechanism: mechanisms.Mechanism, protect: str) -> None:
+    """Privileged-only memory is a property of the stub mechanisms; keys need the CPU's."""
+    if protect == "none":
+        return
+    if not mechanism.capabilities.privileged_only_memory:
+        raise MechanismUnavailableError(
+            f"mechanism {mechanism.name!r} has no privileged-only memory (protect={protect!r})"
+        )
+    if protect == "pkey":
+        from splitpriv.doctor import protection_keys
+
+        keys = protection_keys()
+        if not keys.ok:
+            raise MechanismUnavailableError(f"protection keys: {keys.detail}")
+
+
 def _check_pid(pid: int) -> None:
     if pid <= 0:
         raise AttachError(f"not a process id: {pid}")
@@ -237,11 +253,14 @@ class Trace:
         record: bool = True,
         signals: bool = True,
         ring_bytes: int = 4 << 20,
+        protect: str = "none",
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
         if cpu not in CPU_CHOICES:
             raise PolicyError(f"cpu must be one of {', '.join(CPU_CHOICES)}, not {cpu!r}")
+        if protect not in _binding.PROTECT:
+            raise PolicyError(f"protect must be one of {', '.join(_binding.PROTECT)}")
         self.policy = policy or Policy()
         self._env = dict(os.environ if env is None else env)
         self._argv = list(argv) if argv is not None else []
@@ -258,6 +277,7 @@ class Trace:
             untraced_children=not follow_forks,
             return_values=record,
         )
+        _check_protect(self.mechanism, protect)
         self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
         traced = _traced_keys(syscalls) if record else set()
         rules = {arch: _engine_rules(arch, self.policy, traced) for arch in ARCH_INDEX}
@@ -271,6 +291,7 @@ class Trace:
             record_signals=record and signals,
             decide=self._decide if self._callbacks else None,
             seccomp_filter=self.mechanism.seccomp_filter(rules),
+            protect=protect,
         )
         for arch, index in ARCH_INDEX.items():
             self._engine.set_rules(index, rules[arch])
@@ -444,6 +465,7 @@ def trace(
     cpu: str = DEFAULT_CPU,
     env: Mapping[str, str] | None = None,
     string_limit: int = 4096,
+    protect: str = "none",
 ) -> Trace:
     """Trace a command (``argv``) or a running process (``pid``).
 
@@ -451,6 +473,8 @@ def trace(
     ``syscalls`` limits which syscalls are recorded (names or x86_64 numbers; None: all).
     ``policy`` may deny, emulate or ask a callback. ``cpu`` places the engine and tracees:
     "same" (one CPU for both: the cheapest wake-ups here), "spread" or "none".
+    ``protect`` ("none", "mprotect", "pkey"): for the stub mechanisms (``sud``,
+    ``seccomp-trap``), keep the stub's data out of the tracee's reach outside the handler.
     """
     return Trace(
         argv,
@@ -462,6 +486,7 @@ def trace(
         cpu=cpu,
         env=env,
         string_limit=string_limit,
+        protect=protect,
     )
 
 
@@ -473,6 +498,7 @@ def run(
     follow_forks: bool = True,
     cpu: str = DEFAULT_CPU,
     env: Mapping[str, str] | None = None,
+    protect: str = "none",
 ) -> RunResult:
     """Run a command under a policy; its exit status and per-syscall counts.
 
@@ -486,6 +512,7 @@ def run(
         cpu=cpu,
         env=env,
         record=False,
+        protect=protect,
     )
     with session:
         status = session.wait()

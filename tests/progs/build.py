@@ -49,6 +49,8 @@ PROGRAMS: tuple[Program, ...] = (
     Program("int80_open", "int80_open.c", ("-no-pie",)),
     Program("sleeper", "sleeper.c"),
     Program("shed", "shed.c"),
+    Program("threads_many", "threads_many.c", ("-pthread",)),
+    Program("peek", "peek.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

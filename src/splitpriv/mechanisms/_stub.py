@@ -25,6 +25,15 @@ STUB_CODE_SIZE = 0x10000
 # and rt_sigreturn ends every handler: the filter always lets them through.
 ALWAYS_ALLOWED = ("rt_sigreturn", "clone", "clone3", "vfork")
 CAP_SYS_ADMIN = 21
+GUARDED_CALLS = (
+    "execve",
+    "execveat",
+    "seccomp",
+    "prctl",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "sigaltstack",
+)
 
 
 def _has_cap_sys_admin() -> bool:
@@ -51,14 +60,15 @@ def stub_problem() -> str | None:
 def stub_filter(
     engine_rules: Mapping[int, Sequence[_binding.Rule]], *, route_everything: bool
 ) -> bytes:
-    """The filter of the stub modes: RET_TRAP to the stub, never for the stub's own calls; the
-    stub must see every execve, to have itself put back into the new image."""
+    """The filter of the stub modes: RET_TRAP to the stub, never for the stub's own calls. The
+    stub sees every call that could take it away or break it (its own filters, prctl, SIGSYS
+    handlers and masks) and every execve, to have itself put back into the new image."""
     return policy_filter(
         engine_rules,
         TRAP,
         allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
         always_allowed=ALWAYS_ALLOWED,
-        always_routed=("execve", "execveat"),
+        always_routed=GUARDED_CALLS,
         route_everything=route_everything,
     )
 

@@ -36,6 +36,7 @@ class Capabilities:
     attach: bool
     python_callbacks: bool
     holds_against_hostile_tracee: bool
+    privileged_only_memory: bool  # protect="mprotect"/"pkey" hides its data from the tracee
     stops_per_traced_syscall: str
 
 

@@ -29,6 +29,7 @@ class PtraceMechanism(Mechanism):
         attach=True,
         python_callbacks=True,
         holds_against_hostile_tracee=True,
+        privileged_only_memory=False,
         stops_per_traced_syscall="2",
     )
     requirements = ("ptrace", "PTRACE_GET_SYSCALL_INFO")

@@ -48,6 +48,7 @@ class SeccompNotifyMechanism(Mechanism):
         attach=False,
         python_callbacks=True,
         holds_against_hostile_tracee=True,
+        privileged_only_memory=False,
         stops_per_traced_syscall="0 ptrace stops (one notification round trip)",
     )
     requirements = ("seccomp filters", "SECCOMP_RET_USER_NOTIF", "pidfd_open")

@@ -41,6 +41,7 @@ class SeccompTrapMechanism(Mechanism):
         attach=False,
         python_callbacks=False,
         holds_against_hostile_tracee=False,
+        privileged_only_memory=True,
         stops_per_traced_syscall="0 (in-process SIGSYS handler); 0 for untraced and denied",
     )
     requirements = ("ptrace", "seccomp filters", "CAP_SYS_ADMIN (PTRACE_O_SUSPEND_SECCOMP)")

@@ -49,6 +49,7 @@ class SudMechanism(Mechanism):
         attach=False,
         python_callbacks=False,
         holds_against_hostile_tracee=False,
+        privileged_only_memory=True,
         stops_per_traced_syscall="0 (in-process SIGSYS handler)",
     )
     requirements = (

@@ -40,6 +40,7 @@ class SysemuMechanism(Mechanism):
         attach=True,
         python_callbacks=True,
         holds_against_hostile_tracee=True,
+        privileged_only_memory=False,
         stops_per_traced_syscall="1 emulated, 3 passed through",
     )
     requirements = ("ptrace", "PTRACE_SYSEMU", "PTRACE_GET_SYSCALL_INFO")

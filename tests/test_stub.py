@@ -1,0 +1,98 @@
+"""The injected stub of `sud` and `seccomp-trap`, beyond the conformance suite: many threads
+logging at once, the entry point defended, and privileged-only memory. Each test runs for every
+mechanism that has a stub (privileged-only memory is its mark) and skips the others by that
+capability."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from helpers import require
+
+import splitpriv
+from splitpriv import Policy, SyscallEvent
+
+# csrc/stub_abi.h: the data region starts 64 KiB after the code; its guarded part (the action
+# table, counters and ring) after the 64 KiB of slots and one page.
+STUB_DATA_ADDR = 0x6E0000000000 + 0x10000
+GUARDED_ADDR = STUB_DATA_ADDR + 0x10000 + 0x1000
+
+
+def test_sixteen_threads_every_event_exactly_once(progs, mechanism, capfd):
+    require(mechanism, "privileged_only_memory")
+    seen: dict[int, int] = {}
+    stamps = set()
+    with splitpriv.trace(
+        [progs["threads_many"], "16", "10000"], mechanism=mechanism, syscalls=["getppid"]
+    ) as t:
+        for event in t:
+            if isinstance(event, SyscallEvent):
+                seen[event.tid] = seen.get(event.tid, 0) + 1
+                stamps.add((event.tid, event.entry_ns))
+    assert capfd.readouterr().out == "done 160000\n"
+    assert len(seen) == 16 and set(seen.values()) == {10000}
+    assert len(stamps) == 160000  # no event twice
+    assert t.exit_status == splitpriv.ExitStatus(code=0)
+
+
+@pytest.mark.parametrize("attempt", ["filter", "detach-sud"])
+def test_the_entry_point_cannot_be_taken_away(progs, mechanism, attempt, capfd):
+    """Its own seccomp filter, or switching Syscall User Dispatch off, is refused (EPERM), and
+    the policy still holds afterwards."""
+    require(mechanism, "privileged_only_memory")
+    policy = Policy().deny("getppid", errno="EACCES")
+    result = splitpriv.run([progs["shed"], attempt], policy=policy, mechanism=mechanism)
+    assert capfd.readouterr().out.splitlines() == [
+        f"{attempt} ret=-1 errno=1",
+        "getppid ret=-1 errno=13",
+    ]
+    assert result.returncode == 0
+
+
+def test_sigsys_handler_cannot_be_replaced(progs, mechanism):
+    require(mechanism, "privileged_only_memory")
+    with splitpriv.trace(
+        [progs["signal_self"]], mechanism=mechanism, syscalls=["rt_sigaction"]
+    ) as t:
+        calls = [e for e in t if isinstance(e, SyscallEvent)]
+    # The program's own handler for SIGUSR1 is installed as usual.
+    assert [c.args[0] for c in calls] == [signal.SIGUSR1] and calls[0].retval == 0
+
+
+@pytest.mark.parametrize(("protect", "outcome"), [("none", 0), ("mprotect", -signal.SIGSEGV)])
+def test_privileged_only_data(progs, mechanism, protect, outcome, capfd):
+    """The stub's data: readable by the program without protection; with it, a read faults
+    outside the handler, while the handler (the getppid before the read) still works."""
+    require(mechanism, "privileged_only_memory")
+    with splitpriv.trace(
+        [progs["peek"], hex(GUARDED_ADDR)],
+        mechanism=mechanism,
+        protect=protect,
+        syscalls=["getppid"],
+    ) as t:
+        calls = [e for e in t if isinstance(e, SyscallEvent)]
+    assert [c.name for c in calls] == ["getppid"] and calls[0].retval is not None
+    status = t.exit_status
+    if outcome == 0:
+        assert status.code == 0 and capfd.readouterr().out == "peek ok\n"
+    else:
+        assert status.signal == signal.SIGSEGV
+
+
+def test_protection_keys_where_the_cpu_has_them(progs, mechanism):
+    require(mechanism, "privileged_only_memory")
+    try:
+        result = splitpriv.run([progs["getppid_loop"], "10"], mechanism=mechanism, protect="pkey")
+    except splitpriv.MechanismUnavailableError as exc:
+        pytest.skip(str(exc))
+    assert result.returncode == 0
+
+
+def test_protect_is_refused_where_there_is_no_stub(progs, mechanism):
+    from splitpriv import mechanisms
+
+    if mechanisms.get(mechanism).capabilities.privileged_only_memory:
+        pytest.skip(f"{mechanism} has privileged-only memory")
+    with pytest.raises(splitpriv.MechanismUnavailableError, match="privileged-only memory"):
+        splitpriv.run([progs["exit_code"]], mechanism=mechanism, protect="mprotect")
