@@ -267,8 +267,9 @@ static int rewrite_args(struct sp_session *s, struct sp_tracee *tr, unsigned int
 {
     if (s->config.mode == SP_MODE_SECCOMP_NOTIFY)
         return -1; /* a notified call's registers are out of reach */
-    if (s->config.mode == SP_MODE_INPROCESS) {
-        /* The SIGSYS handler makes the call itself, from tr->ev.args. */
+    if (s->config.mode == SP_MODE_INPROCESS || s->config.mode == SP_MODE_SUD ||
+        s->config.mode == SP_MODE_SECCOMP_TRAP) {
+        /* A SIGSYS handler (in-process, or the stub) makes the call itself, from the args. */
         for (int i = 0; i < SP_NARGS; i++)
             if (mask & (1u << i))
                 tr->ev.args[i] = values[i];

@@ -57,6 +57,19 @@ struct sp_stub_ring {
     char buf[SP_STUB_RING_SIZE + sizeof(struct sp_event)];
 };
 
+/* The "ask" action: the stub puts the call here and waits; the engine answers. */
+#define SP_ASK_IDLE 0
+#define SP_ASK_ASKED 1
+#define SP_ASK_ANSWERED 2
+
+struct sp_stub_ask {
+    volatile int state;              /* SP_ASK_* (a futex) */
+    int action;                      /* the verdict: SP_ALLOW, SP_DENY, SP_EMULATE, SP_REWRITE */
+    long long value;                 /* the result for SP_DENY (-errno) and SP_EMULATE */
+    unsigned long long args[6];      /* the arguments to run it with (SP_REWRITE) */
+    struct sp_event event;           /* the call, with its copied strings */
+};
+
 /* Read-only for the tracee: the supervisor writes it into the code region before mapping. */
 struct sp_stub_config {
     unsigned int mode;              /* SP_STUB_MODE_* */
@@ -64,6 +77,7 @@ struct sp_stub_config {
     unsigned int string_limit;
     int pkey;
     unsigned long long guarded_size; /* bytes of sp_stub_data from `rules` on */
+    unsigned int ask_spins;         /* how long an "ask" spins before it sleeps */
     int supervisor_pid;             /* the engine thread, woken with wake_signal */
     int supervisor_tid;
     int wake_signal;
@@ -81,6 +95,7 @@ struct sp_stub_data {
     volatile unsigned long long errors[SP_NARCH][SP_NR_MAX];
     struct sp_stub_ring ring;
     struct sp_event exec_pending[SP_STUB_SLOTS]; /* an execve in flight, per slot */
+    struct sp_stub_ask asks[SP_STUB_SLOTS];      /* a call waiting for a verdict, per slot */
 };
 
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */

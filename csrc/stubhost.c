@@ -123,6 +123,9 @@ int sp_stub_setup(struct sp_session *s)
     config->string_limit = s->config.string_limit;
     config->pkey = 1; /* the first key pkey_alloc hands out in a fresh process */
     config->guarded_size = data_size() - offsetof(struct sp_stub_data, rules);
+    /* Spinning only helps when the engine runs on another CPU; on the same one it would only
+     * keep the engine from running. */
+    config->ask_spins = s->config.cpu_policy == SP_CPU_SAME ? 0 : 20000;
     config->supervisor_pid = getpid();
     config->supervisor_tid = (int)syscall(SYS_gettid); /* sp_run's thread: the engine */
     config->wake_signal = sp_wake_signal();
@@ -457,9 +460,10 @@ static void emit_pending_exec(struct sp_session *s, struct sp_stub_slot *slot)
 }
 
 /* A stub asked to exec: attach, let it go, put the stub back into the new image, detach. */
-static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot)
+static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const sigset_t *wait_mask)
 {
     pid_t tid = slot->tid;
+    int interrupted = 0;
     int options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
     struct sp_tracee *tr = NULL;
     if (ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0)
@@ -470,12 +474,19 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot)
     wake_slot(slot);
     while (tr) {
         int status;
-        pid_t got = waitpid(-1, &status, __WALL | __WNOTHREAD);
-        if (got < 0) {
-            if (errno != EINTR)
-                break;
-            if (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_FAILED)
+        pid_t got = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+        if (got < 0 && errno != EINTR)
+            break;
+        if (got <= 0) {
+            /* Nothing yet: sleep until the stub signals (a failed execve) or 1 ms passes (a
+             * ptrace stop does not wake us: its SIGCHLD is ignored). Only while an exec runs. */
+            if (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_FAILED &&
+                !interrupted) {
                 ptrace(PTRACE_INTERRUPT, tid, 0L, 0L);
+                interrupted = 1;
+            }
+            struct timespec one_ms = {0, 1000000};
+            ppoll(NULL, 0, &one_ms, wait_mask);
             continue;
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -518,10 +529,41 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot)
     slot->exec_state = SP_EXEC_NONE;
 }
 
+/* Answer the stubs that ask (SP_CALLBACK rules): the rule's Python callback decides. */
+static void serve_asks(struct sp_session *s)
+{
+    struct sp_stub_data *d = s->stub->data;
+    for (int i = 0; i < SP_STUB_SLOTS; i++) {
+        struct sp_stub_ask *ask = &d->asks[i];
+        if (!d->slots[i].tid || __atomic_load_n(&ask->state, __ATOMIC_ACQUIRE) != SP_ASK_ASKED)
+            continue;
+        struct sp_tracee *tr = calloc(1, sizeof(*tr));
+        if (!tr) {
+            sp_fail(s, "answering a stub", ENOMEM);
+            return;
+        }
+        memcpy(&tr->ev, &ask->event, offsetof(struct sp_event, data) + ask->event.data_len);
+        tr->tid = tr->ev.tid;
+        tr->tgid = tr->ev.pid;
+        int arch = tr->ev.arch == AUDIT_ARCH_I386_VALUE ? 1 : 0;
+        int nr = tr->ev.nr >= 0 && tr->ev.nr < SP_NR_MAX ? tr->ev.nr : SP_NR_MAX;
+        tr->rule = &s->rules[arch][nr];
+        int action = sp_decide(s, tr);
+        ask->action = (tr->ev.flags & SP_EVF_REWRITTEN) ? SP_REWRITE : action;
+        ask->value = tr->answer;
+        memcpy(ask->args, tr->ev.args, sizeof(ask->args));
+        __atomic_store_n(&ask->state, SP_ASK_ANSWERED, __ATOMIC_RELEASE);
+        syscall(SYS_futex, &ask->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+        free(tr);
+    }
+}
+
 /*
- * The session of a detached seccomp-trap tracee: wait for the launched process to end, serve
- * exec requests meanwhile. A stub's request wakes this thread with the wake signal (poll then
- * returns EINTR); the launched process's end shows on its pidfd.
+ * The session of a detached stub tracee: wait for the launched process to end, serving exec
+ * requests and asks meanwhile. A stub's request wakes this thread with the wake signal. The
+ * signal stays blocked except inside ppoll, so one that comes while this thread is busy is kept
+ * pending and cuts the next wait short instead of being lost. The launched process's end shows
+ * on its pidfd.
  */
 int sp_stub_detached_loop(struct sp_session *s)
 {
@@ -529,17 +571,24 @@ int sp_stub_detached_loop(struct sp_session *s)
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
     if (pidfd < 0)
         return -errno;
+    sigset_t wake, wait_mask;
+    sigemptyset(&wake);
+    sigaddset(&wake, sp_wake_signal());
+    pthread_sigmask(SIG_BLOCK, &wake, &wait_mask);
+    sigdelset(&wait_mask, sp_wake_signal());
     while (!s->result.root_exited) {
         if (s->cancel && !s->cancel_handled) {
             s->cancel_handled = 1;
             sp_kill_tree(root);
         }
         struct pollfd p = {pidfd, POLLIN, 0};
-        int n = poll(&p, 1, 50);
+        struct timespec fifty_ms = {0, 50000000};
+        int n = ppoll(&p, 1, &fifty_ms, &wait_mask);
+        serve_asks(s);
         for (int i = 0; i < SP_STUB_SLOTS; i++) {
             struct sp_stub_slot *slot = &s->stub->data->slots[i];
             if (slot->tid && slot->exec_state == SP_EXEC_REQUEST)
-                serve_exec(s, slot);
+                serve_exec(s, slot, &wait_mask);
         }
         if (n > 0 && (p.revents & POLLIN) && !s->result.root_exited) {
             int status;
@@ -554,5 +603,6 @@ int sp_stub_detached_loop(struct sp_session *s)
             break;
     }
     close(pidfd);
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
     return 0;
 }

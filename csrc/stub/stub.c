@@ -366,6 +366,40 @@ static long exec_with_supervisor(struct sp_stub_slot *slot, const struct sp_even
 
 /* This thread's slot; a task the engine did not arm (seccomp-trap's children) claims one,
  * taking a free slot or one whose thread is gone. */
+/*
+ * The "ask" action: hand the call to the engine and wait for its verdict, spinning first (the
+ * engine may answer from the other CPU within microseconds), then sleeping on a futex. If the
+ * supervisor is gone, the call is denied: nobody can decide, so it fails closed.
+ */
+static void ask_supervisor(struct sp_stub_slot *slot, const struct sp_event *ev,
+                           struct sp_rule *verdict)
+{
+    struct sp_stub_ask *ask = &DATA->asks[slot - DATA->slots];
+    memcpy(&ask->event, ev, offsetof(struct sp_event, data) + ev->data_len);
+    __atomic_store_n(&ask->state, SP_ASK_ASKED, __ATOMIC_SEQ_CST);
+    sc3(SYS_tgkill, (unsigned long long)CONFIG->supervisor_pid,
+        (unsigned long long)CONFIG->supervisor_tid, (unsigned long long)CONFIG->wake_signal);
+    for (unsigned int i = 0; i < CONFIG->ask_spins &&
+                             __atomic_load_n(&ask->state, __ATOMIC_ACQUIRE) == SP_ASK_ASKED;
+         i++)
+        __builtin_ia32_pause();
+    while (__atomic_load_n(&ask->state, __ATOMIC_ACQUIRE) == SP_ASK_ASKED) {
+        futex_wait_ms(&ask->state, SP_ASK_ASKED, 100);
+        if (!supervisor_alive()) {
+            ask->state = SP_ASK_IDLE;
+            verdict->action = SP_DENY;
+            verdict->value = 1; /* EPERM */
+            return;
+        }
+    }
+    verdict->action = (unsigned char)ask->action;
+    verdict->value = ask->action == SP_DENY ? -ask->value : ask->value;
+    verdict->rewrite_mask = 0x3f;
+    for (int i = 0; i < SP_NARGS; i++)
+        verdict->rewrite[i] = ask->args[i];
+    ask->state = SP_ASK_IDLE;
+}
+
 static struct sp_stub_slot *my_slot(int tid)
 {
     for (int i = 0; i < SP_STUB_SLOTS; i++)
@@ -449,10 +483,18 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     ev.nseg = 0;
     ev.data_len = 0;
     ev.sig = ev.status = ev.sig_code = ev.sig_pid = ev.sig_uid = ev.sig_status = 0;
-    if (record) {
+    if (record || rule->action == SP_CALLBACK) {
         ev.t_entry_ns = now_ns();
         capture(&ev, rule, 0);
     }
+    struct sp_rule verdict = *rule;
+    if (rule->action == SP_CALLBACK && slot) {
+        ask_supervisor(slot, &ev, &verdict);
+        ev.flags |= SP_EVF_CALLBACK;
+    }
+    else if (rule->action == SP_CALLBACK)
+        verdict.action = SP_DENY, verdict.value = 1; /* no slot, nobody to ask: fail closed */
+    rule = &verdict;
 
     long ret = 0;
     int answered = 0;

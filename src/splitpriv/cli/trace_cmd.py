@@ -1,8 +1,11 @@
-"""``splitpriv trace``: run or attach to a program and print one line per syscall, like strace.
+"""``splitpriv trace``: run or attach to a program and print its syscalls, like strace.
 
-Lines go to stderr (or ``-o FILE``) in strace's format. The exit status is the tracee's, and
-128 + N when it was killed by signal N, as strace reports it. Formatting happens in this thread
-while the C engine keeps tracing in its own.
+Options have strace's spellings and meanings (:mod:`splitpriv.cli.trace_options`); lines go to
+stderr (or ``-o FILE``) in strace's format (:mod:`splitpriv.cli.trace_render`), or as JSON
+lines (:mod:`splitpriv.cli.trace_json`). The exit status is the tracee's, and 128 + N when it
+was killed by signal N, as strace reports it; 2 for a command line that cannot be run. The C
+engine traces in its own thread (on its own CPU with ``--cpu same``) while this thread decodes
+and prints.
 
 Ctrl-C: a terminal sends SIGINT to the whole foreground process group, tracee included, so
 when the tracee shares our group the supervisor leaves the decision to it (a program that
@@ -13,136 +16,313 @@ Ctrl-C detaches from the process, which runs on.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from types import FrameType
 from typing import TextIO
 
 import splitpriv
-from splitpriv import ExitEvent, SignalEvent, StopEvent, SyscallEvent
-from splitpriv.session import CPU_CHOICES, DEFAULT_CPU
+from splitpriv import Action, Policy, SyscallEvent, mechanisms
+from splitpriv.cli import console
+from splitpriv.cli.trace_fds import FD_LIFECYCLE
+from splitpriv.cli.trace_json import JsonTrace
+from splitpriv.cli.trace_options import (
+    Inject,
+    TraceOptions,
+    UsageError,
+    help_text,
+    parse_args,
+)
+from splitpriv.cli.trace_output import OUTPUT_BUFFER, Writer, make_writer
+from splitpriv.cli.trace_records import (
+    EV_SYSCALL,
+    Signal,
+    Stop,
+    call_from_raw,
+    other_from_raw,
+)
+from splitpriv.cli.trace_render import TextTrace, Ticker
+from splitpriv.cli.trace_summary import Summary
+from splitpriv.session import CPU_CHOICES
+
+ENGINE_STRING_LIMIT = 4096  # bytes the engine copies per string (paths are printed whole)
+ENGINE_STRING_MAX = 8192
+TICK_S = 0.025
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # strace's options are parsed by trace_options (getopt rules: clustering, abbreviations,
+    # options end at the command); argparse only hands the words over untouched.
     p = subparsers.add_parser(
         "trace",
-        help="trace a command's syscalls (strace-compatible output)",
+        help="trace a command's syscalls (strace-compatible options and output)",
         description="Trace the system calls of a command, or of a running process with -p.",
+        prefix_chars="\0",
+        add_help=False,
     )
-    p.add_argument("-m", "--mechanism", default="ptrace", help="ptrace, sysemu or auto")
-    p.add_argument("-f", action="store_true", dest="follow", help="follow forks and threads")
-    p.add_argument("-o", dest="output", metavar="FILE", help="write the trace to FILE")
-    p.add_argument(
-        "-e",
-        dest="expr",
-        metavar="trace=SET",
-        action="append",
-        default=[],
-        help="trace only these syscalls (comma list)",
-    )
-    p.add_argument("-p", dest="pid", type=int, metavar="PID", help="attach to a running process")
-    p.add_argument(
-        "-s",
-        dest="strsize",
-        type=int,
-        default=32,
-        metavar="N",
-        help="print at most N bytes of each string (default 32)",
-    )
-    p.add_argument(
-        "--cpu",
-        choices=CPU_CHOICES,
-        default=DEFAULT_CPU,
-        help="where the engine and tracees run (default: %(default)s)",
-    )
-    p.add_argument("command", nargs=argparse.REMAINDER, help="the command to run")
+    p.add_argument("argv", nargs=argparse.REMAINDER)
     p.set_defaults(func=run_trace)
 
 
-def _trace_set(exprs: list[str]) -> list[str] | None:
-    names: list[str] | None = None
-    for expr in exprs:
-        key, _, value = expr.partition("=")
-        if not value:
-            key, value = "trace", key
-        if key != "trace":
-            raise splitpriv.SplitprivError(f"unsupported expression -e {expr!r} (only trace=SET)")
-        if value == "none":
-            names = []
-        elif value != "all":
-            names = (names or []) + [n for n in value.split(",") if n]
-    return names
+def usage_error(message: str) -> int:
+    from rich.markup import escape
 
-
-class _Printer:
-    def __init__(self, out: TextIO, root: int | None, strsize: int) -> None:
-        self.out = out
-        self.root = root
-        self.strsize = strsize
-
-    def prefix(self, tid: int) -> str:
-        return "" if tid == self.root else f"[pid {tid:>5}] "
-
-    def line(self, event: splitpriv.Event) -> str | None:
-        if isinstance(event, SyscallEvent):
-            return self.prefix(event.tid) + event.format(self.strsize)
-        if isinstance(event, SignalEvent | StopEvent | ExitEvent):
-            return self.prefix(event.tid) + event.format()
-        return None
+    console.stderr().print(
+        f"[bold red]splitpriv trace:[/] {escape(message)}", markup=True, highlight=False
+    )
+    return 2
 
 
 def run_trace(args: argparse.Namespace) -> int:
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command and args.pid is None:
-        raise splitpriv.SplitprivError("must have PROG [ARGS] or -p PID")
-    if command and args.pid is not None:
-        raise splitpriv.SplitprivError("give either a command or -p PID, not both")
+    try:
+        opts = parse_args(args.argv, mechanisms=mechanisms.names(), cpus=CPU_CHOICES)
+    except UsageError as exc:
+        return usage_error(str(exc))
+    if opts.help:
+        sys.stdout.write(help_text())
+        return 0
+    if opts.version:
+        sys.stdout.write(f"splitpriv trace {splitpriv.__version__}\n")
+        return 0
+    for warning in opts.warnings:
+        sys.stderr.write(f"splitpriv: {warning}\n")
+    return trace_main(opts)
+
+
+# --- -e inject ------------------------------------------------------------------------------
+
+
+class _Every:
+    """An injection with ``when=``: counts each task's calls of each syscall in the set and
+    answers the ones ``when`` selects (a Python callback: it runs in the engine per call)."""
+
+    def __init__(self, inject: Inject) -> None:
+        self.inject = inject
+        self.counts: dict[tuple[int, str], int] = {}
+
+    def __call__(self, call: SyscallEvent) -> Action | None:
+        key = (call.tid, call.name)
+        n = self.counts[key] = self.counts.get(key, 0) + 1
+        assert self.inject.when is not None
+        if n not in self.inject.when:
+            return None
+        if self.inject.errno is not None:
+            return Action.deny(self.inject.errno)
+        assert self.inject.retval is not None
+        return Action.emulate(self.inject.retval)
+
+
+def build_policy(injects: list[Inject]) -> Policy | None:
+    """``-e inject`` rules as a Policy: static deny/emulate rules (Python never runs for them),
+    and a counting callback only for rules with ``when=``. A later rule wins for a syscall."""
+    if not injects:
+        return None
+    policy = Policy()
+    for inject in injects:
+        names = sorted(inject.names)
+        if inject.when is not None:
+            policy.callback(*names, fn=_Every(inject))
+        elif inject.errno is not None:
+            policy.deny(*names, errno=inject.errno)
+        else:
+            assert inject.retval is not None
+            policy.emulate(*names, retval=inject.retval)
+    return policy
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def _environment(opts: TraceOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(opts.env_set)
+    for name in opts.env_unset:
+        env.pop(name, None)
+    return env
+
+
+@contextmanager
+def _output(opts: TraceOptions) -> Iterator[TextIO | None]:
+    """The stream to write to: stderr, the -o file, or None for -ff (files per task)."""
+    if opts.output is None:
+        yield sys.stderr
+    elif opts.separate:
+        yield None
+    else:
+        try:
+            stream = open(opts.output, "a" if opts.append else "w", buffering=OUTPUT_BUFFER)
+        except OSError as exc:
+            raise splitpriv.SplitprivError(f"can't open '{opts.output}': {exc.strerror}") from None
+        try:
+            yield stream
+        finally:
+            stream.close()
+
+
+@contextmanager
+def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
+    """Ctrl-C for a launched tracee: leave it to the tracee when it shares our process group
+    (the terminal signalled it too), forward it otherwise. With -p: KeyboardInterrupt."""
+    if attached:
+        yield
+        return
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        pid = session.pid
+        try:
+            if pid and os.getpgid(pid) != os.getpgrp():
+                os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass  # it already ended (the same Ctrl-C reached it first)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def trace_main(opts: TraceOptions) -> int:
+    """Run the trace the options describe; the exit status for the shell."""
+    command = opts.command[1:] if opts.command[:1] == ["--"] else opts.command
+    string_limit = max(ENGINE_STRING_LIMIT, min(opts.string_limit + 1, ENGINE_STRING_MAX))
+    recorded = opts.trace
+    if opts.decode_fds and recorded is not None and opts.summary != "only":
+        recorded = recorded | FD_LIFECYCLE  # -y's descriptor model follows these
     session = splitpriv.trace(
         command or None,
-        pid=args.pid,
-        mechanism=args.mechanism,
-        follow_forks=args.follow,
-        syscalls=_trace_set(args.expr),
-        cpu=args.cpu,
+        pid=opts.pid,
+        mechanism=opts.mechanism,
+        follow_forks=opts.follow,
+        syscalls=None if recorded is None else sorted(recorded),
+        policy=build_policy(opts.injects),
+        cpu=opts.cpu,
+        env=_environment(opts) if command else None,
+        string_limit=string_limit,
     )
-    out = open(args.output, "w", buffering=1 << 16) if args.output else sys.stderr
-    try:
-        return _print_trace(session, out, args, attached=args.pid is not None)
-    finally:
-        if out is not sys.stderr:
-            out.close()
+    with _output(opts) as out:
+        summary = Summary() if opts.summary != "none" else None
+        writer = None if opts.summary == "only" else make_writer(opts, out)
+        status = _consume(session, opts, writer, summary)
+        if summary is not None:
+            _print_summary(summary, opts, out, writer)
+    return status
 
 
-def _print_trace(
-    session: splitpriv.Trace, out: TextIO, args: argparse.Namespace, attached: bool
+def _consume(
+    session: splitpriv.Trace, opts: TraceOptions, writer: Writer | None, summary: Summary | None
 ) -> int:
-    previous = None
-    if not attached:
-
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            pid = session.pid
-            try:
-                if pid and os.getpgid(pid) != os.getpgrp():
-                    os.kill(pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass  # it already ended (the same Ctrl-C reached it first)
-
-        previous = signal.signal(signal.SIGINT, on_sigint)
+    """Feed every record to the writer and the summary; the tracee's exit status."""
+    attached = opts.pid is not None
+    statuses, signals, limit = opts.statuses, opts.signals, opts.syscall_limit
+    shown = opts.trace if opts.decode_fds else None  # -y records more than it prints
+    captured = 0
+    muted = False  # --syscall-limit reached with a launched tracee: drain, print nothing
+    ticking = isinstance(writer, TextTrace) and opts.follow
+    detached = False
     try:
-        with session:
-            printer = _Printer(out, session.pid, args.strsize)
-            for event in session:
-                if printer.root is None:
-                    printer.root = session.pid
-                text = printer.line(event)
-                if text is not None:
-                    out.write(text + "\n")
+        with _sigint(session, attached), session:
+            if attached:
+                assert opts.pid is not None
+                if writer is not None:
+                    writer.begin(opts.pid)
+                if opts.quiet_attach:
+                    pass
+                elif writer is not None:
+                    writer.message(f"Process {opts.pid} attached")
+                else:
+                    sys.stderr.write(f"splitpriv: Process {opts.pid} attached\n")
+            begun = attached
+            with Ticker(writer.tick, TICK_S) if ticking and writer else nullcontext():
+                for batch in session.batches():
+                    if muted:
+                        continue
+                    if not begun and writer is not None and session.pid is not None:
+                        writer.begin(session.pid)
+                        begun = True
+                    for raw in batch:
+                        if raw.kind == EV_SYSCALL:
+                            call = call_from_raw(raw)
+                            if shown is not None and call.name not in shown:
+                                if writer is not None:
+                                    writer.observe(call)
+                                continue
+                            if summary is not None and call.exit_ns is not None:
+                                summary.add(
+                                    call.arch,
+                                    call.nr,
+                                    call.name,
+                                    call.exit_ns - call.entry_ns,
+                                    call.failed,
+                                )
+                            if statuses is not None and call.status not in statuses:
+                                continue
+                            if writer is not None:
+                                writer.call(call)
+                            if limit is not None:
+                                captured += 1
+                                if captured >= limit:
+                                    muted = True
+                                    break
+                        elif writer is not None:
+                            record = other_from_raw(raw)
+                            if (
+                                signals is not None
+                                and isinstance(record, Signal | Stop)
+                                and record.signo not in signals
+                            ):
+                                continue
+                            writer.other(record)
+                    if writer is not None:
+                        writer.end_batch()
+                    if muted and attached:
+                        detached = True
+                        break
+                    if muted and writer is not None:
+                        writer.finish()
+                        writer = None
     except KeyboardInterrupt:
-        out.write(f"splitpriv: Process {args.pid} detached\n")
-        return 0
+        if not attached:
+            raise
+        detached = True
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        if writer is not None:
+            writer.finish()
+    if detached and not opts.quiet_attach:
+        sys.stderr.write(f"splitpriv: Process {opts.pid} detached\n")
+    if detached:
+        return 0
     status = session.exit_status
     return status.returncode if status is not None else 0
+
+
+def _print_summary(
+    summary: Summary, opts: TraceOptions, out: TextIO | None, writer: Writer | None
+) -> None:
+    """-c/-C: the table after the trace, where the trace goes (stderr with -ff)."""
+    stream = out if out is not None else sys.stderr
+    if opts.json:
+        if isinstance(writer, JsonTrace):
+            writer.summary(summary.records(opts.sort_by))
+            writer.finish()
+            return
+        for obj in summary.records(opts.sort_by):
+            stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        stream.flush()
+        return
+    from rich.console import Console
+
+    term = Console(file=stream, highlight=False)
+    if term.is_terminal:
+        for table in summary.tables(opts.sort_by):
+            term.print(table)
+    else:
+        stream.write(summary.plain(opts.sort_by))
+        stream.flush()
+
+
+__all__ = ["add_parser", "build_policy", "run_trace", "trace_main"]

@@ -39,7 +39,7 @@ class SeccompTrapMechanism(Mechanism):
         follows_forks=True,
         untraced_children=False,
         attach=False,
-        python_callbacks=False,
+        python_callbacks=True,
         holds_against_hostile_tracee=False,
         privileged_only_memory=True,
         stops_per_traced_syscall="0 (in-process SIGSYS handler); 0 for untraced and denied",

@@ -20,7 +20,9 @@ writable: the kernel reads it at every syscall), or jump into the stub's code ra
 mechanism is for tracing and emulation, not confinement. ``clone``, ``clone3`` and ``vfork``
 cannot run inside a signal handler (the child would return onto a stack it does not own): they
 run again with the selector open, unrecorded. The exits of tasks other than the launched one
-and signals are not seen (the engine is not attached). Python callbacks are not available.
+and signals are not seen (the engine is not attached). A Python callback ("ask") puts the call
+in the thread's slot; the stub spins briefly, then sleeps on a futex, until the engine thread
+has the answer from Python.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class SudMechanism(Mechanism):
         follows_forks=True,
         untraced_children=False,
         attach=False,
-        python_callbacks=False,
+        python_callbacks=True,
         holds_against_hostile_tracee=False,
         privileged_only_memory=True,
         stops_per_traced_syscall="0 (in-process SIGSYS handler)",

@@ -1,0 +1,338 @@
+"""``-y``: the path behind each file descriptor, as ``3</etc/passwd>``.
+
+strace reads ``/proc/PID/fd/N`` while the tracee is stopped in the call. splitpriv formats a
+call after it returned, in another thread, while the tracee runs on (and a short-lived tracee
+is often gone by then), so reading /proc alone would race with the tracee. Instead it keeps a
+model of each process's descriptor table, updated from the calls themselves, in the order the
+engine recorded them:
+
+* ``open``/``openat``/``creat``/``openat2`` put the opened path there, made absolute against the
+  working directory or the directory descriptor and resolved like the kernel's own name
+  (``os.path.realpath``, with ``/proc/self`` read as the tracee's), so ``/lib/x/libc.so.6``
+  shows as ``/usr/lib/x/libc.so.6`` as in strace;
+* ``dup``/``dup2``/``dup3``/``fcntl(F_DUPFD...)`` copy an entry, ``close``/``close_range`` drop
+  entries, a successful ``execve`` drops the close-on-exec ones, ``fork``/``clone`` give the
+  child a copy, ``chdir``/``fchdir`` move the working directory;
+* whatever the model does not know (descriptors inherited at launch or attach, sockets, pipes,
+  eventfds...) is read from ``/proc/PID/fd/N`` when the call is formatted, which is right as
+  long as the tracee still has that descriptor open, and remembered.
+
+With ``-y``, the command records these calls even when ``-e trace`` leaves them out (they are
+not printed). The model is per process (threads share it); ``CLONE_FILES`` between processes is
+not modelled.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+from splitpriv.cli.trace_records import CHILD_CREATORS, Call
+from splitpriv.syscalls import decode, prototype, render
+from splitpriv.syscalls.decode import Shown
+from splitpriv.syscalls.flags import AT_FDCWD, O_CLOEXEC
+
+# Calls whose (non-negative) result is a new descriptor.
+FD_RESULTS: Final = frozenset(
+    {
+        "open",
+        "openat",
+        "openat2",
+        "creat",
+        "dup",
+        "dup2",
+        "dup3",
+        "socket",
+        "accept",
+        "accept4",
+        "epoll_create",
+        "epoll_create1",
+        "eventfd",
+        "eventfd2",
+        "memfd_create",
+        "memfd_secret",
+        "signalfd",
+        "signalfd4",
+        "timerfd_create",
+        "inotify_init",
+        "inotify_init1",
+        "fanotify_init",
+        "pidfd_open",
+        "pidfd_getfd",
+        "userfaultfd",
+        "perf_event_open",
+        "io_uring_setup",
+        "open_by_handle_at",
+        "open_tree",
+        "fsopen",
+        "fsmount",
+        "fspick",
+        "mq_open",
+        "landlock_create_ruleset",
+    }
+)
+# The calls the model follows: recorded with -y even when -e trace leaves them out.
+FD_LIFECYCLE: Final = FD_RESULTS | frozenset(
+    {
+        "close",
+        "close_range",
+        "fcntl",
+        "execve",
+        "execveat",
+        "chdir",
+        "fchdir",
+        "clone",
+        "clone3",
+        "fork",
+        "vfork",
+    }
+)
+# (path argument, directory-descriptor argument or None) of the calls that open by path.
+_OPENS: Final[dict[str, tuple[int, int | None]]] = {
+    "open": (0, None),
+    "creat": (0, None),
+    "openat": (1, 0),
+    "openat2": (1, 0),
+}
+_F_DUPFD, _F_SETFD, _F_DUPFD_CLOEXEC = 0, 2, 1030
+_FD_CLOEXEC = 1
+_CLONE_THREAD = 0x00010000
+_CLOSE_RANGE_CLOEXEC = 1 << 2
+# Parameter names of undecoded calls that hold descriptors.
+_FD_PARAMS: Final = frozenset(
+    {
+        "fd",
+        "fd_in",
+        "fd_out",
+        "in_fd",
+        "out_fd",
+        "oldfd",
+        "newfd",
+        "epfd",
+        "dfd",
+        "olddfd",
+        "newdfd",
+        "dirfd",
+        "fromfd",
+        "tofd",
+        "pidfd",
+        "sockfd",
+        "ufd",
+    }
+)
+
+
+def _shown(path: str) -> str:
+    """A path as strace prints it inside ``<...>``: C escapes, no quotes."""
+    return render.quote(os.fsencode(path))[1:-1]
+
+
+def _s32(value: int) -> int:
+    return render.signed(value, 32)
+
+
+class FdPaths:
+    """A model of each traced process's descriptor table (see the module docstring)."""
+
+    def __init__(self, launch_cwd: str | None = None) -> None:
+        self._tables: dict[int, dict[int, tuple[str, bool]]] = {}  # pid -> fd -> (path, cloexec)
+        self._cwd: dict[int, str] = {}
+        self._launch_cwd = launch_cwd
+
+    def _table(self, pid: int) -> dict[int, tuple[str, bool]]:
+        table = self._tables.get(pid)
+        if table is None:
+            table = self._tables[pid] = {}
+        return table
+
+    def _live(self, pid: int, fd: int) -> str | None:
+        try:
+            return os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            return None
+
+    def path(self, pid: int, fd: int) -> str | None:
+        """The path behind ``fd`` in process ``pid`` (raw text), or None when unknown."""
+        table = self._table(pid)
+        entry = table.get(fd)
+        if entry is not None:
+            return entry[0]
+        live = self._live(pid, fd)
+        if live is not None:
+            table[fd] = (live, False)
+        return live
+
+    def cwd(self, pid: int) -> str | None:
+        cwd = self._cwd.get(pid)
+        if cwd is None:
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                cwd = self._launch_cwd
+            if cwd is not None:
+                self._cwd[pid] = cwd
+        return cwd
+
+    def describe(self, pid: int, fd: int) -> str:
+        """``3</etc/passwd>``, or just ``3`` when the path is unknown."""
+        if fd < 0:
+            return str(fd)
+        path = self.path(pid, fd)
+        return f"{fd}<{_shown(path)}>" if path is not None else str(fd)
+
+    def describe_dirfd(self, pid: int, fd: int) -> str:
+        if fd == AT_FDCWD:
+            cwd = self.cwd(pid)
+            return f"AT_FDCWD<{_shown(cwd)}>" if cwd is not None else "AT_FDCWD"
+        return self.describe(pid, fd)
+
+    # -- results --------------------------------------------------------------------------------
+
+    def _returns_fd(self, call: Call) -> bool:
+        ret = call.retval
+        if ret is None or ret < 0 or call.failed:
+            return False
+        if call.name in ("fcntl", "fcntl64"):
+            return (call.args[1] & 0xFFFFFFFF) in (_F_DUPFD, _F_DUPFD_CLOEXEC)
+        return call.name in FD_RESULTS
+
+    def result(self, call: Call, text: str) -> str:
+        """The result text with the new descriptor's path (``= 3</etc/passwd>``); updates
+        the model for the call first, as the result is what the call made."""
+        self._update(call)
+        if not self._returns_fd(call):
+            return text
+        assert call.retval is not None
+        path = self.path(call.pid, call.retval)
+        return f"{text}<{_shown(path)}>" if path is not None else text
+
+    # -- the model -------------------------------------------------------------------------------
+
+    def _resolve(self, call: Call, path_arg: int, dirfd_arg: int | None) -> str | None:
+        data = call.memory.get(path_arg)
+        if data is None or path_arg in call.truncated:
+            return None
+        path = os.fsdecode(data.split(b"\0", 1)[0])
+        pid, tid = call.pid, call.tid
+        if not path.startswith("/"):
+            dirfd = AT_FDCWD if dirfd_arg is None else _s32(call.args[dirfd_arg])
+            base = self.cwd(pid) if dirfd == AT_FDCWD else self.path(pid, dirfd)
+            if base is None:
+                return None
+            path = os.path.join(base, path)
+        path = os.path.normpath(path)
+        for prefix, real in (
+            ("/proc/self", f"/proc/{pid}"),
+            ("/proc/thread-self", f"/proc/{pid}/task/{tid}"),
+        ):
+            if path == prefix or path.startswith(prefix + "/"):
+                path = real + path[len(prefix) :]
+        return os.path.realpath(path)
+
+    def _update(self, call: Call) -> None:
+        ret = call.retval
+        if ret is None or call.failed:
+            return
+        name, pid, args = call.name, call.pid, call.args
+        table = self._table(pid)
+        if name in _OPENS:
+            path_arg, dirfd_arg = _OPENS[name]
+            path = self._resolve(call, path_arg, dirfd_arg)
+            flags = args[dirfd_arg + 2 if dirfd_arg is not None else path_arg + 1]
+            cloexec = name != "openat2" and bool(flags & O_CLOEXEC)
+            if path is None:
+                table.pop(ret, None)
+                live = self._live(pid, ret)
+                if live is not None:
+                    table[ret] = (live, cloexec)
+            else:
+                table[ret] = (path, cloexec)
+        elif name == "close":
+            table.pop(_s32(args[0]), None)
+        elif name == "close_range":
+            first, last = args[0] & 0xFFFFFFFF, args[1] & 0xFFFFFFFF
+            for fd in [fd for fd in table if first <= fd <= last]:
+                if args[2] & _CLOSE_RANGE_CLOEXEC:
+                    table[fd] = (table[fd][0], True)
+                else:
+                    del table[fd]
+        elif name in ("dup", "dup2", "dup3"):
+            source = self.path(pid, _s32(args[0]))
+            cloexec = name == "dup3" and bool(args[2] & O_CLOEXEC)
+            if source is not None:
+                table[ret] = (source, cloexec)
+        elif name in ("fcntl", "fcntl64"):
+            command = args[1] & 0xFFFFFFFF
+            if command in (_F_DUPFD, _F_DUPFD_CLOEXEC):
+                source = self.path(pid, _s32(args[0]))
+                if source is not None:
+                    table[ret] = (source, command == _F_DUPFD_CLOEXEC)
+            elif command == _F_SETFD:
+                fd = _s32(args[0])
+                if fd in table:
+                    table[fd] = (table[fd][0], bool(args[2] & _FD_CLOEXEC))
+        elif name in ("execve", "execveat"):
+            for fd in [fd for fd, (_, cloexec) in table.items() if cloexec]:
+                del table[fd]
+        elif name in CHILD_CREATORS and ret > 0:
+            if not (name == "clone" and args[0] & _CLONE_THREAD):
+                self._tables.setdefault(ret, dict(table))
+                cwd = self._cwd.get(pid)
+                if cwd is not None:
+                    self._cwd.setdefault(ret, cwd)
+        elif name == "chdir":
+            path = self._resolve(call, 0, None)
+            if path is not None:
+                self._cwd[pid] = path
+        elif name == "fchdir":
+            path = self.path(pid, _s32(args[0]))
+            if path is not None:
+                self._cwd[pid] = path
+        elif name in FD_RESULTS:
+            table.pop(ret, None)  # socket, eventfd...: read from /proc when printed
+
+    def observe(self, call: Call) -> None:
+        """A call that is not printed (recorded for the model only)."""
+        self._update(call)
+
+    # -- arguments -------------------------------------------------------------------------------
+
+    def arguments(self, call: Call, string_limit: int | None) -> list[str]:
+        """The argument texts, descriptors annotated (before the call's own update)."""
+        fn = decode.decoder_for(call.name)
+        if fn is not None:
+            args = _FdArgs(call, string_limit)
+            args.paths = self
+            args.pid = call.pid
+            return fn(args)
+        texts = decode.plain_arguments(call, string_limit)
+        params = prototype(call.name).params
+        return [
+            self._plain(call, params[i].name, text) if i < len(params) else text
+            for i, text in enumerate(texts)
+        ]
+
+    def _plain(self, call: Call, param: str, text: str) -> str:
+        if param not in _FD_PARAMS:
+            return text
+        if text == "AT_FDCWD":
+            return self.describe_dirfd(call.pid, AT_FDCWD)
+        if text.isdigit():
+            return self.describe(call.pid, int(text))
+        return text
+
+
+class _FdArgs(decode.Args):
+    """The decoders' view of a call, printing descriptors with their paths."""
+
+    paths: FdPaths
+    pid: int
+
+    def fd(self, i: int) -> Shown:
+        return Shown(self.paths.describe(self.pid, self.s32(i)), i)
+
+    def dirfd(self, i: int) -> Shown:
+        return Shown(self.paths.describe_dirfd(self.pid, self.s32(i)), i)
+
+
+__all__ = ["FD_LIFECYCLE", "FD_RESULTS", "FdPaths"]

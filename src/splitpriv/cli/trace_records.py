@@ -1,0 +1,236 @@
+"""The engine's raw records as the trace command uses them.
+
+``splitpriv trace`` reads :meth:`splitpriv.Trace.batches` rather than the decoded event iterator
+for two reasons: speed (one small slotted object per syscall instead of a frozen dataclass,
+about half the cost per event, which matters because the command must keep pace with the C
+engine), and fields the public events do not carry (``si_status`` of a signal, and whether a
+call's result is unknown because the mechanism let it continue in the kernel). A :class:`Call`
+has every attribute :class:`splitpriv.syscalls.decode.CallLike` asks for, so the strace-exact
+decoders print it directly; the meaning of each field is that of
+:class:`splitpriv.SyscallEvent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from splitpriv import _binding
+from splitpriv.events import ExitStatus
+from splitpriv.syscalls import ARCHES, render, table
+
+EV_SYSCALL: Final = _binding.EV_SYSCALL
+EV_SIGNAL: Final = _binding.EV_SIGNAL
+EV_EXIT: Final = _binding.EV_EXIT
+EV_EXEC: Final = _binding.EV_EXEC
+EV_STOPPED: Final = _binding.EV_STOPPED
+
+_NORETURN: Final = _binding.EVF_NORETURN
+_CONTINUED: Final = _binding.EVF_CONTINUED
+_INJECTED: Final = _binding.EVF_DENIED | _binding.EVF_EMULATED
+_DENIED: Final = _binding.EVF_DENIED
+_EMULATED: Final = _binding.EVF_EMULATED
+_REWRITTEN: Final = _binding.EVF_REWRITTEN
+
+_NOTHING: Final[frozenset[int]] = frozenset()
+_NO_MEMORY: Final[dict[int, bytes]] = {}
+_NAMES: dict[tuple[int, int], str] = {}
+
+# Calls that create a task; their return value in the parent is the child's tid.
+CHILD_CREATORS: Final = frozenset({"clone", "clone3", "fork", "vfork"})
+
+
+class Call:
+    """One syscall, entry to exit (a :class:`~splitpriv.syscalls.decode.CallLike`)."""
+
+    __slots__ = (
+        "arch",
+        "args",
+        "entry_ns",
+        "exit_ns",
+        "faults",
+        "flags",
+        "memory",
+        "name",
+        "nr",
+        "pid",
+        "retval",
+        "tid",
+        "truncated",
+    )
+
+    pid: int
+    tid: int
+    nr: int
+    arch: str
+    name: str
+    args: tuple[int, ...]
+    retval: int | None
+    entry_ns: int
+    exit_ns: int | None
+    flags: int
+    memory: dict[int, bytes]
+    truncated: frozenset[int]
+    faults: frozenset[int]
+
+    @property
+    def injected(self) -> bool:
+        """The policy answered it (``-e inject``): strace's ``(INJECTED)``."""
+        return bool(self.flags & _INJECTED)
+
+    @property
+    def verdict(self) -> str:
+        flags = self.flags
+        if flags & _DENIED:
+            return "denied"
+        if flags & _REWRITTEN:
+            return "rewritten"
+        if flags & _EMULATED:
+            return "emulated"
+        return "allowed"
+
+    @property
+    def unavailable(self) -> bool:
+        """It ran on in the kernel and the mechanism never saw its result (seccomp-notify)."""
+        return bool(self.flags & _CONTINUED)
+
+    @property
+    def failed(self) -> bool:
+        ret = self.retval
+        return ret is not None and -render.ERRNO_MAX <= ret < 0
+
+    @property
+    def status(self) -> str:
+        """strace's ``-e status=`` class: successful, failed, unfinished or unavailable."""
+        ret = self.retval
+        if ret is None:
+            return "unavailable" if self.flags & _CONTINUED else "unfinished"
+        return "failed" if -render.ERRNO_MAX <= ret < 0 else "successful"
+
+
+def syscall_name(arch: int, nr: int) -> str:
+    key = (arch, nr)
+    name = _NAMES.get(key)
+    if name is None:
+        name = _NAMES[key] = table(ARCHES.get(arch, "x86_64")).name(nr)
+    return name
+
+
+def call_from_raw(raw: _binding.RawEvent) -> Call:
+    """A syscall record as a :class:`Call` (the hot path: one per traced syscall)."""
+    call = Call.__new__(Call)
+    call.pid = raw.pid
+    call.tid = raw.tid
+    nr = raw.nr
+    arch = raw.arch
+    call.nr = nr
+    key = (arch, nr)
+    name = _NAMES.get(key)
+    call.name = name if name is not None else syscall_name(arch, nr)
+    call.arch = ARCHES.get(arch, "x86_64")
+    call.args = raw.args
+    flags = raw.flags
+    call.flags = flags
+    call.entry_ns = raw.t_entry_ns
+    if flags & (_NORETURN | _CONTINUED):
+        call.retval = None
+        call.exit_ns = None
+    else:
+        call.retval = raw.ret
+        call.exit_ns = raw.t_exit_ns
+    segments = raw.segments
+    if segments:
+        call.memory = {seg.arg: seg.data for seg in segments if not seg.fault}
+        call.truncated = frozenset(seg.arg for seg in segments if seg.truncated)
+        call.faults = frozenset(seg.arg for seg in segments if seg.fault)
+    else:
+        call.memory = _NO_MEMORY
+        call.truncated = call.faults = _NOTHING
+    return call
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A signal delivered to a tracee, with the siginfo fields the engine records."""
+
+    pid: int
+    tid: int
+    signo: int
+    code: int
+    sender_pid: int
+    sender_uid: int
+    status: int
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """A group-stop (SIGSTOP, SIGTSTP...)."""
+
+    pid: int
+    tid: int
+    signo: int
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """A task ended."""
+
+    pid: int
+    tid: int
+    status: ExitStatus
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exec:
+    """A successful execve; ``former_tid`` called it (its tid is now ``pid``)."""
+
+    pid: int
+    tid: int
+    former_tid: int
+    time_ns: int
+
+
+Other = Signal | Stop | Exit | Exec
+
+
+def other_from_raw(raw: _binding.RawEvent) -> Other:
+    """A non-syscall record (signal, stop, exit, exec)."""
+    kind = raw.kind
+    if kind == EV_SIGNAL:
+        return Signal(
+            raw.pid,
+            raw.tid,
+            raw.sig,
+            raw.sig_code,
+            raw.sig_pid,
+            raw.sig_uid,
+            raw.sig_status,
+            raw.t_entry_ns,
+        )
+    if kind == EV_STOPPED:
+        return Stop(raw.pid, raw.tid, raw.sig, raw.t_entry_ns)
+    if kind == EV_EXEC:
+        return Exec(raw.pid, raw.tid, raw.status, raw.t_entry_ns)
+    return Exit(raw.pid, raw.tid, ExitStatus.from_wait_status(raw.status), raw.t_entry_ns)
+
+
+__all__ = [
+    "CHILD_CREATORS",
+    "EV_EXEC",
+    "EV_EXIT",
+    "EV_SIGNAL",
+    "EV_STOPPED",
+    "EV_SYSCALL",
+    "Call",
+    "Exec",
+    "Exit",
+    "Other",
+    "Signal",
+    "Stop",
+    "call_from_raw",
+    "other_from_raw",
+    "syscall_name",
+]

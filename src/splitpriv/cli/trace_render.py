@@ -1,0 +1,651 @@
+"""strace's text output: lines, prefixes, timestamps, colours, and the interleaving of tasks.
+
+The engine hands over each syscall once, complete, when it returned, with its entry and exit
+times. strace prints the entry half of a line when a call enters and the rest when it returns,
+so when another task prints in between it shows ``read(3,  <unfinished ...>`` and later
+``<... read resumed>"..."..., 832) = 832``. :class:`TextTrace` rebuilds that from the
+timestamps: every call becomes two points (entry, exit), signals and exits one, and the points
+are printed in time order with strace's rules.
+
+While one task is traced nothing can interleave and each call is printed at once. As soon as a
+second task exists, points are held back for :data:`HOLDBACK_NS` (50 ms) after the newest one
+that arrived, so that a call that entered before another task's lines but returned after them
+(its record arrives later) is still put in its place; a timer flushes what is held when no
+event came for that long. A call that entered before what was already printed (it blocked
+longer than the hold-back, say ``wait4`` while a child runs for a second) cannot be put back in
+the past: it is printed whole, where it returned, stamped with its entry time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Final, TextIO
+
+from splitpriv.cli.trace_fds import FdPaths
+from splitpriv.cli.trace_records import (
+    CHILD_CREATORS,
+    Call,
+    Exec,
+    Exit,
+    Other,
+    Signal,
+    Stop,
+)
+from splitpriv.events import ExitStatus
+from splitpriv.syscalls import decode, layout
+from splitpriv.syscalls.siginfo import format_siginfo, signal_name
+
+HOLDBACK_NS: Final = 50_000_000
+_ENTRY, _EXIT, _LINE = 0, 1, 2
+_UNFINISHED: Final = " <unfinished ...>"
+_CACHE_SIZE: Final = 4096
+
+
+# --- pieces of a line ----------------------------------------------------------------------
+
+
+def fraction(ns: int, digits: int) -> str:
+    """``.000123`` for ``digits`` = 6; empty for 0."""
+    if digits == 0:
+        return ""
+    return f".{(ns % 1_000_000_000) // 10 ** (9 - digits):0{digits}d}"
+
+
+def duration(ns: int, digits: int = 6) -> str:
+    """strace's ``-T`` text: ``<0.000012>``."""
+    return f"<{ns // 1_000_000_000}{fraction(ns, digits)}>"
+
+
+class Clock:
+    """The timestamps of ``-t``/``-tt``/``-ttt`` (absolute) and ``-r`` (since the last line)."""
+
+    def __init__(self, absolute: str | None, absolute_digits: int, relative: int | None) -> None:
+        self.absolute = absolute
+        self.absolute_digits = absolute_digits
+        self.relative = relative
+        self.enabled = absolute is not None or relative is not None
+        self._last: int | None = None
+        self._second = -1
+        self._clock_text = ""
+
+    def stamp(self, t_ns: int) -> str:
+        """The text before a line's body, with its trailing space; empty when disabled."""
+        if not self.enabled:
+            return ""
+        parts = []
+        if self.absolute is not None:
+            second = t_ns // 1_000_000_000
+            if self.absolute == "unix":
+                text = str(second)
+            else:
+                if second != self._second:
+                    self._second = second
+                    self._clock_text = time.strftime("%H:%M:%S", time.localtime(second))
+                text = self._clock_text
+            parts.append(text + fraction(t_ns, self.absolute_digits))
+        if self.relative is not None:
+            delta = 0 if self._last is None else max(0, t_ns - self._last)
+            self._last = t_ns
+            rel = f"{delta // 1_000_000_000:6d}{fraction(delta, self.relative)}"
+            parts.append(f"(+{rel})" if parts else rel)
+        return " ".join(parts) + " "
+
+
+class Paint:
+    """ANSI colours for the trace on a terminal, made with rich once per style (a per-line
+    rich render would cost more than the rest of the line)."""
+
+    STYLES: Final = {
+        "prefix": "cyan",
+        "time": "dim",
+        "name": "bold",
+        "error": "red",
+        "injected": "magenta",
+        "unfinished": "dim",
+        "signal": "yellow",
+        "exit": "bold green",
+        "killed": "bold red",
+        "message": "dim",
+    }
+
+    def __init__(self, color_system: str = "standard") -> None:
+        from rich.color import ColorSystem
+        from rich.style import Style
+
+        system = {
+            "standard": ColorSystem.STANDARD,
+            "256": ColorSystem.EIGHT_BIT,
+            "truecolor": ColorSystem.TRUECOLOR,
+            "windows": ColorSystem.WINDOWS,
+        }.get(color_system, ColorSystem.STANDARD)
+        self._codes: dict[str, tuple[str, str]] = {}
+        for kind, spec in self.STYLES.items():
+            start, _, end = Style.parse(spec).render("\0", color_system=system).partition("\0")
+            self._codes[kind] = (start, end)
+
+    def __call__(self, kind: str, text: str) -> str:
+        if not text:
+            return text
+        start, end = self._codes[kind]
+        return f"{start}{text}{end}"
+
+
+class LineFormat:
+    """A call's three pieces of text: what strace prints at entry, at exit, and after ``=``."""
+
+    def __init__(
+        self, string_limit: int, fds: FdPaths | None = None, times_digits: int | None = None
+    ) -> None:
+        self.limit = string_limit
+        self.fds = fds
+        self.times = times_digits
+        cacheable = fds is None and times_digits is None
+        self._cache: dict[tuple[object, ...], tuple[str, str, str]] | None = (
+            {} if cacheable else None
+        )
+
+    def arguments(self, call: Call) -> list[str]:
+        if self.fds is not None:
+            return self.fds.arguments(call, self.limit)
+        return decode.arguments(call, self.limit)
+
+    def result(self, call: Call) -> str:
+        text = decode.result(call)
+        if self.fds is not None:
+            text = self.fds.result(call, text)
+        if call.injected:
+            text += " (INJECTED)"
+        if self.times is not None and call.exit_ns is not None:
+            text += " " + duration(call.exit_ns - call.entry_ns, self.times)
+        return text
+
+    def parts(self, call: Call) -> tuple[str, str, str]:
+        """Entry half, exit half, result. Called once per call, in the order the engine
+        recorded them (``-y`` keeps its descriptor model up to date here).
+
+        A call with no copied memory prints as a function of its number, arguments, result
+        and flags alone (without ``-y`` and ``-T``), so loops that repeat a call reuse its
+        text."""
+        key = None
+        if self._cache is not None and not call.memory and not call.faults:
+            key = (call.nr, call.arch, call.args, call.retval, call.flags)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        head, tail = layout.split(call.name, self.arguments(call))
+        parts = (head, tail, self.result(call))
+        if key is not None:
+            assert self._cache is not None
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = parts
+        return parts
+
+    def observe(self, call: Call) -> None:
+        """A call recorded for ``-y``'s model only (not printed)."""
+        if self.fds is not None:
+            self.fds.observe(call)
+
+
+def exit_text(status: ExitStatus) -> str:
+    if status.signal is not None:
+        core = " (core dumped)" if status.core_dumped else ""
+        return f"+++ killed by {signal_name(status.signal)}{core} +++"
+    return f"+++ exited with {status.code} +++"
+
+
+def other_text(record: Other) -> str:
+    """The line of a signal, stop or exit (exec prints nothing)."""
+    if isinstance(record, Signal):
+        info = format_siginfo(
+            record.signo, record.code, record.sender_pid, record.sender_uid, record.status
+        )
+        return f"--- {signal_name(record.signo)} {info} ---"
+    if isinstance(record, Stop):
+        return f"--- stopped by {signal_name(record.signo)} ---"
+    if isinstance(record, Exit):
+        return exit_text(record.status)
+    return ""
+
+
+# --- the stream ----------------------------------------------------------------------------
+
+
+class _Item:
+    """One call on its way through the timeline."""
+
+    __slots__ = ("call", "head", "late", "result", "tail")
+
+    def __init__(self, call: Call, parts: tuple[str, str, str]) -> None:
+        self.call = call
+        self.late = False
+        self.head, self.tail, self.result = parts
+
+
+Point = tuple[int, int, int, "_Item | Other"]
+
+
+class TextTrace:
+    """strace's text output on one stream (stderr, a -o file, or one -ff file).
+
+    Thread-safe: the consumer feeds records and ends batches; a timer thread may call
+    :meth:`tick`. ``prefix`` is "bracket" (``[pid N] `` once several tasks are traced, as on
+    stderr), "column" (``N     `` on every line, as with ``-f -o FILE``) or "none".
+    """
+
+    def __init__(
+        self,
+        out: TextIO,
+        fmt: LineFormat,
+        *,
+        clock: Clock | None = None,
+        column: int = layout.DEFAULT_COLUMN,
+        prefix: str = "bracket",
+        follow: bool = True,
+        quiet_attach: bool = False,
+        quiet_exit: bool = False,
+        paint: Paint | None = None,
+        stderr: TextIO | None = None,
+        holdback_ns: int = HOLDBACK_NS,
+    ) -> None:
+        self.out = out
+        self.write: Callable[[str], object] = out.write
+        self.fmt = fmt
+        self.clock = clock or Clock(None, 0, None)
+        self.column = column
+        self.prefix_mode = prefix
+        self.follow = follow
+        self.quiet_attach = quiet_attach
+        self.quiet_exit = quiet_exit
+        self.paint = paint
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.holdback_ns = holdback_ns
+        self.lock = threading.Lock()
+        self.root: int | None = None
+        self._pads = [" " * n for n in range(column + 1)]
+        self._heap: list[Point] = []
+        self._seq = 0
+        self._open: _Item | None = None
+        self._open_col = 0
+        self._watermark = 0
+        self._newest = 0
+        self._known: dict[int, None] = {}  # tasks alive, as far as records have arrived
+        self._live: dict[int, None] = {}  # tasks alive, where printing has got to
+        self._awaiting: dict[int, _Item] = {}  # calls that never returned, by tid
+        self._exited: set[int] = set()  # tasks whose exit record arrived
+        self._printed_exits: set[int] = set()  # ... and was printed
+        self._last_feed = time.monotonic()
+
+    # -- feeding (consumer thread) -----------------------------------------------------------
+
+    def _buffered(self) -> bool:
+        """Whether records must go through the timeline (several tasks, or some held)."""
+        return (
+            len(self._known) > 1
+            or bool(self._awaiting)
+            or bool(self._heap)
+            or self._open is not None
+        )
+
+    def _settle(self, tid: int) -> None:
+        """After a record of ``tid``: if it is the only task left (or none is), nothing older
+        can arrive any more (one task's records come in order), so print all that is held."""
+        known = self._known
+        if self._heap and not self._awaiting and (not known or (len(known) == 1 and tid in known)):
+            self._flush(None)
+
+    def begin(self, root: int) -> None:
+        """The traced process is ``root`` (known before its first record arrives: with a
+        trace set that leaves out its calls, a child's records can come first)."""
+        with self.lock:
+            if self.root is None:
+                self.root = root
+            self._known.setdefault(root, None)
+            self._live.setdefault(root, None)
+
+    def call(self, call: Call) -> None:
+        with self.lock:
+            tid = call.tid
+            known = self._known
+            if tid not in known:
+                known[tid] = None
+            creates = (
+                self.follow
+                and call.name in CHILD_CREATORS
+                and call.retval is not None
+                and call.retval > 0
+            )
+            if creates:
+                assert call.retval is not None
+                if call.retval not in self._exited:
+                    known[call.retval] = None
+            if creates or self._buffered():
+                self._push_call(call)
+                self._settle(tid)
+            else:
+                self._write_now(call)
+
+    def other(self, record: Other) -> None:
+        with self.lock:
+            tid = record.tid
+            if isinstance(record, Exec):
+                self._resolve(record.former_tid, record.time_ns)
+                self._resolve(tid, record.time_ns)
+                if record.former_tid != tid:
+                    self._known.pop(record.former_tid, None)
+                return
+            self._resolve(tid, record.time_ns)
+            if tid not in self._known:
+                self._known[tid] = None
+            buffered = self._buffered()
+            if isinstance(record, Exit):
+                self._known.pop(tid, None)
+                self._exited.add(tid)
+            if not buffered:
+                self._write_line(record)
+                return
+            self._push(record.time_ns, _LINE, record)
+            self._newest = max(self._newest, record.time_ns)
+            self._settle(tid)
+
+    def end_batch(self) -> None:
+        """A batch was fed: print what can no longer be reordered."""
+        with self.lock:
+            self._last_feed = time.monotonic()
+            if self._heap:
+                self._flush(self._newest - self.holdback_ns)
+
+    def tick(self) -> None:
+        """Timer: when nothing arrived for the hold-back time, print everything held."""
+        with self.lock:
+            idle = time.monotonic() - self._last_feed
+            if self._heap and idle * 1e9 >= self.holdback_ns:
+                self._flush(None)
+
+    def observe(self, call: Call) -> None:
+        """A call recorded only for ``-y``'s descriptor model."""
+        with self.lock:
+            self.fmt.observe(call)
+
+    def message(self, text: str) -> None:
+        """A ``splitpriv: ...`` message for stderr (attach, detach), kept off a -o file."""
+        with self.lock:
+            self._message(text)
+
+    def finish(self) -> None:
+        """The trace ended: print everything, closing lines of calls that never returned."""
+        with self.lock:
+            for tid in list(self._awaiting):
+                self._resolve(tid, max(self._watermark, self._awaiting[tid].call.entry_ns))
+            self._flush(None)
+            self._close_open()
+            self.out.flush()
+
+    # -- the timeline --------------------------------------------------------------------------
+
+    def _push(self, t: int, kind: int, obj: _Item | Other) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, kind, obj))
+
+    def _push_call(self, call: Call) -> None:
+        self._resolve(call.tid, call.entry_ns)
+        item = _Item(call, self.fmt.parts(call))
+        if call.entry_ns < self._watermark:
+            item.late = True
+        else:
+            self._push(call.entry_ns, _ENTRY, item)
+        if call.exit_ns is not None:
+            self._push(call.exit_ns, _EXIT, item)
+            self._newest = max(self._newest, call.exit_ns)
+        elif call.unavailable:
+            self._push(call.entry_ns, _EXIT, item)
+        else:
+            self._awaiting[call.tid] = item
+        self._newest = max(self._newest, call.entry_ns)
+
+    def _resolve(self, tid: int, t: int) -> None:
+        """A call of ``tid`` that never returned ends here (its task exited or exec'd)."""
+        item = self._awaiting.pop(tid, None)
+        if item is not None:
+            self._push(max(t, item.call.entry_ns), _EXIT, item)
+
+    def _flush(self, limit: int | None) -> None:
+        heap = self._heap
+        while heap and (limit is None or heap[0][0] < limit):
+            t, _seq, kind, obj = heapq.heappop(heap)
+            if kind == _ENTRY:
+                assert isinstance(obj, _Item)
+                self._write_entry(obj, t)
+            elif kind == _EXIT:
+                assert isinstance(obj, _Item)
+                self._write_exit(obj, t)
+            else:
+                assert not isinstance(obj, _Item)
+                self._write_line(obj)
+            if t > self._watermark:
+                self._watermark = t
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _prefix(self, tid: int) -> str:
+        mode = self.prefix_mode
+        if mode == "bracket":
+            return f"[pid {tid:5d}] " if len(self._live) > 1 else ""
+        if mode == "column":
+            return f"{tid:<5d} "
+        return ""
+
+    def _enter(self, tid: int) -> None:
+        """``tid`` shows up in the printed trace (a new task: say so, like strace)."""
+        if tid in self._live:
+            return
+        self._live[tid] = None
+        if self.root is None:
+            self.root = tid
+        elif self.follow and not self.quiet_attach:
+            self._message(f"Process {tid} attached")
+
+    def _message(self, text: str) -> None:
+        line = f"splitpriv: {text}"
+        if self.stderr is self.out:
+            self._close_open()
+            self.write((self.paint("message", line) if self.paint else line) + "\n")
+        else:
+            self.stderr.write(line + "\n")
+            self.stderr.flush()
+
+    def _close_open(self) -> None:
+        if self._open is not None:
+            self.write(self.paint("unfinished", _UNFINISHED) if self.paint else _UNFINISHED)
+            self.write("\n")
+            self._open = None
+
+    def _pad(self, length: int) -> str:
+        return self._pads[self.column - length] if length < self.column else ""
+
+    def _finish_line(self, length: int, result: str, failed: bool) -> str:
+        """What follows the closing parenthesis: `` ``, padding, ``= result``, newline."""
+        paint = self.paint
+        if paint is not None:
+            kind = "error" if failed else "injected" if result.endswith("(INJECTED)") else ""
+            result = paint(kind, result) if kind else result
+        return " " + self._pad(length + 1) + "= " + result + "\n"
+
+    def _write_now(self, call: Call) -> None:
+        """Single task: the whole line at once."""
+        tid = call.tid
+        if tid not in self._live:
+            self._enter(tid)
+        head, tail, result = self.fmt.parts(call)
+        prefix = self._prefix(tid)
+        stamp = self.clock.stamp(call.entry_ns) if self.clock.enabled else ""
+        paint = self.paint
+        if paint is None:
+            text = prefix + stamp + head + tail
+            self.write(text + " " + self._pad(len(text) + 1) + "= " + result + "\n")
+        else:
+            length = len(prefix) + len(stamp) + len(head) + len(tail)
+            self.write(
+                paint("prefix", prefix)
+                + paint("time", stamp)
+                + self._painted_head(head)
+                + tail
+                + self._finish_line(length, result, call.failed)
+            )
+        exit_ns = call.exit_ns if call.exit_ns is not None else call.entry_ns
+        if exit_ns > self._watermark:
+            self._watermark = exit_ns
+
+    def _painted_head(self, head: str) -> str:
+        assert self.paint is not None
+        name, paren, rest = head.partition("(")
+        return self.paint("name", name) + paren + rest
+
+    def _write_entry(self, item: _Item, t: int) -> None:
+        self._close_open()
+        call = item.call
+        self._enter(call.tid)
+        head = item.head
+        prefix = self._prefix(call.tid)
+        stamp = self.clock.stamp(t) if self.clock.enabled else ""
+        if self.paint is None:
+            self.write(prefix + stamp + head)
+        else:
+            paint = self.paint
+            self.write(paint("prefix", prefix) + paint("time", stamp) + self._painted_head(head))
+        self._open = item
+        self._open_col = len(prefix) + len(stamp) + len(head)
+
+    def _write_exit(self, item: _Item, t: int) -> None:
+        call = item.call
+        child = None
+        if self.follow and call.name in CHILD_CREATORS and call.retval and call.retval > 0:
+            if call.retval not in self._live and call.retval not in self._printed_exits:
+                child = call.retval
+                self._live[child] = None
+        paint = self.paint
+        if item.late:
+            self._close_open()
+            self._enter(call.tid)
+            head, tail, result = item.head, item.tail, item.result
+            prefix = self._prefix(call.tid)
+            stamp = self.clock.stamp(call.entry_ns) if self.clock.enabled else ""
+            length = len(prefix) + len(stamp) + len(head) + len(tail)
+            if paint is None:
+                body = prefix + stamp + head + tail
+            else:
+                body = (
+                    paint("prefix", prefix) + paint("time", stamp) + self._painted_head(head) + tail
+                )
+            self.write(body + self._finish_line(length, result, call.failed))
+        elif self._open is item:
+            length = self._open_col + len(item.tail)
+            self.write(item.tail + self._finish_line(length, item.result, call.failed))
+            self._open = None
+        else:
+            self._close_open()
+            self._enter(call.tid)
+            prefix = self._prefix(call.tid)
+            stamp = self.clock.stamp(t) if self.clock.enabled else ""
+            resumed = f"<... {call.name} resumed>"
+            length = len(prefix) + len(stamp) + len(resumed) + len(item.tail)
+            if paint is not None:
+                prefix, stamp = paint("prefix", prefix), paint("time", stamp)
+                resumed = paint("unfinished", resumed)
+            self.write(
+                prefix
+                + stamp
+                + resumed
+                + item.tail
+                + self._finish_line(length, item.result, call.failed)
+            )
+        if child is not None and not self.quiet_attach:
+            self._message(f"Process {child} attached")
+
+    def _write_line(self, record: Other) -> None:
+        self._close_open()
+        tid = record.tid
+        if isinstance(record, Exec):
+            return
+        is_exit = isinstance(record, Exit)
+        if not (is_exit and self.quiet_exit):
+            self._enter(tid)
+            prefix = self._prefix(tid)
+            stamp = self.clock.stamp(record.time_ns) if self.clock.enabled else ""
+            text = other_text(record)
+            paint = self.paint
+            if paint is not None:
+                if isinstance(record, Exit):
+                    bad = record.status.signal is not None or record.status.code != 0
+                    text = paint("killed" if bad else "exit", text)
+                else:
+                    text = paint("signal", text)
+                prefix, stamp = paint("prefix", prefix), paint("time", stamp)
+            self.write(prefix + stamp + text + "\n")
+        if is_exit:
+            self._live.pop(tid, None)
+            self._printed_exits.add(tid)
+        if record.time_ns > self._watermark:
+            self._watermark = record.time_ns
+
+
+class Ticker:
+    """A daemon thread that calls ``tick()`` on a trace every ``interval`` seconds."""
+
+    def __init__(self, tick: Callable[[], None], interval: float) -> None:
+        self._tick = tick
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="splitpriv-trace-ticker", daemon=True
+        )
+
+    def __enter__(self) -> Ticker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._tick()
+            except (BrokenPipeError, OSError):
+                return
+
+
+def color_system(out: TextIO, when: str) -> str | None:
+    """The colour system for ``--color WHEN`` on ``out`` (None: no colour). "auto" colours a
+    terminal only, and honours NO_COLOR and TERM=dumb through rich's detection."""
+    if when == "never":
+        return None
+    from rich.console import Console
+
+    console = Console(file=out, force_terminal=True if when == "always" else None)
+    if when == "always":
+        return console.color_system or "standard"
+    if not console.is_terminal or os.environ.get("NO_COLOR"):
+        return None
+    return console.color_system
+
+
+__all__ = [
+    "HOLDBACK_NS",
+    "Clock",
+    "LineFormat",
+    "Paint",
+    "TextTrace",
+    "Ticker",
+    "color_system",
+    "duration",
+    "exit_text",
+    "fraction",
+    "other_text",
+]

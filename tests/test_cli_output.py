@@ -1,0 +1,516 @@
+"""What ``splitpriv trace`` prints: strace's lines, prefixes, interleaving, timestamps, the -c
+table (plain and rich, on a captured console), -y paths, and JSON lines against the schema.
+
+Most tests feed hand-made records to the writers, so the expected text is exact; the last ones
+run the command on real programs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from splitpriv.cli.trace_fds import FdPaths
+from splitpriv.cli.trace_json import SCHEMA, SCHEMA_VERSION, JsonTrace
+from splitpriv.cli.trace_records import Call, Exit, Signal, Stop
+from splitpriv.cli.trace_render import Clock, LineFormat, Paint, TextTrace, duration
+from splitpriv.cli.trace_summary import Summary
+from splitpriv.events import ExitStatus
+from splitpriv.syscalls import layout
+from splitpriv.syscalls.siginfo import format_siginfo
+
+CLI = [sys.executable, "-m", "splitpriv"]
+US = 1000  # ns
+
+
+def make_call(
+    tid: int,
+    name: str,
+    args: tuple[int, ...] = (),
+    ret: int | None = 0,
+    entry_us: int = 0,
+    exit_us: int | None = None,
+    *,
+    pid: int | None = None,
+    memory: dict[int, bytes] | None = None,
+    flags: int = 0,
+) -> Call:
+    from splitpriv.syscalls import table
+
+    call = Call.__new__(Call)
+    call.pid = tid if pid is None else pid
+    call.tid = tid
+    call.name = name
+    call.nr = table("x86_64").number(name)
+    call.arch = "x86_64"
+    call.args = tuple(args) + (0,) * (6 - len(args))
+    call.retval = ret
+    call.entry_ns = entry_us * US
+    call.exit_ns = None if ret is None else (exit_us if exit_us is not None else entry_us + 1) * US
+    call.flags = flags
+    call.memory = memory or {}
+    call.truncated = frozenset()
+    call.faults = frozenset()
+    return call
+
+
+def line(body: str, result: str, column: int = 40) -> str:
+    """strace's layout: ``body) `` padded to the column, then ``= result``."""
+    return (body + " ").ljust(column) + "= " + result
+
+
+def text_trace(**kwargs) -> tuple[TextTrace, StringIO, StringIO]:
+    out, err = StringIO(), StringIO()
+    trace = TextTrace(out, LineFormat(32), stderr=err, **kwargs)
+    return trace, out, err
+
+
+# --- one task -----------------------------------------------------------------------------------
+
+
+def test_single_task_lines_are_strace_lines():
+    trace, out, _ = text_trace()
+    trace.call(make_call(7, "getppid", ret=1))
+    trace.call(make_call(7, "close", (3,), ret=-9, entry_us=5))
+    trace.call(
+        make_call(7, "openat", (2**32 - 100, 1, 0o2000000), ret=3, entry_us=9, memory={1: b"/x"})
+    )
+    trace.call(make_call(7, "exit_group", (0,), ret=None, entry_us=20))
+    trace.other(Exit(7, 7, ExitStatus(code=0), 30 * US))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        line("getppid()", "1"),
+        line("close(3)", "-1 EBADF (Bad file descriptor)"),
+        line('openat(AT_FDCWD, "/x", O_RDONLY|O_CLOEXEC)', "3"),
+        line("exit_group(0)", "?"),
+        "+++ exited with 0 +++",
+    ]
+
+
+def test_result_column_option_and_long_lines():
+    trace, out, _ = text_trace(column=20)
+    trace.call(make_call(7, "getppid", ret=1))
+    trace.call(make_call(7, "write", (1, 0x1000, 0), ret=0, entry_us=3, memory={1: b""}))
+    trace.finish()
+    assert out.getvalue().splitlines() == ["getppid()           = 1", 'write(1, "", 0)     = 0']
+    long = "x" * 50
+    trace, out, _ = text_trace()
+    trace.call(make_call(7, "chdir", (1,), ret=0, memory={0: long.encode()}))
+    assert out.getvalue() == f'chdir("{long}") = 0\n'
+
+
+def test_signals_stops_and_exits():
+    trace, out, _ = text_trace()
+    trace.other(Signal(7, 7, 10, 0, 99, 0, 0, 1 * US))
+    trace.other(Signal(7, 7, 17, 2, 12, 0, 9, 2 * US))
+    trace.other(Stop(7, 7, 19, 3 * US))
+    trace.other(Exit(7, 7, ExitStatus(signal=11, core_dumped=True), 4 * US))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=99, si_uid=0} ---",
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=12, si_uid=0, "
+        "si_status=SIGKILL} ---",
+        "--- stopped by SIGSTOP ---",
+        "+++ killed by SIGSEGV (core dumped) +++",
+    ]
+
+
+def test_siginfo_fields_follow_straces_rules():
+    assert format_siginfo(11, 1, 0, 0, 0) == "{si_signo=SIGSEGV, si_code=SEGV_MAPERR}"
+    assert format_siginfo(15, 0x80, 0, 0, 0) == "{si_signo=SIGTERM, si_code=SI_KERNEL}"
+    assert format_siginfo(34, -6, 5, 1000, 0) == (
+        "{si_signo=SIGRT_2, si_code=SI_TKILL, si_pid=5, si_uid=1000}"
+    )
+    assert format_siginfo(14, -2, 0, 0, 0) == "{si_signo=SIGALRM, si_code=SI_TIMER}"
+
+
+def test_quiet_exit_hides_exit_lines():
+    trace, out, _ = text_trace(quiet_exit=True)
+    trace.call(make_call(7, "getppid", ret=1))
+    trace.other(Exit(7, 7, ExitStatus(code=3), 9 * US))
+    trace.finish()
+    assert out.getvalue().splitlines() == [line("getppid()", "1")]
+
+
+def test_injected_results_and_syscall_times():
+    trace = TextTrace(StringIO(), LineFormat(32, times_digits=6))
+    denied = make_call(7, "unlink", (1,), ret=-13, entry_us=1, exit_us=13, memory={0: b"f"})
+    denied.flags = 1  # EVF_DENIED
+    trace.call(denied)
+    trace.call(make_call(7, "exit_group", (0,), ret=None, entry_us=20))
+    assert trace.out.getvalue().splitlines() == [  # type: ignore[attr-defined]
+        line('unlink("f")', "-1 EACCES (Permission denied) (INJECTED) <0.000012>"),
+        line("exit_group(0)", "?"),
+    ]
+    assert duration(1_234_567_891, 6) == "<1.234567>" and duration(1_500_000, 3) == "<0.001>"
+
+
+# --- several tasks: strace's interleaving -------------------------------------------------------
+
+
+def fork_and_wait(trace: TextTrace) -> None:
+    """Records in engine order for: parent forks, waits; the child runs meanwhile."""
+    parent, child = 100, 101
+    trace.call(make_call(parent, "getppid", ret=1, entry_us=1, exit_us=5))
+    trace.call(make_call(parent, "fork", ret=child, entry_us=10, exit_us=30))
+    trace.call(make_call(child, "getpid", ret=child, entry_us=25, exit_us=35))
+    trace.call(make_call(child, "exit_group", (7,), ret=None, entry_us=50))
+    trace.other(Exit(child, child, ExitStatus(code=7), 60 * US))
+    trace.call(make_call(parent, "wait4", (child, 0, 0, 0), ret=child, entry_us=32, exit_us=70))
+    trace.other(Signal(parent, parent, 17, 1, child, 0, 7, 75 * US))
+    trace.call(make_call(parent, "exit_group", (0,), ret=None, entry_us=90))
+    trace.other(Exit(parent, parent, ExitStatus(code=0), 95 * US))
+    trace.end_batch()
+    trace.finish()
+
+
+def test_interleaved_calls_are_unfinished_and_resumed_like_strace():
+    trace, out, err = text_trace()
+    fork_and_wait(trace)
+    assert out.getvalue().splitlines() == [
+        line("getppid()", "1"),
+        "fork( <unfinished ...>",
+        "[pid   101] getpid( <unfinished ...>",
+        line("[pid   100] <... fork resumed>)", "101"),
+        "[pid   100] wait4(101,  <unfinished ...>",
+        line("[pid   101] <... getpid resumed>)", "101"),
+        line("[pid   101] exit_group(7)", "?"),
+        "[pid   101] +++ exited with 7 +++",
+        line("<... wait4 resumed>NULL, 0, NULL)", "101"),
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_uid=0, si_status=7} ---",
+        line("exit_group(0)", "?"),
+        "+++ exited with 0 +++",
+    ]
+    assert err.getvalue() == "splitpriv: Process 101 attached\n"
+
+
+def test_pid_column_with_output_file_and_follow():
+    trace, out, _ = text_trace(prefix="column", quiet_attach=True)
+    fork_and_wait(trace)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == line("100   getppid()", "1")
+    assert lines[2] == "101   getpid( <unfinished ...>"
+    assert lines[-1] == "100   +++ exited with 0 +++"
+    assert all(text[:6].strip().isdigit() for text in lines)
+
+
+def test_a_call_older_than_what_was_printed_is_printed_whole_where_it_returned():
+    trace, out, _ = text_trace(holdback_ns=0)
+    trace.call(make_call(100, "fork", ret=101, entry_us=10, exit_us=20))
+    trace.call(make_call(101, "getpid", ret=101, entry_us=21, exit_us=22))
+    trace.end_batch()  # nothing held back: all printed
+    trace.call(make_call(100, "wait4", (101, 0, 0, 0), ret=101, entry_us=15, exit_us=40))
+    trace.end_batch()
+    trace.finish()
+    assert out.getvalue().splitlines()[-1] == line("[pid   100] wait4(101, NULL, 0, NULL)", "101")
+
+
+def test_messages_share_stderr_without_breaking_lines():
+    out = StringIO()
+    trace = TextTrace(out, LineFormat(32), stderr=out)
+    fork_and_wait(trace)
+    lines = out.getvalue().splitlines()
+    assert "splitpriv: Process 101 attached" in lines
+    assert lines[1] == "fork( <unfinished ...>"
+
+
+def test_layout_splits_calls_where_strace_does():
+    assert layout.split("read", ["3", '"x"', "1"]) == ("read(3, ", '"x", 1)')
+    assert layout.split("wait4", ["5", "NULL", "0", "NULL"]) == ("wait4(5, ", "NULL, 0, NULL)")
+    assert layout.split("clone", ["child_stack=NULL", "flags=SIGCHLD", "child_tidptr=0x1"]) == (
+        "clone(child_stack=NULL, flags=SIGCHLD",
+        ", child_tidptr=0x1)",
+    )
+    assert layout.split("getppid", []) == ("getppid(", ")")
+    assert layout.split("getcwd", ['"/"', "4096"]) == ("getcwd(", '"/", 4096)')
+    assert layout.split("write", ["1", '"x"', "1"]) == ('write(1, "x", 1', ")")
+
+
+# --- timestamps and colours ---------------------------------------------------------------------
+
+
+def test_clock_formats():
+    t = 1_700_000_000_123_456_789
+    local = time.strftime("%H:%M:%S", time.localtime(1_700_000_000))
+    assert Clock("time", 0, None).stamp(t) == f"{local} "
+    assert Clock("time", 6, None).stamp(t) == f"{local}.123456 "
+    assert Clock("unix", 6, None).stamp(t) == "1700000000.123456 "
+    assert Clock("unix", 9, None).stamp(t) == "1700000000.123456789 "
+    relative = Clock(None, 0, 6)
+    assert relative.stamp(t) == "     0.000000 "
+    assert relative.stamp(t + 1_250_000_000) == "     1.250000 "
+    both = Clock("time", 0, 6)
+    both.stamp(t)
+    assert both.stamp(t + 160_000) == f"{local} (+     0.000160) "
+    assert Clock(None, 0, None).stamp(t) == ""
+
+
+def test_timestamps_and_durations_in_lines():
+    out = StringIO()
+    trace = TextTrace(out, LineFormat(32, times_digits=6), clock=Clock("unix", 6, None))
+    trace.call(make_call(7, "getppid", ret=1, entry_us=1_000_000, exit_us=1_000_012))
+    assert out.getvalue() == line("1.000000 getppid()", "1 <0.000012>") + "\n"
+
+
+def test_colours_are_ansi_and_keep_the_column():
+    out = StringIO()
+    trace = TextTrace(out, LineFormat(32), paint=Paint("standard"))
+    trace.call(make_call(7, "close", (3,), ret=-9))
+    text = out.getvalue()
+    assert "\x1b[1m" in text and "\x1b[31m" in text  # bold name, red error
+    plain = text.replace("\x1b[1m", "").replace("\x1b[31m", "").replace("\x1b[0m", "")
+    assert plain == line("close(3)", "-1 EBADF (Bad file descriptor)") + "\n"
+
+
+# --- -y -----------------------------------------------------------------------------------------
+
+
+def test_decode_fds_follows_the_descriptor_table(tmp_path: Path):
+    paths = FdPaths(str(tmp_path))
+    trace = TextTrace(StringIO(), LineFormat(32, paths))
+    pid = 4_000_000  # no such process: everything comes from the model
+    at_fdcwd = 2**32 - 100
+    trace.call(
+        make_call(pid, "openat", (at_fdcwd, 1, 0o2000000), ret=3, memory={1: b"a.txt"}, entry_us=1)
+    )
+    trace.call(make_call(pid, "dup2", (3, 10), ret=10, entry_us=2))
+    trace.call(make_call(pid, "close", (3,), ret=0, entry_us=3))
+    trace.call(make_call(pid, "read", (10, 0x1000, 4), ret=0, entry_us=4))
+    trace.call(make_call(pid, "close", (3,), ret=-9, entry_us=5))
+    trace.call(make_call(pid, "chdir", (1,), ret=0, memory={0: b"/"}, entry_us=6))
+    trace.call(
+        make_call(pid, "openat", (at_fdcwd, 1, 0), ret=4, memory={1: b"proc/self/x"}, entry_us=7)
+    )
+    real = os.path.realpath(tmp_path / "a.txt")
+    assert trace.out.getvalue().splitlines() == [  # type: ignore[attr-defined]
+        line(f'openat(AT_FDCWD<{tmp_path}>, "a.txt", O_RDONLY|O_CLOEXEC)', f"3<{real}>"),
+        line(f"dup2(3<{real}>, 10)", f"10<{real}>"),
+        line(f"close(3<{real}>)", "0"),
+        line(f'read(10<{real}>, "", 4)', "0"),
+        line("close(3)", "-1 EBADF (Bad file descriptor)"),
+        line('chdir("/")', "0"),
+        line('openat(AT_FDCWD</>, "proc/self/x", O_RDONLY)', f"4</proc/{pid}/x>"),
+    ]
+
+
+# --- -c -------------------------------------------------------------------------------------------
+
+
+def sample_summary() -> Summary:
+    summary = Summary()
+    for _ in range(3):
+        summary.add("x86_64", 10, "mprotect", 49_000, False)
+    summary.add("x86_64", 56, "clone", 117_000, False)
+    for _ in range(8):
+        summary.add("x86_64", 9, "mmap", 0, False)
+    summary.add("x86_64", 21, "access", 0, True)
+    return summary
+
+
+STRACE_TABLE = """\
+% time     seconds  usecs/call     calls    errors syscall
+------ ----------- ----------- --------- --------- ----------------
+ 55.68    0.000147          49         3           mprotect
+ 44.32    0.000117         117         1           clone
+  0.00    0.000000           0         8           mmap
+  0.00    0.000000           0         1         1 access
+------ ----------- ----------- --------- --------- ----------------
+100.00    0.000264          20        13         1 total
+"""
+
+
+def test_summary_plain_is_straces_layout():
+    assert sample_summary().plain() == STRACE_TABLE
+
+
+def test_summary_sorting():
+    def names(sort_by: str) -> list[str]:
+        return [row.name for row in sample_summary().rows("x86_64", sort_by)]
+
+    assert names("calls") == ["mmap", "mprotect", "access", "clone"]  # ties: number order
+    assert names("name") == ["access", "clone", "mmap", "mprotect"]
+    assert names("errors")[0] == "access"
+    assert names("nothing") == ["mmap", "mprotect", "access", "clone"]
+    assert names("avg-time")[0] == "clone"
+
+
+def test_summary_widths_grow_and_i386_gets_its_own_table():
+    summary = Summary()
+    summary.add("x86_64", 146, "sched_get_priority_max", 12_000_000_000, False)
+    summary.add("i386", 20, "getpid", 1000, False)
+    text = summary.plain()
+    lines = text.splitlines()
+    assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert lines[1].endswith(" " + "-" * 23)
+    assert lines[2] == "100.00   12.000000    12000000         1           sched_get_priority_max"
+    assert "System call usage summary for 32 bit mode:" in lines
+    assert lines[-1] == "100.00    0.000001           1         1           total"
+
+
+def test_summary_rich_on_a_terminal():
+    term = Console(file=StringIO(), force_terminal=True, width=100, color_system=None)
+    for table in sample_summary().tables():
+        term.print(table)
+    text = term.file.getvalue()  # type: ignore[attr-defined]
+    for piece in ("% time", "usecs/call", "mprotect", "55.68", "0.000264", "total", "13"):
+        assert piece in text
+
+
+def test_summary_as_json():
+    (obj,) = sample_summary().records()
+    assert obj["type"] == "summary" and obj["total"] == {
+        "calls": 13,
+        "errors": 1,
+        "total_ns": 264000,
+    }
+    assert obj["syscalls"][0]["name"] == "mprotect"
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def check_schema(obj: dict) -> None:
+    """Validate one line: with jsonschema when installed, and by hand in any case."""
+    try:
+        import jsonschema
+    except ImportError:
+        pass
+    else:
+        jsonschema.validate(obj, SCHEMA)
+    assert obj["v"] == SCHEMA_VERSION
+    (variant,) = [v for v in SCHEMA["oneOf"] if v["properties"]["type"]["const"] == obj["type"]]
+    assert set(obj) == set(variant["required"])
+
+
+def test_json_records_match_the_schema():
+    out = StringIO()
+    trace = JsonTrace(out, LineFormat(32))
+    trace.call(make_call(7, "openat", (2**32 - 100, 1, 0), ret=-2, memory={1: b"/nope"}))
+    trace.call(make_call(7, "exit_group", (1,), ret=None))
+    trace.other(Signal(7, 7, 17, 1, 8, 0, 0, 5))
+    trace.other(Stop(7, 7, 19, 6))
+    trace.other(Exit(7, 7, ExitStatus(code=1), 7))
+    trace.summary(sample_summary().records())
+    objects = [json.loads(text) for text in out.getvalue().splitlines()]
+    for obj in objects:
+        check_schema(obj)
+    first = objects[0]
+    assert first["args"] == ["AT_FDCWD", '"/nope"', "O_RDONLY"]
+    assert first["errno"] == "ENOENT" and first["retval"] == -2 and first["status"] == "failed"
+    assert first["result"] == "-1 ENOENT (No such file or directory)"
+    assert objects[1]["status"] == "unfinished" and objects[1]["exit_ns"] is None
+    assert [o["type"] for o in objects] == [
+        "syscall",
+        "syscall",
+        "signal",
+        "stop",
+        "exit",
+        "summary",
+    ]
+
+
+# --- the command on real programs -----------------------------------------------------------------
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "trace", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_json_from_a_real_trace(progs, tmp_path: Path):
+    out = tmp_path / "t.jsonl"
+    done = run_cli("--json", "-f", "-o", str(out), progs["fork_wait"])
+    assert done.returncode == 0, done.stderr
+    objects = [json.loads(text) for text in out.read_text().splitlines()]
+    for obj in objects:
+        check_schema(obj)
+    exits = [o for o in objects if o["type"] == "exit"]
+    assert sorted(o["exit_code"] for o in exits) == [0, 7]
+    assert any(o["type"] == "signal" and o["signal"] == "SIGCHLD" for o in objects)
+    assert any(o["type"] == "syscall" and o["name"] == "wait4" for o in objects)
+
+
+def test_summary_from_a_real_trace(progs, tmp_path: Path):
+    out = tmp_path / "c.txt"
+    done = run_cli(
+        "-c", "-o", str(out), "-e", "trace=getppid,exit_group", progs["getppid_loop"], "7"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
+    assert lines[2].endswith("         7           getppid")
+    assert lines[-1].endswith("         7           total")  # exit_group never returns
+
+
+def test_timestamps_durations_and_limits_on_a_real_trace(progs, tmp_path: Path):
+    out = tmp_path / "t.txt"
+    done = run_cli(
+        "-ttt",
+        "-T",
+        "--syscall-limit=3",
+        "-e",
+        "trace=getppid",
+        "-o",
+        str(out),
+        progs["getppid_loop"],
+        "10",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3
+    for text in lines:
+        stamp, body = text.split(" ", 1)
+        assert abs(float(stamp) - time.time()) < 60
+        assert body.startswith("getppid()") and body.endswith(">") and " <0.0" in body
+
+
+def test_separate_files_per_process(progs, tmp_path: Path):
+    base = tmp_path / "ff"
+    done = run_cli(
+        "-ff", "-o", str(base), "-e", "trace=getpid,wait4,exit_group", progs["fork_wait"]
+    )
+    assert done.returncode == 0, done.stderr
+    files = sorted(tmp_path.glob("ff.*"))
+    assert len(files) == 2
+    texts = {f.read_text().splitlines()[-1] for f in files}
+    assert texts == {"+++ exited with 0 +++", "+++ exited with 7 +++"}
+    child = next(f for f in files if f.read_text().endswith("+++ exited with 7 +++\n"))
+    assert child.read_text().splitlines()[0] == line("getpid()", child.name.split(".")[1])
+    assert "Process" in done.stderr and "attached" in done.stderr
+
+
+def test_inject_on_a_real_trace(progs):
+    done = run_cli(
+        "-e", "trace=getppid", "-e", "inject=getppid:retval=42:when=2+2", progs["getppid_loop"], "4"
+    )
+    assert done.returncode == 0, done.stderr
+    results = [text.rsplit("= ", 1)[1] for text in done.stderr.splitlines() if "getppid" in text]
+    assert results[1] == results[3] == "42 (INJECTED)"
+    assert "INJECTED" not in results[0] + results[2]
+
+
+def test_status_filter_and_exit_status(progs):
+    done = run_cli("-Z", "-qq", "cat", "/nonexistent/file")
+    assert done.returncode == 1
+    assert done.stderr.splitlines(), done.stderr
+    for text in done.stderr.splitlines():
+        if text.startswith("cat:"):
+            continue
+        assert " = -1 E" in text, text
+    killed = run_cli("-e", "trace=none", progs["signal_self"], "die")
+    assert killed.returncode == 128 + 15
+    assert killed.stderr.splitlines()[-1] == "+++ killed by SIGTERM +++"
+
+
+@pytest.mark.parametrize("color", ["always", "never"])
+def test_color_option(progs, color):
+    done = run_cli(f"--color={color}", "-e", "trace=getppid", progs["getppid_loop"], "1")
+    assert done.returncode == 0
+    assert ("\x1b[" in done.stderr) == (color == "always")

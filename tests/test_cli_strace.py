@@ -1,0 +1,215 @@
+"""``splitpriv trace -f`` against the real strace, on the same programs in the same setting.
+
+Each program runs twice, under ``strace -f -q -s 32 -o FILE`` and under ``splitpriv trace -f -q
+-s 32 -o FILE`` (the command, as a user runs it: its own option parsing, its interleaving of
+``<unfinished ...>``/``<... resumed>`` lines, its pid column), with the same directory contents,
+environment and standard streams, address randomisation off for both. Both outputs are parsed
+with the same parser (tests/test_decode_strace.py: resumed halves joined to their calls) and
+compared per task (tasks paired through the clone/fork results):
+
+* the sequence of syscall names and every return value are the same (pids and addresses
+  normalised; glibc's allocator calls and futex waits, which depend on timing and placement,
+  may come and go);
+* for the calls splitpriv decodes, the argument texts are the same, with the normalisation of
+  test_decode_strace.py (structures behind pointers that the engine does not copy are compared
+  as the pointer);
+* the ``--- SIG... ---`` and ``+++ exited with N +++`` lines are the same, except strace's
+  ``si_utime``/``si_stime``, which the engine does not record.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_decode_strace import (
+    ADDRESS,
+    ALLOCATOR_CALLS,
+    NOT_COMPARED,
+    PLACEHOLDER,
+    Call,
+    align,
+    by_thread,
+    no_aslr,
+    normalise,
+    pair_threads,
+    parse_strace,
+)
+
+from splitpriv.syscalls import decode
+
+STRACE = shutil.which("strace")
+pytestmark = pytest.mark.skipif(STRACE is None, reason="strace is not installed")
+
+OPTIONS = ["-f", "-q", "-s", "32"]
+# Calls whose presence depends on timing (a futex wait happens or not, an asynchronous
+# signal is handled here or there) or on where things are
+# mapped (glibc's allocator); a difference made of these alone is not a difference.
+TIMING_CALLS = ALLOCATOR_CALLS | {"futex", "sched_yield", "rt_sigreturn"}
+# Results that are the tracer's own pid, not the tracee's.
+PARENT_RESULTS = frozenset({"getppid"})
+UTIME = re.compile(r", si_utime=\d+, si_stime=\d+")
+
+
+def run_both(
+    argv: list[str], workdir: Path, setup: dict[str, bytes] | None = None
+) -> tuple[str, str]:
+    """strace's and splitpriv's -f -o output for ``argv``, run in identical settings."""
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", LC_ALL="C.UTF-8")
+    env.pop("PYTEST_CURRENT_TEST", None)
+
+    def fresh() -> Path:
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        workdir.mkdir()
+        for name, content in (setup or {}).items():
+            (workdir / name).write_bytes(content)
+        return workdir
+
+    logs = []
+    assert STRACE is not None
+    tracers = [
+        [STRACE, *OPTIONS, "-o"],
+        [sys.executable, "-m", "splitpriv", "trace", *OPTIONS, "-o"],
+    ]
+    with no_aslr():
+        for tracer, label in zip(tracers, ("strace", "splitpriv"), strict=True):
+            log = workdir.parent / f"{label}.log"
+            sink_path = workdir.parent / f"{label}.out"
+            with open(sink_path, "wb") as sink, open(os.devnull, "rb") as devnull:
+                done = subprocess.run(
+                    [*tracer, str(log), *argv],
+                    cwd=fresh(),
+                    env=env,
+                    stdin=devnull,
+                    stdout=sink,
+                    stderr=sink,
+                    timeout=60,
+                    check=False,
+                )
+            assert log.exists(), (label, done.returncode, sink_path.read_text(errors="replace"))
+            logs.append(log.read_text(errors="surrogateescape"))
+    return logs[0], logs[1]
+
+
+def event_lines(text: str) -> dict[int, list[str]]:
+    """The ``--- SIG ---`` and ``+++ ... +++`` lines of each pid."""
+    lines: dict[int, list[str]] = {}
+    for raw in text.splitlines():
+        pid, _, body = raw.partition(" ")
+        body = body.strip()
+        if body.startswith(("---", "+++")):
+            lines.setdefault(int(pid), []).append(UTIME.sub("", body))
+    return lines
+
+
+def compare_outputs(theirs_text: str, ours_text: str) -> list[str]:
+    theirs, ours = parse_strace(theirs_text), parse_strace(ours_text)
+    assert theirs and ours, "nothing traced"
+    t_threads, o_threads = by_thread(theirs), by_thread(ours)
+    pairs = pair_threads(t_threads, theirs[0].tid, o_threads, ours[0].tid)
+    assert len(pairs) == len(t_threads) == len(o_threads), (pairs, list(o_threads))
+    t_pids = {t: n for n, (t, _) in enumerate(pairs)}
+    o_pids = {o: n for n, (_, o) in enumerate(pairs)}
+    problems: list[str] = []
+
+    def result(call: Call, pids: dict[int, int], *, strace_side: bool) -> str:
+        if call.name in PARENT_RESULTS:
+            return "PPID"
+        return normalise(call, pids, strace_side=strace_side)[2]
+
+    for t_tid, o_tid in pairs:
+        task = t_pids[t_tid]
+        for t_run, o_run, same in align(t_threads[t_tid], o_threads[o_tid]):
+            if not same:
+                names = {c.name for c in t_run} | {c.name for c in o_run}
+                if not names <= TIMING_CALLS:
+                    problems.append(
+                        f"task {task}: strace has {[c.name for c in t_run]} where we have "
+                        f"{[c.name for c in o_run]}"
+                    )
+                continue
+            for t_call, o_call in zip(t_run, o_run, strict=True):
+                t_res = result(t_call, t_pids, strace_side=True)
+                o_res = result(o_call, o_pids, strace_side=False)
+                if t_call.name in TIMING_CALLS and t_call.name == "futex":
+                    continue  # a wake's count and a wait's outcome depend on timing
+                if t_call.name in NOT_COMPARED:
+                    continue
+                if t_res != o_res:
+                    problems.append(
+                        f"task {task}: {t_call.name} = {t_res} (strace), {o_res} (ours)"
+                    )
+                    continue
+                if t_call.name not in decode.DECODERS:
+                    continue
+                expected = normalise(t_call, t_pids, strace_side=True)
+                got = normalise(o_call, o_pids, strace_side=False)
+                if expected[:2] != got[:2]:
+                    problems.append(f"strace: {expected[0]}({', '.join(expected[1])})")
+                    problems.append(f"ours:   {got[0]}({', '.join(got[1])})")
+    t_events, o_events = event_lines(theirs_text), event_lines(ours_text)
+    for t_tid, o_tid in pairs:
+
+        def norm(lines: list[str], pids: dict[int, int]) -> list[str]:
+            def swap(match: re.Match[str]) -> str:
+                pid = int(match.group(1))
+                return f"si_pid=PID{pids[pid]}" if pid in pids else match.group(0)
+
+            return [ADDRESS.sub(PLACEHOLDER, re.sub(r"si_pid=(\d+)", swap, x)) for x in lines]
+
+        expected_events = norm(t_events.get(t_tid, []), t_pids)
+        got_events = norm(o_events.get(o_tid, []), o_pids)
+        if expected_events != got_events:
+            problems.append(f"task {t_pids[t_tid]}: {expected_events} != {got_events}")
+    return problems
+
+
+def check(argv: list[str], workdir: Path, setup: dict[str, bytes] | None = None) -> str:
+    theirs, ours = run_both(argv, workdir, setup)
+    problems = compare_outputs(theirs, ours)
+    assert not problems, "splitpriv trace -f differs from strace -f:\n" + "\n".join(problems)
+    return ours
+
+
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [
+        ("fork_wait", []),
+        ("vfork_exec", ["/bin/true"]),
+        ("exec_chain", ["2"]),
+        ("signal_self", ["die"]),
+        ("open_read_close", ["/etc/hostname"]),
+        ("two_threads", []),
+    ],
+)
+def test_test_programs(progs, tmp_path: Path, program: str, args: list[str]):
+    ours = check([progs[program], *args], tmp_path / "work")
+    if program in ("fork_wait", "two_threads"):
+        assert re.search(r"^\d+ +<\.\.\. \w+ resumed>", ours, re.M) or "<unfinished" not in ours
+
+
+def test_shell_pipeline(tmp_path: Path):
+    sh = shutil.which("sh")
+    assert sh is not None
+    check([sh, "-c", "echo hello | tr a-z A-Z; exit 3"], tmp_path / "work")
+
+
+def test_ls_and_cat(tmp_path: Path):
+    ls, cat = shutil.which("ls"), shutil.which("cat")
+    assert ls is not None and cat is not None
+    setup = {"a.txt": b"some text\n" * 20, "b.bin": b"\0\1\2"}
+    check([ls, "-la", ".", "missing"], tmp_path / "ls", setup)
+    check([cat, "a.txt", "missing"], tmp_path / "cat", setup)
+
+
+def test_python(tmp_path: Path):
+    program = "import os, sys\nfd = os.open('f', os.O_CREAT | os.O_WRONLY, 0o600)\n"
+    program += "os.write(fd, b'x' * 40)\nos.close(fd)\npid = os.fork()\n"
+    program += "if pid == 0:\n    os._exit(5)\nos.waitpid(pid, 0)\nsys.exit(4)\n"
+    check([sys.executable, "-c", program], tmp_path / "work")
