@@ -10,7 +10,7 @@ import argparse
 import sys
 
 import splitpriv
-from splitpriv.cli import console, doctor_cmd, trace_cmd
+from splitpriv.cli import bench_cmd, console, doctor_cmd, trace_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     trace_cmd.add_parser(sub)
     doctor_cmd.add_parser(sub)
+    bench_cmd.add_parser(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 /* getppid_loop N [EXPECT]: call getppid N times through the raw syscall (no libc caching, no
  * vDSO), print nothing, exit 0. With EXPECT, exit 1 at the first result that differs: the
  * benchmark uses it to check that an emulated getppid really was answered by the tracer.
- * The tracee of bench/null_syscall; built with gcc -O2 by build.py. */
+ * The tracee of bench/null_syscall; built with gcc -O2 by splitpriv.benchmarks. */
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
