@@ -7,13 +7,22 @@ argparse does); no traceback reaches the user for bad input.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 import splitpriv
-from splitpriv.cli import bench_cmd, console, doctor_cmd, trace_cmd
+from splitpriv.cli import console
+
+# Each subcommand's module is imported only when it is the one asked for (or for --help):
+# `splitpriv trace` should not pay for rich's progress bars or the benchmark harness.
+SUBCOMMANDS = {
+    "trace": "splitpriv.cli.trace_cmd",
+    "doctor": "splitpriv.cli.doctor_cmd",
+    "bench": "splitpriv.cli.bench_cmd",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="splitpriv",
         description="Intercept the system calls of Linux processes, through every mechanism "
@@ -21,14 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"splitpriv {splitpriv.__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
-    trace_cmd.add_parser(sub)
-    doctor_cmd.add_parser(sub)
-    bench_cmd.add_parser(sub)
+    for name, module in SUBCOMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    first = words[0] if words else None
+    parser = build_parser(first if first in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if args.subcommand is None:
         parser.print_help(sys.stderr)
