@@ -27,6 +27,7 @@ from splitpriv import benchmarks
 DEFAULT_WITH = {
     "null_syscall": "strace,python-ptrace,raw,variants",
     "selective": "strace,python-ptrace,raw",
+    "startup": "strace,python-ptrace,raw",  # the floors' launch cost, for startup correction
 }
 OTHERS_WITH = "strace,python-ptrace"
 

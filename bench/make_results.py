@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pyperf
 
@@ -159,10 +158,8 @@ def _display(cmd: list[str]) -> str:
     return shlex.join(parts)
 
 
-def write_results(
-    out: Path, names: list[str], profile: str, commands: list[str], target: Path
-) -> Path:
-    files = [out / f"{n}.json" for n in names if (out / f"{n}.json").exists()]
+def write_results(out: Path, profile: str, commands: list[str], target: Path) -> Path:
+    files = [out / f"{n}.json" for n in benchmarks.WORKLOADS if (out / f"{n}.json").exists()]
     results = compare.load([str(f) for f in files])
     rows = benchmarks.table(results)
     plot_path = out / "bench.png"
@@ -288,23 +285,37 @@ def main() -> None:
     if args.wait_quiet > 0:
         pyperf_args += ["--wait-quiet", f"{args.wait_quiet:g}"]
     commands = []
-    info: dict[str, Any] = {"machine": machine()}
+    info_file = out / "run_info.json"
+    subset = set(names) != set(benchmarks.WORKLOADS)
+    if subset and info_file.exists() and not args.no_run:
+        # Re-running some workloads: keep the description of the full run, note this one.
+        info = json.loads(info_file.read_text())
+        load = os.getloadavg()
+        when = datetime.datetime.now().isoformat(timespec="minutes")
+        info["machine"].append(
+            (f"re-run of {', '.join(names)}", f"{when}, load before {load[0]:.2f}")
+        )
+    else:
+        info = {"machine": machine()}
     t0 = time.monotonic()
-    for i, name in enumerate(names, 1):
+    for name in benchmarks.WORKLOADS:
         cmd = [sys.executable, str(BENCH / name / "run_benchmark.py"), *pyperf_args]
-        cmd += ["-o", str(out / f"{name}.json")]
-        commands.append(_display(cmd))
+        commands.append(_display([*cmd, "-o", str(out / f"{name}.json")]))
+    for i, name in enumerate(names, 1):
         if not args.no_run:
             print(f"[{i}/{len(names)}] {name} ...", flush=True)
             run_workload(name, out, pyperf_args)
     if not args.no_run:
-        info["elapsed_s"] = time.monotonic() - t0
+        info["elapsed_s"] = info.get("elapsed_s", 0.0) + time.monotonic() - t0
         load = os.getloadavg()
         info["machine"].append(
-            ("load average after the run", f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+            (
+                "load average after the re-run" if subset else "load average after the run",
+                f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+            )
         )
-        (out / "run_info.json").write_text(json.dumps(info, indent=1) + "\n")
-    target = write_results(out, names, profile, commands, Path(args.results))
+        info_file.write_text(json.dumps(info, indent=1) + "\n")
+    target = write_results(out, profile, commands, Path(args.results))
     print(f"wrote {os.path.relpath(target, Path.cwd())}")
 
 

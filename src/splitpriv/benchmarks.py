@@ -755,6 +755,7 @@ class Measurement:
     mechanism: str | None = None
     floor_of: str | None = None
     colour_key: str = ""
+    group: str = ""  # the with_peers group that added it ("variants" are not ranked)
     values: list[float] = field(default_factory=list)
     warmups: list[float] = field(default_factory=list)
     reason: str | None = None  # unavailable, or the run failed
@@ -788,6 +789,7 @@ class Measurement:
             "mechanism": self.mechanism or "-",
             "floor_of": self.floor_of or "-",
             "colour_key": self.colour_key or "-",
+            "peer_group": self.group or "-",
             "work_unit": self.unit,
             "units_per_run": self.units,
             "peer_command": self.command or "-",
@@ -806,6 +808,7 @@ class Measurement:
             case.peer.mechanism,
             case.peer.floor_of,
             case.peer.colour_key,
+            case.peer.group,
             reason=case.reason,
         )
 
@@ -870,7 +873,7 @@ class Row:
 def table(results: Sequence[Measurement]) -> list[Row]:
     """Rows in the order measured, with ratios to untraced and to strace of the same workload,
     and the fastest tracer of each workload marked (splitpriv mechanisms, strace, python-ptrace;
-    not the raw floors)."""
+    not the raw floors, nor the run/emulate variants, which do other work)."""
     by_workload: dict[str, list[Measurement]] = {}
     for m in results:
         by_workload.setdefault(m.workload, []).append(m)
@@ -878,7 +881,11 @@ def table(results: Sequence[Measurement]) -> list[Row]:
     for workload, ms in by_workload.items():
         times = {m.peer: m.median for m in ms}
         base, strace = times.get("untraced"), times.get("strace")
-        ranked = [m for m in ms if m.kind in RANKED_KINDS and m.median is not None]
+        ranked = [
+            m
+            for m in ms
+            if m.kind in RANKED_KINDS and m.group != "variants" and m.median is not None
+        ]
         fastest = min(ranked, key=lambda m: m.median or math.inf).peer if ranked else None
         for m in ms:
             mean = m.median
@@ -1001,8 +1008,11 @@ def from_suite(suite: Any) -> list[Measurement]:
             get("mechanism", "") or None,
             get("floor_of", "") or None,
             get("colour_key", peer or name),
+            get("peer_group", ""),
             values=list(bench.get_values()),
         )
+        if not m.group and m.kind == "splitpriv" and m.peer.endswith(("-run", "-emulate")):
+            m.group = "variants"  # files written before peer_group was recorded
         out.append(m)
         seen.add(m.name)
         for item in str(meta.get("skipped", "")).split("; "):
@@ -1035,6 +1045,7 @@ COLOURS = {
     "strace-seccomp": "#c5b0d5",
     "python-ptrace": "#e377c2",
 }
+ROW_BARS = 40
 EXTRA_COLOURS = ("#17becf", "#c49c94", "#dbdb8d", "#9edae5", "#393b79", "#637939")
 
 
@@ -1074,13 +1085,29 @@ def plot(rows: Sequence[Row], path: str | os.PathLike[str], title: str = "") -> 
             groups.setdefault(r.workload, []).append(r)
     if not groups:
         raise BenchmarkError("nothing to plot: no case was measured")
-    ncols = min(3, len(groups))
-    nrows = math.ceil(len(groups) / ncols)
-    widest = max(len(g) for g in groups.values())
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(max(4.0, 0.45 * widest + 1.5) * ncols, 4.2 * nrows), squeeze=False
-    )
-    for ax, (workload, group) in zip(axes.flat, groups.items(), strict=False):
+    # Rows of charts, each chart as wide as its number of bars, at most ROW_BARS bars a row.
+    rows_of: list[list[str]] = [[]]
+    for workload, group in groups.items():
+        used = sum(len(groups[w]) + 2 for w in rows_of[-1])
+        if rows_of[-1] and used + len(group) + 2 > ROW_BARS:
+            rows_of.append([])
+        rows_of[-1].append(workload)
+    widest = max(sum(len(groups[w]) + 2 for w in row) for row in rows_of)
+    fig = plt.figure(figsize=(1.5 + 0.36 * widest, 4.4 * len(rows_of)))
+    outer = fig.add_gridspec(len(rows_of), 1)
+    placed = []
+    for i, row in enumerate(rows_of):
+        ratios = [len(groups[w]) + 2 for w in row]
+        spare = widest - sum(ratios)
+        inner = outer[i].subgridspec(
+            1,
+            len(row) + (1 if spare else 0),
+            wspace=0.35,
+            width_ratios=ratios + ([spare] if spare else []),
+        )
+        placed += [(fig.add_subplot(inner[0, j]), w) for j, w in enumerate(row)]
+    for ax, workload in placed:
+        group = groups[workload]
         xs = range(len(group))
         heights = [r.time or 0.0 for r in group]
         bars = ax.bar(xs, heights, color=[colour(r.colour_key) for r in group])
@@ -1106,10 +1133,8 @@ def plot(rows: Sequence[Row], path: str | os.PathLike[str], title: str = "") -> 
         ax.set_ylabel(f"seconds per {group[0].unit} (log)", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
         ax.margins(y=0.25)
-    for ax in list(axes.flat)[len(groups) :]:
-        ax.set_visible(False)
     if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, format=suffix[1:], dpi=110)
+        fig.suptitle(title, fontsize=11, y=1.0 + 0.02 / len(rows_of))
+    fig.tight_layout(h_pad=2.0)
+    fig.savefig(path, format=suffix[1:], dpi=110, bbox_inches="tight")
     plt.close(fig)
