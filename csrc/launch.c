@@ -160,6 +160,19 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
+        /* The spin below must not share a CPU with the engine it waits for: that costs a
+         * whole time slice. Off that CPU now; the engine puts the child back after. */
+        cpu_set_t elsewhere;
+        if (s->config.cpu_policy == SP_CPU_SAME &&
+            sched_getaffinity(0, sizeof(elsewhere), &elsewhere) == 0) {
+            cpu_set_t all;
+            CPU_ZERO(&all);
+            for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+                CPU_SET(cpu, &all);
+            CPU_XOR(&all, &all, &elsewhere); /* every CPU but the engine's */
+            if (CPU_COUNT(&all) > 0)
+                sched_setaffinity(0, sizeof(all), &all);
+        }
         int fd = sp_seccomp_install(s->config.filter, s->config.filter_len,
                                     SECCOMP_FILTER_FLAG_NEW_LISTENER);
         if (fd < 0) {
@@ -203,6 +216,11 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
         __atomic_store_n(&h->ack, 1, __ATOMIC_RELEASE);
     }
     munmap(h, sizeof(*h));
+    if (s->config.cpu_policy == SP_CPU_SAME) {
+        cpu_set_t mine; /* back beside the engine, as SP_CPU_SAME means */
+        if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
+            sched_setaffinity(pid, sizeof(mine), &mine);
+    }
     return pid;
 }
 
