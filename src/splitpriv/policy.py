@@ -96,6 +96,8 @@ class Rule:
 
 # (audit arch, number): the key of every rule.
 SyscallKey = tuple[int, int]
+# A policy's content, hashable: its default and its rules.
+Fingerprint = tuple[Action, frozenset[tuple[SyscallKey, Rule]]]
 
 
 class Policy:
@@ -127,6 +129,17 @@ class Policy:
         if not callable(fn):
             raise PolicyError(f"callback must be callable, not {fn!r}")
         return self._set(syscalls, Rule(ALLOW, fn))
+
+    def fingerprint(self) -> Fingerprint:
+        """The policy's content as a hashable value (equal policies, equal fingerprints)."""
+        return self.default, frozenset(self._rules.items())
+
+    @classmethod
+    def from_fingerprint(cls, fingerprint: Fingerprint) -> Policy:
+        default, rules = fingerprint
+        policy = cls(default)
+        policy._rules.update(rules)
+        return policy
 
     def rules(self) -> Iterator[tuple[SyscallKey, Rule]]:
         yield from self._rules.items()

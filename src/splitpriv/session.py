@@ -17,9 +17,9 @@ import shutil
 import stat
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import TracebackType
 
 from splitpriv import _binding, mechanisms
@@ -41,7 +41,7 @@ from splitpriv.events import (
     StopEvent,
     SyscallEvent,
 )
-from splitpriv.policy import Action, Policy, syscall_keys
+from splitpriv.policy import Action, Fingerprint, Policy, syscall_keys
 from splitpriv.syscalls import (
     ARCHES,
     AUDIT_ARCH_I386,
@@ -153,8 +153,25 @@ def _captures(arch: int) -> tuple[CaptureSpec, ...]:
     )
 
 
+# A session's tables and filter depend only on the policy's content and the traced set; programs
+# that trace many commands with one policy build them once (they cost milliseconds).
+@lru_cache(maxsize=16)
+def _engine_tables(
+    fingerprint: Fingerprint, traced: frozenset[tuple[int, int]] | None
+) -> dict[int, tuple[_binding.Rule, ...]]:
+    policy = Policy.from_fingerprint(fingerprint)
+    return {arch: tuple(_engine_rules(arch, policy, traced)) for arch in ARCH_INDEX}
+
+
+@lru_cache(maxsize=16)
+def _seccomp_filter(
+    mechanism: str, fingerprint: Fingerprint, traced: frozenset[tuple[int, int]] | None
+) -> bytes:
+    return mechanisms.get(mechanism).seccomp_filter(_engine_tables(fingerprint, traced))
+
+
 def _engine_rules(
-    arch: int, policy: Policy, traced: set[tuple[int, int]] | None
+    arch: int, policy: Policy, traced: Set[tuple[int, int]] | None
 ) -> list[_binding.Rule]:
     """The engine's table for one arch: NR_MAX rules, then the one for numbers out of range."""
     captures = _captures(arch)
@@ -280,7 +297,9 @@ class Trace:
         _check_protect(self.mechanism, protect)
         self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
         traced = _traced_keys(syscalls) if record else set()
-        rules = {arch: _engine_rules(arch, self.policy, traced) for arch in ARCH_INDEX}
+        fingerprint = self.policy.fingerprint()
+        traced_key = None if traced is None else frozenset(traced)
+        rules = _engine_tables(fingerprint, traced_key)
         self._engine = _binding.EngineSession(
             mode=self.mechanism.engine_mode,
             follow_forks=follow_forks,
@@ -290,7 +309,7 @@ class Trace:
             ring_bytes=ring_bytes,
             record_signals=record and signals,
             decide=self._decide if self._callbacks else None,
-            seccomp_filter=self.mechanism.seccomp_filter(rules),
+            seccomp_filter=_seccomp_filter(self.mechanism.name, fingerprint, traced_key),
             protect=protect,
         )
         for arch, index in ARCH_INDEX.items():
