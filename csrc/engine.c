@@ -1,6 +1,7 @@
 /*
  * engine.c - the supervisor loop: one waitpid/ptrace loop per session, run by the thread that
- * calls sp_run(), for the two ptrace mechanisms.
+ * calls sp_run(), for every mechanism that uses ptrace (ptrace, sysemu, seccomp-trace, and the
+ * stub mechanisms up to their first execve; notify.c and stubhost.c run the others' loops).
  *
  * SP_MODE_PTRACE (PTRACE_SYSCALL): a stop at entry and one at exit. A denied or emulated call is
  * skipped at entry (orig_rax = -1) and its answer written into rax at the exit stop.

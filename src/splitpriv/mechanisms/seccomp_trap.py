@@ -3,9 +3,12 @@
 At the first execve the engine maps the stub into the tracee (see ``sud``) and installs a
 filter that sends the calls the policy must see to the stub's SIGSYS handler (RET_TRAP),
 answers calls that are only denied itself (RET_ERRNO), and allows everything else in the kernel
-at native speed. The filter survives exec and is inherited, so the stub is put back after every
-later execve; since the filter would trap those injected calls, that injection runs with
-PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN.
+at native speed. Then the engine detaches: attached, it would also stop the tracee at every
+SIGSYS. The filter survives exec and is inherited, so children are covered without the engine,
+and every execve goes through a handshake (the stub asks, the engine attaches, puts the stub
+back at PTRACE_EVENT_EXEC and detaches again); since the filter would trap those injected
+calls, injection runs with PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN. Without the
+engine attached, signals and the exits of tasks other than the launched one are not seen.
 
 What the stub's code range allows, exactly: every syscall whose instruction lies in
 [0x6e0000000000, 0x6e0000010000) passes the filter unchecked, whatever its number or ABI. The
