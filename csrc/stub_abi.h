@@ -18,7 +18,6 @@
 /* Entry points, as offsets in the code (stub/entry.S puts them there). */
 #define SP_STUB_HANDLER_OFF 0
 #define SP_STUB_RESTORER_OFF 16
-#define SP_STUB_SYSCALL_OFF 21 /* the `syscall` instruction inside the restorer */
 
 #define SP_STUB_SLOTS 1024
 #define SP_STUB_RING_SIZE (1u << 22)

@@ -499,7 +499,9 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
             break;
         }
         int event = (unsigned int)status >> 16, sig = WSTOPSIG(status);
-        tr = sp_tracee_find(&s->tracees, got) ? sp_tracee_find(&s->tracees, got) : tr;
+        struct sp_tracee *found = sp_tracee_find(&s->tracees, got);
+        if (found)
+            tr = found;
         if (event == PTRACE_EVENT_EXEC) {
             /* An exec from another thread gives the process's pid to this one. */
             pid_t former = tr->tid;

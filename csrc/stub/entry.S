@@ -1,5 +1,5 @@
 /* The stub's fixed entry points (offsets in stub_abi.h): the SIGSYS handler at 0, the
- * restorer at 16, whose `syscall` (at 21) is also the one the supervisor injects calls with. */
+ * restorer at 16. */
     .section .text.entry,"ax",@progbits
     .globl sp_stub_entry
 sp_stub_entry:
@@ -8,6 +8,6 @@ sp_stub_entry:
     .globl sp_stub_restorer
 sp_stub_restorer:
     movl $15, %eax          /* rt_sigreturn: 5 bytes */
-    syscall                 /* offset 21 */
+    syscall
     ud2
     .section .note.GNU-stack,"",@progbits

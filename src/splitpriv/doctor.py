@@ -20,8 +20,6 @@ from splitpriv.mechanisms import _probes
 
 SYS_PKEY_ALLOC = 330
 SYS_PKEY_FREE = 331
-CAP_SYS_PTRACE = 19
-CAP_SYS_ADMIN = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +123,15 @@ def _ptrace_scope() -> Feature:
 
 
 def _capabilities() -> Feature:
-    effective = 0
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    effective = int(line.split()[1], 16)
-    except OSError:
+    effective = _probes.effective_capabilities()
+    if effective is None:
         return Feature("capabilities", False, "cannot read /proc/self/status")
     have = [
         name
-        for bit, name in ((CAP_SYS_PTRACE, "CAP_SYS_PTRACE"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
+        for bit, name in (
+            (_probes.CAP_SYS_PTRACE, "CAP_SYS_PTRACE"),
+            (_probes.CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
+        )
         if effective >> bit & 1
     ]
     detail = ", ".join(have) if have else "neither CAP_SYS_PTRACE nor CAP_SYS_ADMIN"

@@ -11,6 +11,21 @@ from functools import cache
 
 from splitpriv import _binding
 
+CAP_SYS_PTRACE = 19
+CAP_SYS_ADMIN = 21
+
+
+def effective_capabilities() -> int | None:
+    """This process's effective capability bits (CapEff), or None if /proc cannot say."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return None
+
 
 def _reason(feature: str, err: int) -> str:
     return f"{feature}: {os.strerror(err)} (errno {err})"

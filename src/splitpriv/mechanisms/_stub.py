@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import (
+    CAP_SYS_ADMIN,
+    effective_capabilities,
     ptrace_problem,
     seccomp_problem,
     sud_problem,
@@ -24,7 +26,6 @@ STUB_CODE_SIZE = 0x10000
 # A signal handler cannot make these (clone would return onto a stack the child does not own)
 # and rt_sigreturn ends every handler: the filter always lets them through.
 ALWAYS_ALLOWED = ("rt_sigreturn", "clone", "clone3", "vfork")
-CAP_SYS_ADMIN = 21
 GUARDED_CALLS = (
     "execve",
     "execveat",
@@ -37,14 +38,10 @@ GUARDED_CALLS = (
 
 
 def _has_cap_sys_admin() -> bool:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("CapEff:"):
-                    return bool(int(line.split()[1], 16) >> CAP_SYS_ADMIN & 1)
-    except OSError:
-        pass
-    return os.geteuid() == 0
+    effective = effective_capabilities()
+    if effective is None:
+        return os.geteuid() == 0
+    return bool(effective >> CAP_SYS_ADMIN & 1)
 
 
 def stub_problem() -> str | None:
