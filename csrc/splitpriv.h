@@ -224,4 +224,75 @@ int sp_probe_feature(int feature);
 int sp_probe_seccomp(const void *filter, unsigned int filter_len, unsigned int flags,
                      long long *ret_out);
 
+/* ---- Virtual CPUs (vcpu.c): host processes that run guest contexts ----------------------
+ * A host is a forked process reduced to the VCpu stub (vcpu_abi.h). Guest code runs in it;
+ * each syscall the guest makes and each fault it takes stops it in the stub's handler, which
+ * reports an sp_vcpu_trap and waits; the supervisor queues memory operations (map a region of
+ * an address space's memfd, unmap, protect) and resumes it with a register set, which may be
+ * another guest context's. */
+enum {
+    SP_VCPU_NREGS = 18,      /* ucontext gregs: r8..r15 rdi rsi rbp rbx rdx rax rcx rsp rip eflags */
+    SP_VCPU_MAX_OPS = 1024,
+    SP_VCPU_MAX_FDS = 64,
+};
+enum sp_vcpu_trap_kind {
+    SP_TRAP_BOOT = 0,        /* the host is ready: no guest has run yet */
+    SP_TRAP_SYSCALL = 1,     /* nr, arch and args say which; rip is past the instruction */
+    SP_TRAP_FAULT = 2,       /* signo, code and addr say which */
+    SP_TRAP_OPFAIL = 3,      /* a queued operation failed: op_index and error; nothing resumed */
+    SP_TRAP_EXITED = 4,      /* the host process is gone; code is its wait status */
+};
+enum sp_vcpu_op_kind {
+    SP_VCPU_OP_MAP = 1,      /* mmap(addr, length, prot, MAP_SHARED|MAP_FIXED, fds[slot], offset) */
+    SP_VCPU_OP_UNMAP = 2,
+    SP_VCPU_OP_PROTECT = 3,
+    SP_VCPU_OP_RECV_FD = 4,  /* take the next fd from the socket into fds[slot] */
+    SP_VCPU_OP_CLOSE_FD = 5,
+};
+struct sp_vcpu_op {
+    int kind;
+    int slot;
+    int prot;
+    int pad;
+    unsigned long long addr;
+    unsigned long long length;
+    unsigned long long offset;
+};
+struct sp_vcpu_trap {
+    int kind;
+    int signo;
+    int code;
+    int error;
+    unsigned int arch;
+    unsigned int op_index;
+    unsigned long long nr;
+    unsigned long long args[6];
+    unsigned long long addr;
+    unsigned long long regs[18];
+};
+struct sp_vcpu_host;
+/* Fork a host, reduce it to the stub, install the filter; NULL and *error = -errno on failure.
+ * cpu >= 0 pins the host to that CPU. */
+struct sp_vcpu_host *sp_vcpu_start(const void *filter, unsigned int filter_len, int protect,
+                                   int cpu, int *error);
+int sp_vcpu_pid(struct sp_vcpu_host *host);
+/* Send fd over the socket and queue its receipt into fds[slot]. 0 or -errno. */
+int sp_vcpu_send_fd(struct sp_vcpu_host *host, int fd, int slot);
+/* Queue one operation for the next resume. 0, or -ENOSPC when the queue is full. */
+int sp_vcpu_queue(struct sp_vcpu_host *host, const struct sp_vcpu_op *op);
+/* Apply the queued operations, load regs and run until the next trap (sp_vcpu_wait). */
+int sp_vcpu_resume(struct sp_vcpu_host *host, const unsigned long long *regs, int timeout_ms,
+                   struct sp_vcpu_trap *out);
+/* Wait for the running host to trap: 0 with *out filled, -ETIMEDOUT, -EINTR (call again), or
+ * -ESRCH when the host died (out->kind is SP_TRAP_EXITED). timeout_ms < 0 waits for ever. */
+int sp_vcpu_wait(struct sp_vcpu_host *host, int timeout_ms, struct sp_vcpu_trap *out);
+/* Kill the host (if alive), reap it and free everything. */
+void sp_vcpu_stop(struct sp_vcpu_host *host);
+/* The switch benchmark's loop: rounds x n resumes of hosts[i] with regs[i] after queueing
+ * ops[op_start[i] .. op_start[i+1]); each must trap on syscall yield_nr, answered with 0.
+ * Returns the nanoseconds taken, or -errno. */
+long long sp_vcpu_bench(struct sp_vcpu_host **hosts, int n, unsigned long long *regs,
+                        const struct sp_vcpu_op *ops, const unsigned int *op_start,
+                        unsigned long long rounds, unsigned long long yield_nr);
+
 #endif

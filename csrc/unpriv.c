@@ -43,6 +43,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "raw_syscall.h"
+
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH 59
 #define PR_SYS_DISPATCH_OFF 0
@@ -88,21 +90,6 @@ static int pkey = -1;
 static __thread volatile char selector = SELECTOR_ALLOW;
 static __thread struct sp_tracee *self;
 
-static long raw_syscall6(long nr, unsigned long long a0, unsigned long long a1,
-                         unsigned long long a2, unsigned long long a3, unsigned long long a4,
-                         unsigned long long a5)
-{
-    long ret;
-    register unsigned long long r10 __asm__("r10") = a3;
-    register unsigned long long r8 __asm__("r8") = a4;
-    register unsigned long long r9 __asm__("r9") = a5;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
 static void write_pkru(unsigned int value)
 {
     __asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(value), "c"(0), "d"(0));
@@ -112,7 +99,7 @@ static void write_pkru(unsigned int value)
 static void table_access(struct sp_session *s, int open)
 {
     if (protect_mode == SP_PROTECT_MPROTECT)
-        raw_syscall6(SYS_mprotect, (unsigned long long)(uintptr_t)s->rules, s->rules_size,
+        sc6(SYS_mprotect, (unsigned long long)(uintptr_t)s->rules, s->rules_size,
                      open ? PROT_READ | PROT_WRITE : PROT_NONE, 0, 0, 0);
     else if (protect_mode == SP_PROTECT_PKEY)
         write_pkru(open ? 0 : (3u << (2 * pkey))); /* AD|WD for our key only */
@@ -123,7 +110,7 @@ static int read_self(unsigned long long addr, void *dst, size_t len)
 {
     struct iovec local = {dst, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
-    long n = raw_syscall6(SYS_process_vm_readv, (unsigned long long)self->tgid,
+    long n = sc6(SYS_process_vm_readv, (unsigned long long)self->tgid,
                           (unsigned long long)(uintptr_t)&local, 1,
                           (unsigned long long)(uintptr_t)&remote, 1, 0);
     return n == (long)len ? 0 : -EFAULT;
@@ -133,7 +120,7 @@ static int write_self(unsigned long long addr, const void *src, size_t len)
 {
     struct iovec local = {(void *)src, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
-    long n = raw_syscall6(SYS_process_vm_writev, (unsigned long long)self->tgid,
+    long n = sc6(SYS_process_vm_writev, (unsigned long long)self->tgid,
                           (unsigned long long)(uintptr_t)&local, 1,
                           (unsigned long long)(uintptr_t)&remote, 1, 0);
     return n == (long)len ? 0 : -EFAULT;
@@ -265,10 +252,10 @@ static void sigsys_handler(int sig, siginfo_t *info, void *context)
         if (nr == SYS_exit || nr == SYS_exit_group)
             sp_flush_unfinished_call(s, tr); /* recorded now: it does not come back */
         if (nr == SYS_execve || nr == SYS_execveat) /* the new image inherits the mask */
-            raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK,
+            sc6(SYS_rt_sigprocmask, SIG_SETMASK,
                          (unsigned long long)(uintptr_t) & ((ucontext_t *)context)->uc_sigmask, 0,
                          8, 0, 0);
-        ret = raw_syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+        ret = sc6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
     }
     g[REG_RAX] = ret;
     sp_finish_call(s, tr, ret);
@@ -325,7 +312,7 @@ const void *sp_unpriv_events(struct sp_session *s, unsigned long long *bytes)
 
 static int set_sigsys(const struct kernel_sigaction *act, struct kernel_sigaction *old)
 {
-    long rc = raw_syscall6(SYS_rt_sigaction, SIGSYS, (unsigned long long)(uintptr_t)act,
+    long rc = sc6(SYS_rt_sigaction, SIGSYS, (unsigned long long)(uintptr_t)act,
                            (unsigned long long)(uintptr_t)old, 8, 0, 0);
     return (int)rc;
 }

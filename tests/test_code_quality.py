@@ -20,7 +20,7 @@ def _tool(module: str) -> None:
 def test_ruff_clean():
     _tool("ruff")
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "bench", "csrc"],
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "bench", "csrc", "examples"],
         cwd=ROOT,
         capture_output=True,
         text=True,

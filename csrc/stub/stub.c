@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
 
+#include "../raw_syscall.h"
 #include "../stub_abi.h"
 
 #define DATA ((struct sp_stub_data *)SP_STUB_DATA_ADDR)
@@ -44,21 +45,6 @@ void sp_stub_restorer(void);
 
 /* ---- the few things libc would have given us ------------------------------------------ */
 
-static inline long sc6(long nr, unsigned long long a0, unsigned long long a1,
-                       unsigned long long a2, unsigned long long a3, unsigned long long a4,
-                       unsigned long long a5)
-{
-    long ret;
-    register unsigned long long r10 __asm__("r10") = a3;
-    register unsigned long long r8 __asm__("r8") = a4;
-    register unsigned long long r9 __asm__("r9") = a5;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "0"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
 /* An i386 call of a 64-bit process, made the way it made it. */
 static inline long sc6_i386(long nr, unsigned long long a0, unsigned long long a1,
                             unsigned long long a2, unsigned long long a3, unsigned long long a4,
@@ -70,12 +56,6 @@ static inline long sc6_i386(long nr, unsigned long long a0, unsigned long long a
                      : "0"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3), "D"(a4), "g"(a5)
                      : "memory");
     return (long)(int)ret;
-}
-
-static inline long sc3(long nr, unsigned long long a0, unsigned long long a1,
-                       unsigned long long a2)
-{
-    return sc6(nr, a0, a1, a2, 0, 0, 0);
 }
 
 /* gcc may emit calls to these for struct copies; they must exist in the blob. */

@@ -15,9 +15,15 @@ In a nutshell::
 
 The hot loop is C (``csrc/``); Python sees events in batches and runs per syscall only for the
 syscalls a policy hands to a Python callback.
+
+Address spaces with fd handles and virtual CPUs that switch among them (the seed's other half)
+are ``splitpriv.AddressSpace`` and ``splitpriv.VCpu``, imported on first use.
 """
 
+from typing import Any
+
 from splitpriv.errors import (
+    AddressSpaceError,
     AttachError,
     EngineError,
     LaunchError,
@@ -28,6 +34,7 @@ from splitpriv.errors import (
     SplitprivError,
     UnknownMechanismError,
     UnknownSyscallError,
+    VCpuError,
 )
 from splitpriv.events import (
     Argument,
@@ -45,11 +52,33 @@ from splitpriv.unprivileged import Unprivileged, unprivileged
 
 __version__ = "0.1.0"
 
+# Imported on first use: ``import splitpriv`` stays quick for the trace runner.
+_LAZY = {
+    "AddressSpace": "splitpriv.addrspace",
+    "Context": "splitpriv.vcpu",
+    "Registers": "splitpriv.vcpu",
+    "Trap": "splitpriv.vcpu",
+    "VCpu": "splitpriv.vcpu",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'splitpriv' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "ALLOW",
     "Action",
+    "AddressSpace",
+    "AddressSpaceError",
     "Argument",
     "AttachError",
+    "Context",
     "EngineError",
     "Event",
     "ExecEvent",
@@ -61,15 +90,19 @@ __all__ = [
     "Policy",
     "PolicyError",
     "ProgramNotFoundError",
+    "Registers",
     "RunResult",
     "SignalEvent",
     "SplitprivError",
     "StopEvent",
     "SyscallEvent",
     "Trace",
+    "Trap",
     "UnknownMechanismError",
     "UnknownSyscallError",
     "Unprivileged",
+    "VCpu",
+    "VCpuError",
     "__version__",
     "run",
     "trace",

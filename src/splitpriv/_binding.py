@@ -385,3 +385,121 @@ FEATURES: dict[str, int] = {
 def probe_feature(name: str) -> int:
     """0 when the feature works here, else the errno the kernel gave."""
     return int(lib.sp_probe_feature(FEATURES[name]))
+
+
+# ---- VCpu hosts (csrc/vcpu.c) --------------------------------------------------------------
+
+VCPU_NREGS: int = lib.SP_VCPU_NREGS
+VCPU_MAX_FDS: int = lib.SP_VCPU_MAX_FDS
+VCPU_MAX_OPS: int = lib.SP_VCPU_MAX_OPS
+TRAP_BOOT: int = lib.SP_TRAP_BOOT
+TRAP_SYSCALL: int = lib.SP_TRAP_SYSCALL
+TRAP_FAULT: int = lib.SP_TRAP_FAULT
+TRAP_OPFAIL: int = lib.SP_TRAP_OPFAIL
+TRAP_EXITED: int = lib.SP_TRAP_EXITED
+OP_MAP: int = lib.SP_VCPU_OP_MAP
+OP_UNMAP: int = lib.SP_VCPU_OP_UNMAP
+OP_PROTECT: int = lib.SP_VCPU_OP_PROTECT
+OP_CLOSE_FD: int = lib.SP_VCPU_OP_CLOSE_FD
+
+
+class RawTrap(NamedTuple):
+    kind: int
+    signo: int
+    code: int
+    error: int
+    arch: int
+    op_index: int
+    nr: int
+    args: tuple[int, ...]
+    addr: int
+    regs: tuple[int, ...]
+
+
+class VcpuOp(NamedTuple):
+    kind: int
+    addr: int = 0
+    length: int = 0
+    prot: int = 0
+    slot: int = 0
+    offset: int = 0
+
+
+class VcpuHost:
+    """One VCpu host process. Raises OSError when it cannot start."""
+
+    def __init__(self, filter_program: bytes, protect: str, cpu: int) -> None:
+        error = ffi.new("int *")
+        host = lib.sp_vcpu_start(
+            ffi.from_buffer(filter_program), len(filter_program) // 8, PROTECT[protect], cpu, error
+        )
+        if host == ffi.NULL:
+            raise OSError(-error[0], os.strerror(-error[0]))
+        self._host = host
+        self._trap = ffi.new("struct sp_vcpu_trap *")
+        self._regs = ffi.new("unsigned long long[]", VCPU_NREGS)
+        self._op = ffi.new("struct sp_vcpu_op *")
+        self.pid = int(lib.sp_vcpu_pid(host))
+
+    def send_fd(self, fd: int, slot: int) -> int:
+        return int(lib.sp_vcpu_send_fd(self._host, fd, slot))
+
+    def queue(self, op: VcpuOp) -> int:
+        c = self._op
+        c.kind, c.addr, c.length, c.prot, c.slot, c.offset = op
+        return int(lib.sp_vcpu_queue(self._host, c))
+
+    def resume(self, regs: Sequence[int], timeout_ms: int) -> int:
+        self._regs[0:VCPU_NREGS] = regs
+        return int(lib.sp_vcpu_resume(self._host, self._regs, timeout_ms, self._trap))
+
+    def wait(self, timeout_ms: int) -> int:
+        return int(lib.sp_vcpu_wait(self._host, timeout_ms, self._trap))
+
+    def trap(self) -> RawTrap:
+        t = self._trap
+        return RawTrap(
+            t.kind,
+            t.signo,
+            t.code,
+            t.error,
+            t.arch,
+            t.op_index,
+            t.nr,
+            tuple(t.args),
+            t.addr,
+            tuple(t.regs),
+        )
+
+    def stop(self) -> None:
+        if self._host is not None:
+            lib.sp_vcpu_stop(self._host)
+            self._host = None
+
+
+def vcpu_bench(
+    hosts: Sequence[VcpuHost],
+    regs: Sequence[Sequence[int]],
+    ops: Sequence[Sequence[VcpuOp]],
+    rounds: int,
+    yield_nr: int,
+) -> int:
+    """Run sp_vcpu_bench: nanoseconds for rounds x len(hosts) resumes, or -errno. ``regs`` is
+    updated with each context's registers at its last trap."""
+    n = len(hosts)
+    c_hosts = ffi.new("struct sp_vcpu_host *[]", [h._host for h in hosts])
+    flat_regs = ffi.new("unsigned long long[]", [v for r in regs for v in r])
+    flat_ops = [op for per in ops for op in per]
+    c_ops = ffi.new("struct sp_vcpu_op[]", max(1, len(flat_ops)))
+    for i, op in enumerate(flat_ops):
+        c = c_ops[i]
+        c.kind, c.addr, c.length, c.prot, c.slot, c.offset = op
+    starts = [0]
+    for per in ops:
+        starts.append(starts[-1] + len(per))
+    c_starts = ffi.new("unsigned int[]", starts)
+    elapsed = int(lib.sp_vcpu_bench(c_hosts, n, flat_regs, c_ops, c_starts, rounds, yield_nr))
+    if elapsed >= 0 and isinstance(regs, list):
+        for i in range(n):
+            regs[i] = tuple(flat_regs[i * VCPU_NREGS : (i + 1) * VCPU_NREGS])
+    return elapsed

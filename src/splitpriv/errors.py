@@ -54,3 +54,12 @@ class UnknownMechanismError(SplitprivError, LookupError):
 
 class EngineError(SplitprivError, OSError):
     """The C supervisor engine failed (a ptrace or wait call returned an unexpected error)."""
+
+
+class AddressSpaceError(SplitprivError, ValueError):
+    """An address-space operation with bad input: unaligned, overlapping, outside the user
+    range, not mapped, or on a closed space. Nothing is changed when it is raised."""
+
+
+class VCpuError(SplitprivError, RuntimeError):
+    """A virtual CPU could not start, lost its host process, or was asked to do the impossible."""
