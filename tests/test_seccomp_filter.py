@@ -364,6 +364,48 @@ def test_bad_ip_range(bad: object) -> None:
         build_filter({}, ALLOW, allow_ip_range=bad)
 
 
+def test_trusted_range_can_be_narrowed() -> None:
+    """With ip_range_refused and ip_range_guards, a call from the range is allowed unless it is
+    refused or a guard matches the low word of its argument: then the process is killed.
+    Outside the range the rules apply as before."""
+    start, end = 0x6E0000000000, 0x6E0000010000
+    inside, outside = start + 0x15, 0x401000
+    program = build_filter(
+        {(X64, 110): TRAP, (X64, 39): ERRNO(1)},
+        ALLOW,
+        allow_ip_range=(start, end),
+        ip_range_refused=[(X64, 110), (I386, 64)],
+        ip_range_guards=[(X64, 13, 0, 31), (I386, 174, 0, 31)],
+    )
+    assert Action(evaluate(program, 110, X64, ip=inside)) == KILL_PROCESS  # refused
+    assert Action(evaluate(program, 110, X64, ip=outside)) == TRAP
+    assert Action(evaluate(program, 39, X64, ip=inside)) == ALLOW  # not refused: trusted
+    assert Action(evaluate(program, 39, X64, ip=outside)) == ERRNO(1)
+    assert Action(evaluate(program, 13, X64, ip=inside, args=[31])) == KILL_PROCESS
+    assert Action(evaluate(program, 13, X64, ip=inside, args=[31 + (1 << 32)])) == KILL_PROCESS
+    assert Action(evaluate(program, 13, X64, ip=inside, args=[10])) == ALLOW
+    assert Action(evaluate(program, 174, I386, ip=inside, args=[31])) == KILL_PROCESS
+    assert Action(evaluate(program, 64, I386, ip=inside)) == KILL_PROCESS
+    assert Action(evaluate(program, 20, I386, ip=inside)) == ALLOW
+    assert Action(evaluate(program, 0x40000000, X64, ip=inside)) == KILL_PROCESS  # x32
+    assert Action(evaluate(program, 0, 0xC00000B7, ip=inside)) == KILL_PROCESS  # other arch
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ip_range_refused": [(X64, 1)]}, "need allow_ip_range"),
+        ({"ip_range_guards": [(X64, 13, 0, 31)]}, "need allow_ip_range"),
+        ({"allow_ip_range": (1, 2), "ip_range_guards": [(X64, 13, 6, 31)]}, "arguments 0..5"),
+        ({"allow_ip_range": (1, 2), "ip_range_guards": [(X64, 13, 0, 1 << 32)]}, "32 bits"),
+        ({"allow_ip_range": (1, 2), "ip_range_guards": [(X64, 13)]}, "a guard is"),
+    ],
+)
+def test_bad_trusted_range_limits(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(SeccompFilterError, match=message):
+        build_filter({}, ALLOW, **kwargs)  # type: ignore[arg-type]
+
+
 # -- input checking ----------------------------------------------------------------------------
 
 

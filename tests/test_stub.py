@@ -96,3 +96,30 @@ def test_protect_is_refused_where_there_is_no_stub(progs, mechanism):
         pytest.skip(f"{mechanism} has privileged-only memory")
     with pytest.raises(splitpriv.MechanismUnavailableError, match="privileged-only memory"):
         splitpriv.run([progs["exit_code"]], mechanism=mechanism, protect="mprotect")
+
+
+@pytest.mark.parametrize(
+    ("attempt", "killed"),
+    [("allowed", False), ("own", False), ("denied", True), ("sigsys", True), ("seccomp", True)],
+)
+def test_a_jump_into_the_stub_gains_nothing_the_policy_denies(
+    progs, mechanism, attempt, killed, capfd
+):
+    """A call made from the stub's own `syscall` instruction passes the filter's trusted range
+    only if the stub itself could make it: the policy's denied calls, a SIGSYS handler change
+    and a seccomp filter kill the process instead (mechanisms/_stub.py: stub_range_limits)."""
+    require(mechanism, "privileged_only_memory")
+    policy = Policy().deny("getppid", errno="EACCES").emulate("getpid", retval=7)
+    if attempt == "allowed":
+        policy = Policy().emulate("getpid", retval=7)
+    result = splitpriv.run([progs["stub_jump"], attempt], policy=policy, mechanism=mechanism)
+    out = capfd.readouterr().out
+    if killed:
+        assert result.exit_status.signal == signal.SIGSYS, out
+        assert out == ""
+    else:
+        assert result.returncode == 0
+        # getppid really ran (its answer is a pid); getpid is the stub's own: the real pid too,
+        # not the emulated 7, since a call from the stub's range never reaches the stub.
+        value = int(out.removeprefix("returned "))
+        assert value > 1 and value != 7

@@ -51,6 +51,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("shed", "shed.c"),
     Program("threads_many", "threads_many.c", ("-pthread",)),
     Program("peek", "peek.c"),
+    Program("stub_jump", "stub_jump.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

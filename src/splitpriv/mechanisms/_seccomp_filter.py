@@ -8,7 +8,7 @@ kernel at native speed. Architectures other than x86_64 and i386 are killed by t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from splitpriv import _binding
 from splitpriv.seccomp import ALLOW, ERRNO, Action, build_filter
@@ -28,6 +28,8 @@ def policy_filter(
     route: Action,
     *,
     allow_ip_range: tuple[int, int] | None = None,
+    ip_range_refused: Collection[tuple[int, int]] = (),
+    ip_range_guards: Collection[tuple[int, int, int, int]] = (),
     always_allowed: Sequence[str] = (),
     always_routed: Sequence[str] = (),
     route_everything: bool = False,
@@ -36,7 +38,8 @@ def policy_filter(
 
     ``always_allowed`` names calls that must never be routed (they are still denied in BPF
     when the policy only denies them), ``always_routed`` calls the supervisor must always see;
-    ``allow_ip_range`` lets every call from that code pass.
+    ``allow_ip_range`` lets every call from that code pass, but for ``ip_range_refused`` and
+    ``ip_range_guards`` (see :func:`splitpriv.seccomp.build_filter`).
     """
     rules: dict[tuple[int, int], Action] = {}
     defaults = set()
@@ -54,4 +57,10 @@ def policy_filter(
     # Numbers beyond the tables get the out-of-range rule; it is the same for every arch
     # unless a policy sets it per arch, in which case the stricter (routed) one wins.
     default = route if route in defaults or len(defaults) != 1 else defaults.pop()
-    return build_filter(rules, default, allow_ip_range=allow_ip_range).to_bytes()
+    return build_filter(
+        rules,
+        default,
+        allow_ip_range=allow_ip_range,
+        ip_range_refused=ip_range_refused,
+        ip_range_guards=ip_range_guards,
+    ).to_bytes()

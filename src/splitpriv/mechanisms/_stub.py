@@ -17,6 +17,7 @@ from splitpriv.mechanisms._probes import (
 )
 from splitpriv.mechanisms._seccomp_filter import policy_filter
 from splitpriv.seccomp import TRAP
+from splitpriv.syscalls import table as syscall_table
 
 # csrc/stub_abi.h: where the stub's code is mapped in every tracee, and how long it is.
 STUB_CODE_ADDR = 0x6E0000000000
@@ -54,20 +55,83 @@ def stub_problem() -> str | None:
     return problem
 
 
+# Every call csrc/stub/stub.c makes for its own sake, whatever the policy says of it.
+STUB_OWN_CALLS = (
+    "clock_gettime",
+    "execve",
+    "execveat",
+    "futex",
+    "getpid",
+    "gettid",
+    "kill",
+    "mprotect",
+    "prctl",
+    "process_vm_readv",
+    "process_vm_writev",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sched_yield",
+    "tgkill",
+)
+SIGSYS = 31
+PR_SET_SYSCALL_USER_DISPATCH = 59
+
+
+def stub_range_limits(
+    engine_rules: Mapping[int, Sequence[_binding.Rule]], *, arms_sud: bool
+) -> tuple[set[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """What the stub's code range may not do: (refused calls, argument guards).
+
+    The stub makes a tracee's call itself only when the policy lets it run (allow, rewrite,
+    record, or a callback that may allow it); denied and emulated calls it answers without
+    making them, and it never installs a seccomp filter, points SIGSYS elsewhere or (under
+    `seccomp-trap`) touches Syscall User Dispatch. So a tracee that jumps into the stub's code
+    to make a call gains: the calls of STUB_OWN_CALLS that its policy denies or emulates, and
+    the calls a callback decides, without the callback. Everything else from there kills it.
+    """
+    refused: set[tuple[int, int]] = set()
+    guards: list[tuple[int, int, int, int]] = []
+    for arch, table in engine_rules.items():
+        names = syscall_table(arch)
+        own = {names.number(n) for n in STUB_OWN_CALLS if n in names}
+        for nr, rule in enumerate(table[: _binding.NR_MAX]):
+            if rule.action in (_binding.DENY, _binding.EMULATE) and nr not in own:
+                refused.add((arch, nr))
+        if "seccomp" in names:
+            refused.add((arch, names.number("seccomp")))
+        guards.append((arch, names.number("rt_sigaction"), 0, SIGSYS))
+        if not arms_sud:
+            guards.append((arch, names.number("prctl"), 0, PR_SET_SYSCALL_USER_DISPATCH))
+    return refused, guards
+
+
 def stub_filter(
     engine_rules: Mapping[int, Sequence[_binding.Rule]], *, route_everything: bool
 ) -> bytes:
     """The filter of the stub modes: RET_TRAP to the stub, never for the stub's own calls. The
     stub sees every call that could take it away or break it (its own filters, prctl, SIGSYS
-    handlers and masks) and every execve, to have itself put back into the new image."""
+    handlers and masks) and every execve, to have itself put back into the new image. From the
+    stub's code range only what the stub itself makes is allowed (:func:`stub_range_limits`).
+    ``route_everything`` is the `sud` mode, where the stub also arms Syscall User Dispatch."""
+    refused, guards = stub_range_limits(engine_rules, arms_sud=route_everything)
     return policy_filter(
         engine_rules,
         TRAP,
         allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
+        ip_range_refused=refused,
+        ip_range_guards=guards,
         always_allowed=ALWAYS_ALLOWED,
         always_routed=GUARDED_CALLS,
         route_everything=route_everything,
     )
 
 
-__all__ = ["STUB_CODE_ADDR", "STUB_CODE_SIZE", "stub_filter", "stub_problem", "sud_problem"]
+__all__ = [
+    "STUB_CODE_ADDR",
+    "STUB_CODE_SIZE",
+    "STUB_OWN_CALLS",
+    "stub_filter",
+    "stub_problem",
+    "stub_range_limits",
+    "sud_problem",
+]

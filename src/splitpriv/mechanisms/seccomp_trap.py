@@ -10,13 +10,19 @@ back at PTRACE_EVENT_EXEC and detaches again); since the filter would trap those
 calls, injection runs with PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN. Without the
 engine attached, signals and the exits of tasks other than the launched one are not seen.
 
-What the stub's code range allows, exactly: every syscall whose instruction lies in
-[0x6e0000000000, 0x6e0000010000) passes the filter unchecked, whatever its number or ABI. The
-stub makes calls only on the tracee's behalf, but a tracee that jumps into that range (to the
-`syscall` instruction of the stub's restorer) can make any call unseen. ``rt_sigreturn``,
-``clone``, ``clone3`` and ``vfork`` are always allowed (a signal handler cannot make them); a
-static deny of them still works (RET_ERRNO). So this mechanism holds against mistakes, not
-against a tracee that attacks it.
+What the stub's code range allows, exactly: a syscall whose instruction lies in
+[0x6e0000000000, 0x6e0000010000) passes the filter only if the stub could make it itself
+(``_stub.stub_range_limits``): every call the policy lets run (allowed, recorded, rewritten,
+or handed to a callback), and the stub's own calls (``STUB_OWN_CALLS``: futex, kill, tgkill,
+getpid, gettid, mprotect, process_vm_readv/writev, rt_sigprocmask, sched_yield, clock_gettime,
+prctl, execve, execveat, rt_sigreturn) whatever the policy says of them. A call the policy
+denies or emulates, ``seccomp``, ``rt_sigaction`` of SIGSYS and ``prctl`` of Syscall User
+Dispatch kill the process when made from there, for x86_64 and i386 alike. So a tracee that
+jumps into the stub (to the ``syscall`` instruction of its restorer, say) gains: the own calls
+its policy denies or emulates, the original arguments of calls the policy rewrites, and the
+calls a callback would decide, without the callback; ``tests/test_stub.py`` checks that it
+gains nothing else it tries. ``rt_sigreturn``, ``clone``, ``clone3`` and ``vfork`` are always
+allowed (a signal handler cannot make them); a static deny of them still works (RET_ERRNO).
 """
 
 from __future__ import annotations

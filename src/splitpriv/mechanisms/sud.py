@@ -16,8 +16,10 @@ the engine to attach, makes the call, and the engine puts the stub back into the
 PTRACE_EVENT_EXEC (with PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN), then detaches.
 
 Plainly: a hostile tracee can write its selector byte and leave SUD (the byte must stay
-writable: the kernel reads it at every syscall), or jump into the stub's code range. This
-mechanism is for tracing and emulation, not confinement. ``clone``, ``clone3`` and ``vfork``
+writable: the kernel reads it at every syscall), or jump into the stub's code range, where
+the backup filter lets through only what the stub could make itself (the same limits as
+``seccomp-trap``, whose docstring lists them). This mechanism is for tracing and emulation,
+not confinement. ``clone``, ``clone3`` and ``vfork``
 cannot run inside a signal handler (the child would return onto a stack it does not own): they
 run again with the selector open, unrecorded. The exits of tasks other than the launched one
 and signals are not seen (the engine is not attached). A Python callback ("ask") puts the call

@@ -2,7 +2,9 @@
 
 The program has this shape (``disassemble()`` shows it)::
 
-    [ip in [start, end)?  -> ret ALLOW]         optional, before anything else
+    [ip in [start, end)?  -> ret ALLOW]         optional, before anything else; with
+                                                ip_range_refused or ip_range_guards, a
+                                                section of its own (below) instead
     ld arch
     jeq AUDIT_ARCH_X86_64 -> x86_64
     jeq AUDIT_ARCH_I386   -> i386               only with i386="check"
@@ -24,11 +26,21 @@ that would exceed 255 instructions get ``ja`` trampolines from :class:`~.bpf.Ass
 strace's ``filter_seccomp.c`` (linear ranges, or a bitmap tested with ``jset``; it gives up
 when a jump would not fit in 8 bits) is the model; the tree and the trampolines are what let
 this builder handle any number of distinct actions.
+
+The trusted code range may be narrowed to the calls that code really makes: a call from it is
+then allowed unless its (arch, nr) is in ``ip_range_refused`` or one of ``ip_range_guards``
+(arch, nr, argument, value) matches the low 32 bits of that argument (int arguments such as a
+signal number or a prctl option: the kernel ignores the high bits), and killed otherwise::
+
+  ip section:
+    ld arch; jeq AUDIT_ARCH_X86_64 / AUDIT_ARCH_I386, else ret KILL_PROCESS
+    [ld nr; jeq NR, else next; ld args[i] (low); jeq VALUE -> ret KILL_PROCESS]   per guard
+    ld nr; [jge 0x40000000 -> ret KILL_PROCESS]; <binary search: refused -> KILL_PROCESS>
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -45,6 +57,7 @@ from splitpriv.seccomp.bpf import (
     Assembler,
     FilterProgram,
     Label,
+    seccomp_data_arg_lo,
 )
 from splitpriv.seccomp.errors import FilterTooLargeError, SeccompFilterError
 from splitpriv.syscalls import AUDIT_ARCH_I386, AUDIT_ARCH_X86_64
@@ -94,6 +107,8 @@ def build_filter(
     default: Action,
     *,
     allow_ip_range: tuple[int, int] | None = None,
+    ip_range_refused: Collection[tuple[int, int]] = (),
+    ip_range_guards: Collection[tuple[int, int, int, int]] = (),
     i386: I386Mode = "check",
 ) -> FilterProgram:
     """A seccomp program giving ``rules[(arch, nr)]`` to each call, ``default`` to the rest.
@@ -103,7 +118,9 @@ def build_filter(
 
     ``allow_ip_range=(start, end)``: any syscall whose instruction pointer (the address after
     the syscall instruction) lies in ``[start, end)`` is allowed before anything else is
-    checked, whatever its arch or number: that code is trusted.
+    checked, whatever its arch or number: that code is trusted. ``ip_range_refused`` (keys
+    like ``rules``) and ``ip_range_guards`` ((arch, nr, argument index, value) tuples) narrow
+    that trust: those calls from the range kill the process (see the module docstring).
 
     ``i386``: ``"check"`` gives ``int $0x80`` calls their own section, decided by the i386
     rules and the default; ``"kill"`` kills the process on any i386 call (its rules are then
@@ -123,6 +140,10 @@ def build_filter(
             raise SeccompFilterError(f"rule {key!r}: expected a seccomp Action, not {action!r}")
         per_arch[arch][nr] = action
     ip_range = None if allow_ip_range is None else _check_ip_range(allow_ip_range)
+    refused = [_check_key(key) for key in ip_range_refused]
+    guards = [_check_guard(guard) for guard in ip_range_guards]
+    if (refused or guards) and ip_range is None:
+        raise SeccompFilterError("ip_range_refused and ip_range_guards need allow_ip_range")
 
     ranges64 = action_ranges(per_arch[AUDIT_ARCH_X86_64], default, X32_SYSCALL_BIT)
     ranges32 = action_ranges(per_arch[AUDIT_ARCH_I386], default, 1 << 32) if i386 == "check" else []
@@ -133,8 +154,11 @@ def build_filter(
         raise FilterTooLargeError(floor, BPF_MAXINSNS, detail)
 
     asm = Assembler()
-    if ip_range is not None:
+    if ip_range is not None and not (refused or guards):
         _emit_ip_allow(asm, *ip_range)
+    trusted = Label("trusted range")
+    if ip_range is not None and (refused or guards):
+        _emit_ip_allow(asm, *ip_range, inside=trusted)
 
     x86_64, i386_section = Label("x86_64"), Label("i386")
     asm.load(SECCOMP_DATA_ARCH)
@@ -156,6 +180,8 @@ def build_filter(
         if len(ranges32) > 1:
             asm.load(SECCOMP_DATA_NR)
         _emit_search(asm, ranges32, 0, len(ranges32))
+    if ip_range is not None and (refused or guards):
+        _emit_trusted_section(asm, trusted, refused, guards)  # last: BPF only jumps forward
 
     try:
         return asm.assemble()
@@ -197,8 +223,57 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _emit_ip_allow(asm: Assembler, start: int, end: int) -> None:
-    """``if start <= ip < end: ret ALLOW``, on the 64-bit ip as two 32-bit words.
+def _check_guard(guard: object) -> tuple[int, int, int, int]:
+    if not (isinstance(guard, tuple) and len(guard) == 4 and all(_is_int(v) for v in guard)):
+        raise SeccompFilterError(f"a guard is (arch, nr, argument, value), not {guard!r}")
+    arch, nr = _check_key(guard[:2])
+    index, value = guard[2], guard[3]
+    seccomp_data_arg_lo(index)  # raises for an argument that does not exist
+    if not 0 <= value <= _U32:
+        raise SeccompFilterError(f"a guard compares 32 bits, not {value!r}")
+    return arch, nr, index, value
+
+
+def _emit_trusted_section(
+    asm: Assembler,
+    section: Label,
+    refused: list[tuple[int, int]],
+    guards: list[tuple[int, int, int, int]],
+) -> None:
+    """The decision for calls from the trusted range: refused calls and matching guards are
+    killed, the rest allowed. Emitted after everything else."""
+    asm.place(section)
+    kill = Label("trusted range: kill")
+    asm.load(SECCOMP_DATA_ARCH)
+    arch_labels = {arch: Label(f"trusted range, arch 0x{arch:x}") for arch in _NR_LIMITS}
+    for arch, label in arch_labels.items():
+        asm.jump(JEQ_K, arch, jt=label)
+    asm.ret(KILL_PROCESS)
+    for arch, label in arch_labels.items():
+        asm.place(label)
+        for g_arch, nr, index, value in guards:
+            if g_arch != arch:
+                continue
+            other = Label(f"not guarded call {nr}")
+            asm.load(SECCOMP_DATA_NR)
+            asm.jump(JEQ_K, nr, jf=other)
+            asm.load(seccomp_data_arg_lo(index))
+            asm.jump(JEQ_K, value, jt=kill)
+            asm.place(other)
+        asm.load(SECCOMP_DATA_NR)
+        if arch == AUDIT_ARCH_X86_64:
+            asm.jump(JGE_K, X32_SYSCALL_BIT, jt=kill)
+        ranges = action_ranges(
+            {nr: KILL_PROCESS for a, nr in refused if a == arch}, ALLOW, _NR_LIMITS[arch]
+        )
+        _emit_search(asm, ranges, 0, len(ranges))
+    asm.place(kill)
+    asm.ret(KILL_PROCESS)
+
+
+def _emit_ip_allow(asm: Assembler, start: int, end: int, inside: Label | None = None) -> None:
+    """``if start <= ip < end: ret ALLOW``, on the 64-bit ip as two 32-bit words; or, with
+    ``inside``, jump there instead of returning.
 
     Compared as ``start <= ip <= last`` (last = end - 1, so a range ending at 2**64 needs no
     upper check). The high word decides unless it equals the bound's high word; only then does
@@ -207,7 +282,9 @@ def _emit_ip_allow(asm: Assembler, start: int, end: int) -> None:
     last = end - 1
     start_hi, start_lo = start >> 32, start & _U32
     last_hi, last_lo = last >> 32, last & _U32
+    target = inside
     inside, outside = Label("ip inside"), Label("ip outside")
+    here = inside
     if start_hi == last_hi:
         asm.load(SECCOMP_DATA_IP_HI)
         asm.jump(JEQ_K, start_hi, jf=outside)
@@ -236,8 +313,12 @@ def _emit_ip_allow(asm: Assembler, start: int, end: int) -> None:
                 asm.jump(JEQ_K, last_hi, jf=inside)
                 asm.load(SECCOMP_DATA_IP_LO)
                 asm.jump(JGT_K, last_lo, jt=outside)
-    asm.place(inside)
-    asm.ret(ALLOW)
+    if target is None:
+        asm.place(here)
+        asm.ret(ALLOW)
+    else:
+        asm.place(here)
+        asm.ja(target)
     asm.place(outside)
 
 
