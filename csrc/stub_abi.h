@@ -15,6 +15,12 @@
 #define SP_STUB_CODE_SIZE 0x10000ULL
 #define SP_STUB_DATA_ADDR (SP_STUB_CODE_ADDR + SP_STUB_CODE_SIZE)
 
+/* The handler's signal stacks, one per slot: a private anonymous mapping (not the memfd), so
+ * a forked child's copy is its own while it still runs on the stack it inherited. */
+#define SP_STUB_STACKS_ADDR (SP_STUB_CODE_ADDR + 0x4000000ULL)
+#define SP_STUB_STACK_SIZE 0x10000ULL
+#define SP_STUB_STACKS_SIZE (SP_STUB_SLOTS * SP_STUB_STACK_SIZE)
+
 /* Entry points, as offsets in the code (stub/entry.S puts them there). */
 #define SP_STUB_HANDLER_OFF 0
 #define SP_STUB_RESTORER_OFF 16
@@ -34,8 +40,16 @@ struct sp_stub_slot {
     volatile int tgid;
     volatile int exec_state; /* seccomp-trap: SP_EXEC_* (a futex) */
     volatile char selector;  /* Syscall User Dispatch reads it at every syscall */
-    char pad[51];
+    char pad0[3];
+    /* The signal stack the program asked for (sigaltstack is answered from here; the real
+     * one is the stub's while the program has none). ss_known 0: learn it at the next trap. */
+    int ss_known;
+    int ss_flags;
+    unsigned long long ss_sp;
+    unsigned long long ss_size;
+    char pad[24];
 };
+_Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 
 /* The execve handshake of seccomp-trap, where the engine is not attached between execs. */
 #define SP_EXEC_NONE 0
@@ -98,5 +112,8 @@ struct sp_stub_data {
 };
 
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */
+
+_Static_assert(SP_STUB_DATA_ADDR + sizeof(struct sp_stub_data) <= SP_STUB_STACKS_ADDR,
+               "the stub's data runs into its signal stacks");
 
 #endif

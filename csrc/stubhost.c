@@ -62,6 +62,10 @@ struct sud_config {
     unsigned long long mode, selector, offset, len;
 };
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)
+#endif
+
 struct kernel_sigaction {
     unsigned long long handler, flags, restorer, mask;
 };
@@ -210,6 +214,7 @@ int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr)
     slot->tgid = tr->tgid;
     slot->exec_state = SP_EXEC_NONE;
     slot->selector = SP_SELECTOR_BLOCK;
+    slot->ss_known = 0; /* a new image has no signal stack; a forked child has its parent's */
     tr->armed = 1;
     if (s->config.mode != SP_MODE_SUD)
         return 0;
@@ -346,6 +351,12 @@ static long map_stub(struct injector *in)
                        MAP_SHARED | MAP_FIXED_NOREPLACE, (unsigned long long)fd,
                        SP_STUB_CODE_SIZE);
     inject(in, SYS_close, (unsigned long long)fd, 0, 0, 0, 0, 0);
+    long stacks = inject(in, SYS_mmap, SP_STUB_STACKS_ADDR, SP_STUB_STACKS_SIZE,
+                         PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+                         (unsigned long long)-1, 0);
+    if (stacks != (long)SP_STUB_STACKS_ADDR)
+        return stacks < 0 ? stacks : -EEXIST;
     if (code != (long)SP_STUB_CODE_ADDR)
         return code < 0 ? code : -EEXIST;
     if (data != (long)SP_STUB_DATA_ADDR)
@@ -370,8 +381,10 @@ static long map_stub(struct injector *in)
     struct kernel_sigaction act = {
         .handler = SP_STUB_CODE_ADDR + SP_STUB_HANDLER_OFF,
         /* SA_NODEFER: a handler of the program's own that runs nested inside this one (a
-         * signal arriving while the stub makes a call) must be able to trap again. */
-        .flags = SA_SIGINFO | SA_RESTORER_FLAG | SA_NODEFER,
+         * signal arriving while the stub makes a call) must be able to trap again.
+         * SA_ONSTACK: on the thread's signal stack, which the stub sets to its own (see
+         * stub.c: own_signal_stack) unless the program has one of its own. */
+        .flags = SA_SIGINFO | SA_RESTORER_FLAG | SA_NODEFER | SA_ONSTACK,
         .restorer = SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF,
         .mask = 0,
     };
@@ -384,6 +397,24 @@ static long map_stub(struct injector *in)
  * At PTRACE_EVENT_EXEC: let execve return, then put the stub in and arm the thread. Returns
  * 0, or -errno: the engine then kills the tracee rather than let it run on unwatched.
  */
+/* The exec'ing thread's signal stack, the stub's for its slot, so that even its first trap
+ * needs nothing of the program's stack (the stub arms later threads at their first trap). */
+static long give_signal_stack(struct injector *in)
+{
+    struct sp_stub_slot *slot = slot_for(in->s, in->tr->tid, 1);
+    if (!slot)
+        return -ENOSPC;
+    size_t index = (size_t)(slot - in->s->stub->data->slots);
+    stack_t st = {
+        .ss_sp = (void *)(uintptr_t)(SP_STUB_STACKS_ADDR + index * SP_STUB_STACK_SIZE),
+        .ss_flags = (int)SS_AUTODISARM,
+        .ss_size = SP_STUB_STACK_SIZE,
+    };
+    if (put(in, in->scratch + 512, &st, sizeof(st)) != 0)
+        return -EFAULT;
+    return inject(in, SYS_sigaltstack, in->scratch + 512, 0, 0, 0, 0, 0);
+}
+
 int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_signal)
 {
     struct injector in = {.s = s, .tr = tr};
@@ -417,6 +448,8 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
             long mapped = map_stub(&in);
             if (mapped < 0)
                 rc = (int)mapped;
+            if (rc == 0)
+                rc = (int)give_signal_stack(&in);
             if (rc == 0 && !s->stub->filter_installed) {
                 long installed = install_filter(&in);
                 if (installed < 0)

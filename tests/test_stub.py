@@ -123,3 +123,30 @@ def test_a_jump_into_the_stub_gains_nothing_the_policy_denies(
         # not the emulated 7, since a call from the stub's range never reaches the stub.
         value = int(out.removeprefix("returned "))
         assert value > 1 and value != 7
+
+
+def test_the_handler_runs_on_its_own_signal_stack(progs, mechanism, capfd):
+    """A syscall made with 256 bytes of stack left: no signal frame fits there, so the stub's
+    handler must run on its own stack (untraced, the program needs no frame at all)."""
+    require(mechanism, "privileged_only_memory")
+    with splitpriv.trace(
+        [progs["altstack"], "tiny"], mechanism=mechanism, syscalls=["getppid"]
+    ) as t:
+        calls = [e for e in t if isinstance(e, SyscallEvent)]
+    assert (t.exit_status, capfd.readouterr().out) == (splitpriv.ExitStatus(code=0), "tiny ok\n")
+    # The call on the tiny stack, then the program's check: both trapped to the stub.
+    assert [c.name for c in calls] == ["getppid", "getppid"]
+    assert calls[0].retval == calls[1].retval > 1
+
+
+def test_the_programs_own_signal_stack_is_its_own(progs, mechanism, capfd):
+    """The stub's stack is not the program's business: sigaltstack reports none until the
+    program sets one, and then reports and uses the program's."""
+    require(mechanism, "privileged_only_memory")
+    result = splitpriv.run([progs["altstack"], "own"], mechanism=mechanism)
+    assert result.returncode == 0
+    assert capfd.readouterr().out.splitlines() == [
+        "before: disabled",
+        "after: mine",
+        "handler on mine",
+    ]

@@ -16,7 +16,10 @@
  * makes allowed calls itself, and appends recorded events to the shared ring, which a
  * supervisor thread drains; a full ring makes it wait, never drop.
  *
- * It must never call anything outside this file, never use more than the current stack, and
+ * The handler runs on a signal stack of its own per slot (see "the stub's own signal stack"),
+ * so a call made with the program's stack nearly exhausted still traps cleanly.
+ *
+ * It must never call anything outside this file, never use more than its signal stack, and
  * never block while holding the ring lock.
  */
 #define _GNU_SOURCE
@@ -285,6 +288,100 @@ static long sigprocmask_on_frame(int tgid, ucontext_t *uc, const unsigned long l
     return 0;
 }
 
+/* ---- the stub's own signal stack -------------------------------------------------------
+ * The handler runs on a stack of its own (SA_ONSTACK), one per slot. The program's sigaltstack
+ * calls are answered from its slot instead (ss_*): while it has set none, the thread's real
+ * signal stack is the stub's; once it has, the real one is the program's, so its SA_ONSTACK
+ * handlers run where it expects (and so does this handler). Either is armed with
+ * SS_AUTODISARM, so that a change made through the frame (rt_sigreturn applies uc_stack) takes
+ * effect even when it is made while running on that stack; the kernel refuses any change
+ * there otherwise. */
+#define SS_AUTODISARM_FLAG ((int)(1u << 31))
+#define MINSIGSTKSZ_VALUE 2048
+
+static int is_stub_stack(const stack_t *st)
+{
+    unsigned long long sp = (unsigned long long)(uintptr_t)st->ss_sp;
+    return !(st->ss_flags & SS_DISABLE) && sp >= SP_STUB_STACKS_ADDR &&
+           sp < SP_STUB_STACKS_ADDR + SP_STUB_STACKS_SIZE;
+}
+
+static int within(unsigned long long sp, unsigned long long base, unsigned long long size)
+{
+    return sp > base && sp <= base + size;
+}
+
+/* A slot's first trap: the program's stack is the thread's real one, unless that is the
+ * stub's (or none): fork copies the parent's, a new thread or image has none. */
+static void learn_signal_stack(struct sp_stub_slot *slot, const stack_t *now)
+{
+    if ((now->ss_flags & SS_DISABLE) || is_stub_stack(now) || !now->ss_sp) {
+        slot->ss_sp = slot->ss_size = 0;
+        slot->ss_flags = SS_DISABLE;
+    } else {
+        slot->ss_sp = (unsigned long long)(uintptr_t)now->ss_sp;
+        slot->ss_size = now->ss_size;
+        slot->ss_flags = now->ss_flags & ~(SS_AUTODISARM_FLAG | SS_ONSTACK);
+    }
+    slot->ss_known = 1;
+}
+
+/* At the end of a trap: arm the stack the thread should have. Not while the interrupted code
+ * still runs on it (a handler of the program's, or an outer trap): the kernel disarmed it for
+ * that handler and re-arms it when that handler returns. */
+static void arm_signal_stack(ucontext_t *uc, const struct sp_stub_slot *slot)
+{
+    unsigned long long sp, size;
+    int flags = SS_AUTODISARM_FLAG;
+    if (!(slot->ss_flags & SS_DISABLE)) {
+        sp = slot->ss_sp;
+        size = slot->ss_size;
+        flags |= slot->ss_flags;
+    } else {
+        sp = SP_STUB_STACKS_ADDR + (unsigned long long)(slot - DATA->slots) * SP_STUB_STACK_SIZE;
+        size = SP_STUB_STACK_SIZE;
+    }
+    if (within((unsigned long long)uc->uc_mcontext.gregs[REG_RSP], sp, size))
+        return;
+    uc->uc_stack.ss_sp = (void *)(uintptr_t)sp;
+    uc->uc_stack.ss_size = size;
+    uc->uc_stack.ss_flags = flags;
+}
+
+/* sigaltstack, as the kernel would answer it for the program's own stack. */
+static long sigaltstack_on_slot(int tgid, ucontext_t *uc, struct sp_stub_slot *slot,
+                                const unsigned long long *a)
+{
+    int enabled = !(slot->ss_flags & SS_DISABLE);
+    int on_it = enabled && within((unsigned long long)uc->uc_mcontext.gregs[REG_RSP],
+                                  slot->ss_sp, slot->ss_size);
+    stack_t next, seen = {(void *)(uintptr_t)slot->ss_sp, enabled ? slot->ss_flags : SS_DISABLE,
+                          slot->ss_size};
+    if (on_it)
+        seen.ss_flags = SS_ONSTACK;
+    if (a[0] && self_copy(tgid, 0, &next, a[0], sizeof(next)) != sizeof(next))
+        return -14;
+    if (a[0]) {
+        int mode = next.ss_flags & ~SS_AUTODISARM_FLAG;
+        if (on_it)
+            return -1; /* EPERM */
+        if (mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE)
+            return -22; /* EINVAL */
+        if (mode != SS_DISABLE && next.ss_size < MINSIGSTKSZ_VALUE)
+            return -12; /* ENOMEM */
+    }
+    if (a[1] && self_copy(tgid, 1, &seen, a[1], sizeof(stack_t)) != sizeof(stack_t))
+        return -14;
+    if (a[0]) {
+        int disable = (next.ss_flags & ~SS_AUTODISARM_FLAG) == SS_DISABLE;
+        slot->ss_sp = disable ? 0 : (unsigned long long)(uintptr_t)next.ss_sp;
+        slot->ss_size = disable ? 0 : next.ss_size;
+        slot->ss_flags = disable ? SS_DISABLE : next.ss_flags & SS_AUTODISARM_FLAG;
+    }
+    return 0;
+}
+
+/* Without a slot (more threads than slots): the frame's signal stack is the real one. */
 static long sigaltstack_on_frame(int tgid, ucontext_t *uc, const unsigned long long *a)
 {
     stack_t next;
@@ -294,15 +391,15 @@ static long sigaltstack_on_frame(int tgid, ucontext_t *uc, const unsigned long l
         return 0;
     if (self_copy(tgid, 0, &next, a[0], sizeof(next)) != sizeof(next))
         return -14;
-    if (!(next.ss_flags & SS_DISABLE) && next.ss_size < 2048)
+    if (!(next.ss_flags & SS_DISABLE) && next.ss_size < MINSIGSTKSZ_VALUE)
         return -12;
     uc->uc_stack = next;
     return 0;
 }
 
 /* 1 when the call is answered here (in *ret) instead of being made as it is. */
-static int guard_entry_point(int tgid, ucontext_t *uc, long nr, const unsigned long long *a,
-                             long *ret)
+static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot, long nr,
+                             const unsigned long long *a, long *ret)
 {
     if ((nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */) ||
         (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp) {
@@ -314,7 +411,7 @@ static int guard_entry_point(int tgid, ucontext_t *uc, long nr, const unsigned l
         return 1;
     }
     if (nr == SYS_sigaltstack) {
-        *ret = sigaltstack_on_frame(tgid, uc, a);
+        *ret = slot ? sigaltstack_on_slot(tgid, uc, slot, a) : sigaltstack_on_frame(tgid, uc, a);
         return 1;
     }
     return 0;
@@ -396,6 +493,7 @@ static struct sp_stub_slot *my_slot(int tid)
                 slot->tgid = (int)sc3(SYS_getpid, 0, 0, 0);
                 slot->exec_state = SP_EXEC_NONE;
                 slot->selector = SP_SELECTOR_ALLOW;
+                slot->ss_known = 0;
                 if (CONFIG->mode == SP_STUB_MODE_SUD) /* a new thread or child: arm itself */
                     sc6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, 1 /* ON */, SP_STUB_CODE_ADDR,
                         SP_STUB_CODE_SIZE, (unsigned long long)(uintptr_t)&slot->selector, 0);
@@ -416,8 +514,11 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     int tid = (int)sc3(SYS_gettid, 0, 0, 0);
     struct sp_stub_slot *slot = my_slot(tid);
     (void)sig;
-    if (slot)
+    if (slot) {
         slot->selector = SP_SELECTOR_ALLOW;
+        if (!slot->ss_known)
+            learn_signal_stack(slot, &uc->uc_stack);
+    }
 
     if (nr == SYS_rt_sigreturn && info->si_arch == AUDIT_ARCH_X86_64_VALUE) {
         /* Another handler's return, through libc's restorer: finish it from our range. */
@@ -492,7 +593,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
                 ev.args[i] = rule->rewrite[i];
         ev.flags |= SP_EVF_REWRITTEN;
     }
-    if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, nr, ev.args, &ret)) {
+    if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, slot, nr, ev.args, &ret)) {
         if (ret == -1) {
             ev.flags |= SP_EVF_DENIED;
         }
@@ -544,6 +645,8 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     }
     guarded_access(0);
 out:
-    if (slot)
+    if (slot) {
+        arm_signal_stack(uc, slot);
         slot->selector = SP_SELECTOR_BLOCK;
+    }
 }

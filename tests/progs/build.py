@@ -52,6 +52,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("threads_many", "threads_many.c", ("-pthread",)),
     Program("peek", "peek.c"),
     Program("stub_jump", "stub_jump.c"),
+    Program("altstack", "altstack.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

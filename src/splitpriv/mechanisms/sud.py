@@ -15,6 +15,12 @@ once and arms SUD for itself. execve is the one call the engine takes part in: t
 the engine to attach, makes the call, and the engine puts the stub back into the new image at
 PTRACE_EVENT_EXEC (with PTRACE_O_SUSPEND_SECCOMP, which needs CAP_SYS_ADMIN), then detaches.
 
+The stub's SIGSYS handler runs on a signal stack of its own, one per thread (64 KiB each, in
+a private mapping so a forked child's copy is its own); a program that sets a signal stack of
+its own gets it (sigaltstack is answered per thread), and the handler then runs there. A new
+thread's first trap runs on the thread's stack; the exec'ing thread's has the stub's from
+the start.
+
 Plainly: a hostile tracee can write its selector byte and leave SUD (the byte must stay
 writable: the kernel reads it at every syscall), or jump into the stub's code range, where
 the backup filter lets through only what the stub could make itself (the same limits as
