@@ -11,6 +11,22 @@ of the same run) and the ratios the project's targets are stated in (issue 4):
   session set-up (see the startup workload) counts; the startup-corrected per-call ratio is
   printed beside it when the startup workload was measured too.
 
+And those of the unprivileged mode (the stub mechanisms ``sud`` and ``seccomp-trap``, workload
+``stub_actions``), each in every protect mode:
+
+* allow, log and deny against the raw C floor of the mechanism's own trap (a SIGSYS handler that
+  answers at once): target <= 1.3;
+* ask against that floor plus one raw round trip of the ask channel: target <= 2;
+* ``splitpriv trace -m ptrace`` against ``splitpriv trace -m sud`` (full output to a file):
+  target >= 4.
+
+Each of these twice: whole runs (the session set-up and tear-down count, as above), and per
+call: the loop as the traced program timed it itself (the loop/ twin of each peer, same run),
+or for the CLI, whose output is written after the program's loop, the whole run minus the
+launch (the launch/ twin: the same command making no calls).
+A target whose peer could not run here (protect="pkey" without protection keys) is listed as
+skipped, with the reason.
+
 ``--check`` exits with 1 when a target is missed.
 """
 
@@ -20,6 +36,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyperf
 
@@ -28,6 +45,16 @@ from splitpriv.benchmarks import Measurement
 
 FLOOR_TARGET = 1.15
 SELECTIVE_TARGET = 1.1
+STUB_WORKLOAD = "stub_actions"
+STUB_TARGET = 1.3  # allow, log, deny vs the floor of the mechanism's trap
+ASK_TARGET = 2.0  # ask vs (floor + one channel round trip)
+CLI_TARGET = 4.0  # splitpriv trace -m ptrace vs -m sud, at least
+STUB_NOTES = {
+    ("seccomp-trap", "allow"): "a no-op rewrite, so that getppid reaches the stub",
+    ("seccomp-trap", "deny"): "answered by the filter (RET_ERRNO): no trap at all",
+    ("sud", "ask"): "Python callback",
+    ("seccomp-trap", "ask"): "Python callback",
+}
 SELECTIVE_MECHANISMS = ("seccomp-trace", "seccomp-notify")
 TARGET_WORKLOADS = ("null_syscall", "selective")
 # the raw peer of the startup workload that measures each mechanism's floor's launch cost
@@ -52,15 +79,19 @@ EXTRA_PAIRS = (  # informative, no target
 @dataclass(frozen=True)
 class Ratio:
     what: str
-    value: float
+    value: float | None  # None: a peer it needs could not run here (the note says why)
     target: float | None
     note: str = ""
+    at_least: bool = False  # the target is a minimum (a speed-up), not a maximum
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return ""
-        return "ok" if self.value <= self.target else "MISSED"
+        if self.value is None:
+            return "skipped"
+        met = self.value >= self.target if self.at_least else self.value <= self.target
+        return "MET" if met else "MISSED"
 
 
 def load(paths: Sequence[str]) -> list[Measurement]:
@@ -123,6 +154,72 @@ def ratios(results: Sequence[Measurement]) -> list[Ratio]:
     for m in results:
         if m.workload == "startup" and m.kind == "splitpriv" and m.median is not None:
             add(f"startup: splitpriv {m.label} vs untraced", m.name, "startup/untraced", None)
+    return out + stub_action_ratios(results)
+
+
+def stub_action_ratios(results: Sequence[Measurement]) -> list[Ratio]:
+    """The unprivileged mode's targets (workload stub_actions): each ratio for whole runs, and
+    per call: from the loop/ twins (the loop as the program timed it) or, for the CLI, from the
+    launch/ twins (the launch subtracted from the whole run)."""
+    ms = [m for m in results if m.workload == STUB_WORKLOAD]
+    whole = {m.peer: m.median for m in ms if m.median is not None}
+    skipped = {m.peer: m.reason for m in ms if m.reason}
+    units = {m.peer: m.units for m in ms}
+    out: list[Ratio] = []
+
+    def loop(peer: str) -> float | None:
+        return whole.get(benchmarks.LOOP_PREFIX + peer)
+
+    def launch_subtracted(peer: str) -> float | None:
+        launch = whole.get(benchmarks.LAUNCH_PREFIX + peer)
+        if peer not in whole or launch is None:
+            return None
+        return whole[peer] - launch / units[peer]
+
+    per_call = (
+        ("whole run", whole.get),
+        ("per call, loop timed by the program", loop),
+        ("per call, launch subtracted", launch_subtracted),
+    )
+
+    def pair(what: str, num: str, den: Sequence[str], target: float | None, **kw: Any) -> None:
+        """num / sum(den) each way both sides were measured; skipped if a peer could not run."""
+        missing = [skipped[p] for p in (num, *den) if p in skipped]
+        if missing:
+            kw["note"] = missing[0]
+            out.append(Ratio(f"{STUB_WORKLOAD}: {what}", None, target, **kw))
+            return
+        for how, get in per_call:
+            a, parts = get(num), [get(p) for p in den]
+            if a is None or any(b is None for b in parts):
+                continue
+            b = sum(b for b in parts if b is not None)
+            if b > 0:
+                out.append(Ratio(f"{STUB_WORKLOAD}: {what}, {how}", a / b, target, **kw))
+
+    for mech, floor in benchmarks.STUB_FLOORS.items():
+        for protect in benchmarks.PROTECT_MODES:
+            for action in ("allow", "log", "deny"):
+                peer = f"{mech}/{action}/{protect}"
+                if peer in whole or peer in skipped:
+                    note = STUB_NOTES.get((mech, action), "")
+                    pair(f"{peer} vs {floor}", peer, [floor], STUB_TARGET, note=note)
+            peer = f"{mech}/ask/{protect}"
+            if peer in whole or peer in skipped:
+                what = f"{peer} vs {floor} + {benchmarks.CHANNEL_FLOOR}"
+                note = STUB_NOTES.get((mech, "ask"), "")
+                pair(what, peer, [floor, benchmarks.CHANNEL_FLOOR], ASK_TARGET, note=note)
+    what = "cli/ptrace vs cli/sud (splitpriv trace -f -m M -o FILE, full output)"
+    pair(what, "cli/ptrace", ["cli/sud"], CLI_TARGET, at_least=True)
+    pair(
+        "ptrace/trace vs sud/log/none (every event decoded)", "ptrace/trace", ["sud/log/none"], None
+    )
+    pair(
+        "floor/channel-roundtrip vs the same with a futex wake",
+        benchmarks.CHANNEL_FLOOR,
+        ["floor/channel-roundtrip-futex"],
+        None,
+    )
     return out
 
 
@@ -130,10 +227,13 @@ def ratio_table(items: Sequence[Ratio]) -> str:
     """The ratios as a Markdown table."""
     lines = ["| ratio (same run) | value | target | |", "|---|---:|---:|---|"]
     for r in items:
-        target = f"<= {r.target:.2f}" if r.target is not None else ""
+        target = ""
+        if r.target is not None:
+            target = f"{'>=' if r.at_least else '<='} {r.target:.2f}"
         verdict = f"**{r.verdict}**" if r.verdict == "MISSED" else r.verdict
         extra = f" ({r.note})" if r.note else ""
-        lines.append(f"| {r.what} | {r.value:.2f} | {target} | {verdict}{extra} |")
+        value = "-" if r.value is None else f"{r.value:.2f}"
+        lines.append(f"| {r.what} | {value} | {target} | {verdict}{extra} |")
     return "\n".join(lines) + "\n"
 
 

@@ -28,6 +28,7 @@ DEFAULT_WITH = {
     "null_syscall": "strace,python-ptrace,raw,variants",
     "selective": "strace,python-ptrace,raw",
     "startup": "strace,python-ptrace,raw",  # the floors' launch cost, for startup correction
+    "stub_actions": "loop,launch",  # the per-call twins of every peer (compare.py)
 }
 OTHERS_WITH = "strace,python-ptrace"
 

@@ -205,7 +205,13 @@ def write_results(out: Path, profile: str, commands: list[str], target: Path) ->
         "multi-process workloads) and `strace -f --seccomp-bpf`, pinned to one CPU as "
         "`taskset -c N` would; python-ptrace's `strace.py`, pinned too; `raw ...`: the smallest "
         "C supervisor doing what a mechanism does (`bench/csrc/raw_tracer.c`, the floor). "
-        "The exact command of every peer is in the JSON metadata (`peer_command`). Tables and "
+        "The `stub actions` workload has peers of its own: `<mechanism>/<action>/<protect>` "
+        "for the stub mechanisms, the raw floors `floor/...` (`bench/csrc/sigsys_floor.c`, "
+        "`bench/csrc/channel_roundtrip.c`), `ptrace/trace`, `cli/<mechanism>` (`splitpriv "
+        "trace -f -m M -o FILE`), and their twins: `loop/...` (the program times its own loop, "
+        "`bench/csrc/getppid_timed.c`) and `launch/...` (the same with no calls). "
+        "The exact command of every peer is in the JSON metadata (`peer_command`, and "
+        "`peer_note` where the name cannot say what a peer measures). Tables and "
         "the plot show the median of each benchmark's values (`±`: standard deviation over "
         "median); before each benchmark the harness waited for the machine to be idle "
         "(`--wait-quiet`), since these VMs are shared and a benchmark runs alone.",
@@ -221,6 +227,15 @@ def write_results(out: Path, profile: str, commands: list[str], target: Path) ->
         "`seccomp-trace` and `seccomp-notify` within 1.1x of untraced. Whole runs are "
         "compared, so the per-session set-up counts; the startup-corrected per-call ratio "
         "(the `startup` workload's launch cost taken out of both sides) isolates the loop.",
+        "",
+        "The unprivileged mode (`stub actions`, each protect mode): allow, log and deny within "
+        "1.3x of the raw C floor of the mechanism's own trap (a SIGSYS handler answering at "
+        "once); ask within 2x of that floor plus one raw round trip of the ask channel; "
+        "`splitpriv trace -m sud` at least 4x faster than `splitpriv trace -m ptrace` with full "
+        "output. Each ratio twice: whole runs (the session set-up and tear-down count), and per "
+        "call: the loop as the traced program timed it (`loop/` twins of the same run), or for "
+        "the CLI, whose output is written after the loop, the whole run minus its `launch/` "
+        "twin. A peer that cannot run here is listed as skipped with the reason.",
         "",
         compare.ratio_table(compare.ratios(results)).rstrip(),
         "",

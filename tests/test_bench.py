@@ -313,3 +313,53 @@ def test_make_results_writes_results_md(tmp_path: Path) -> None:
     if HAVE_MATPLOTLIB:
         assert (tmp_path / "bench.png").read_bytes().startswith(PNG_MAGIC)
         assert "![splitpriv benchmarks](bench.png)" in text
+
+
+def test_stub_actions_run_once_and_compare_states_every_target() -> None:
+    """bench/stub_actions at 200 calls a run: every case runs for real or says why it cannot,
+    and compare.py states each target of the unprivileged mode with a verdict."""
+    availability = {m: mechanisms.get(m).available() for m in benchmarks.STUB_MECHANISMS}
+    here = [m for m, available in availability.items() if available]
+    if not here:
+        reasons = "; ".join(f"{m}: {a.reason}" for m, a in availability.items())
+        pytest.skip(f"no stub mechanism here ({reasons})")
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))  # compare.py is a script of bench/, not a module
+    import compare
+
+    profile = benchmarks.Profile("test", 1, 0, 0.01)
+    cases = benchmarks.plan(["stub_actions"], with_peers=["loop", "launch"], profile=profile)
+    results = benchmarks.measure(cases, profile)
+    by_peer = {m.peer: m for m in results}
+    for m in results:
+        assert (m.reason is None) == bool(m.values), m
+        assert m.reason is None or not m.reason.startswith("failed"), m.reason
+        assert all(v > 0 for v in m.values), m
+    keys = benchmarks._protect_reason("pkey")
+    for mech in here:
+        floor = benchmarks.STUB_FLOORS[mech]
+        assert by_peer[floor].values and by_peer[f"loop/{floor}"].values
+        for action in benchmarks.STUB_ACTIONS:
+            assert by_peer[f"{mech}/{action}/none"].values
+            assert by_peer[f"loop/{mech}/{action}/mprotect"].values
+            pkey = by_peer[f"{mech}/{action}/pkey"]
+            assert (pkey.reason == keys) if keys else pkey.values
+    table_lines(benchmarks.markdown(benchmarks.table(results)))
+    ratios = {r.what: r for r in compare.stub_action_ratios(results)}
+    for mech in here:
+        floor = benchmarks.STUB_FLOORS[mech]
+        for how in ("whole run", "per call, loop timed by the program"):
+            for action in ("allow", "log", "deny"):
+                ratio = ratios[f"stub_actions: {mech}/{action}/none vs {floor}, {how}"]
+                assert ratio.target == compare.STUB_TARGET and ratio.verdict in ("MET", "MISSED")
+            ask = f"stub_actions: {mech}/ask/none vs {floor} + {benchmarks.CHANNEL_FLOOR}, {how}"
+            assert ratios[ask].target == compare.ASK_TARGET
+        if keys:
+            skipped = ratios[f"stub_actions: {mech}/allow/pkey vs {floor}"]
+            assert skipped.verdict == "skipped" and skipped.note == keys
+    if "sud" in here:  # (per call, the launch subtracted can be negative at 200 calls)
+        cli = ratios[
+            "stub_actions: cli/ptrace vs cli/sud (splitpriv trace -f -m M -o FILE, full output), "
+            "whole run"
+        ]
+        assert cli.at_least and cli.verdict in ("MET", "MISSED")

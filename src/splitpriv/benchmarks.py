@@ -42,13 +42,14 @@ import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from splitpriv import mechanisms
 from splitpriv.errors import SplitprivError
+from splitpriv.events import SyscallEvent
 from splitpriv.policy import Policy
 
 TimeFunc = Callable[[int], float]
@@ -58,9 +59,11 @@ SELECTIVE_SYSCALL = "openat2"
 """What the selective workload traces: a syscall its loop never makes."""
 
 PLACEMENTS = ("same", "spread", "none")
-PEER_GROUPS = ("strace", "python-ptrace", "raw", "variants")
+PEER_GROUPS = ("strace", "python-ptrace", "raw", "variants", "loop", "launch")
 """Optional peers (``with_peers``): strace (plain, and --seccomp-bpf where it can differ),
-python-ptrace's strace.py, the raw C floors, and the run/emulate variants of each mechanism."""
+python-ptrace's strace.py, the raw C floors, the run/emulate variants of each mechanism, and
+the twins of the stub_actions peers that give the per-call cost without the launch: ``loop``
+(the program times its own loop) and ``launch`` (the same command with no calls)."""
 
 TAR_OUTPUT_PREFIX = "tar-"
 
@@ -194,6 +197,15 @@ WORKLOADS: dict[str, Workload] = {
             multiprocess=True,
             tools=("sh", "seq", "sort", "uniq", "wc"),
         ),
+        Workload(
+            "stub_actions",
+            "stub actions",
+            "call",
+            20_000,
+            "the getppid loop under each action (allow, log, deny, ask) and protect mode of the "
+            "stub mechanisms, against raw SIGSYS floors, the ask channel, ptrace and the CLI",
+            programs=("getppid_loop", "getppid_timed", "sigsys_floor", "channel_roundtrip"),
+        ),
     )
 }
 PIPELINE = "seq 1 20000 | sort -rn | uniq | wc -l > /dev/null"
@@ -213,15 +225,19 @@ class Peer:
     placement: str = "same"
     native: bool = False  # runs at native speed on this workload (sized with native_units)
     floor_of: str | None = None  # raw: the splitpriv peer this is the floor of
+    protect: str = "none"  # stub mechanisms: the protect mode of the stub's data
+    twin: str = ""  # stub_actions: "loop" (the program's own loop time) or "launch" (no calls)
+    note: str = ""  # what exactly it measures, where the name cannot say (peer_note metadata)
 
     @property
     def colour_key(self) -> str:
         """Peers that share a colour in plots: a mechanism's splitpriv and raw peers differ."""
         if self.kind == "splitpriv":
             return f"splitpriv-{self.mechanism}"
-        if self.kind == "raw":
+        if self.kind == "raw" and self.mechanism:
             return f"raw-{self.mechanism}"
-        return self.name.split("@")[0]
+        name = self.name.removeprefix(f"{self.twin}/") if self.twin else self.name
+        return name.split("@")[0]  # a twin in its peer's colour
 
 
 @dataclass(slots=True)
@@ -267,6 +283,9 @@ SOURCES = {
     "fileio_loop": "fileio_loop.c",
     "spawn_loop": "spawn_loop.c",
     "raw_tracer": "raw_tracer.c",
+    "getppid_timed": "getppid_timed.c",
+    "sigsys_floor": "sigsys_floor.c",
+    "channel_roundtrip": "channel_roundtrip.c",
 }
 CC = "gcc"
 CFLAGS = ("-std=gnu11", "-O2", "-Wall", "-Werror")
@@ -616,6 +635,8 @@ def _command_text(argv: Sequence[str]) -> str:
 
 
 def _case(w: Workload, peer: Peer, profile: Profile) -> Case:
+    if w.name == "stub_actions":
+        return _stub_case(w, peer, profile)
     units = w.units_for(
         profile,
         native=peer.native,
@@ -695,6 +716,376 @@ def _case(w: Workload, peer: Peer, profile: Profile) -> Case:
     raise BenchmarkError(f"unknown peer kind {peer.kind!r}")
 
 
+# -- the stub actions workload ---------------------------------------------------------------
+#
+# What each action of the stub mechanisms costs per getppid, in each protect mode, against the
+# floor of its trap (a raw C program whose SIGSYS handler answers at once), the ask channel's
+# raw round trip, ptrace, and the CLI. Peers are named <mechanism>/<action>/<protect>,
+# floor/<what>, ptrace/trace and cli/<mechanism>. Their twins give the cost per call without the
+# launch: "loop/<peer>" runs the same with a loop the program times itself, "launch/<peer>" (the
+# CLI's, where the program's own time would leave out the output) the same with no calls.
+
+STUB_MECHANISMS = ("sud", "seccomp-trap")
+STUB_ACTIONS = ("allow", "log", "deny", "ask")
+PROTECT_MODES = ("none", "mprotect", "pkey")
+STUB_FLOORS = {"sud": "floor/sigsys-sud", "seccomp-trap": "floor/sigsys"}
+"""The floor of each stub mechanism: a SIGSYS handler reached by its own kind of trap."""
+CHANNEL_FLOOR = "floor/channel-roundtrip"
+CLI_MECHANISMS = ("sud", "ptrace")
+LOOP_PREFIX = "loop/"
+LAUNCH_PREFIX = "launch/"
+TWIN_PREFIXES = (LOOP_PREFIX, LAUNCH_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """A raw C floor of the stub_actions workload: ``program mode N [FILE]``."""
+
+    name: str
+    label: str
+    program: str
+    mode: str
+    mechanism: str | None  # the stub mechanism whose trap it takes (None: the ask channel)
+    note: str
+
+
+FLOORS = {
+    f.name: f
+    for f in (
+        Floor(
+            "floor/sigsys",
+            "floor: SIGSYS via seccomp",
+            "sigsys_floor",
+            "seccomp",
+            "seccomp-trap",
+            "bench/csrc/sigsys_floor.c: seccomp RET_TRAP for getppid, a SIGSYS handler that "
+            "writes the answer into RAX and returns",
+        ),
+        Floor(
+            "floor/sigsys-sud",
+            "floor: SIGSYS via SUD",
+            "sigsys_floor",
+            "sud",
+            "sud",
+            "bench/csrc/sigsys_floor.c: Syscall User Dispatch with a selector byte, a SIGSYS "
+            "handler that writes the answer into RAX and returns",
+        ),
+        Floor(
+            CHANNEL_FLOOR,
+            "floor: ask channel round trip",
+            "channel_roundtrip",
+            "signal",
+            None,
+            "bench/csrc/channel_roundtrip.c: one round trip of the ask channel between two "
+            "processes on one CPU: tgkill to a thread in ppoll, answer by FUTEX_WAKE to a futex "
+            "waiter (the stub's ask with ask_spins = 0)",
+        ),
+        Floor(
+            "floor/channel-roundtrip-futex",
+            "floor: futex round trip",
+            "channel_roundtrip",
+            "futex",
+            None,
+            "bench/csrc/channel_roundtrip.c: the same round trip with a futex wake instead of "
+            "the signal (informative)",
+        ),
+    )
+}
+
+_ACTION_NOTES = {
+    "allow": "Policy(): under sud every call traps to the stub, which makes getppid itself; "
+    "nothing recorded",
+    "log": "splitpriv.trace(syscalls=['getppid']): the stub makes the call and records it in "
+    "the shared ring, the drainer thread moves it to the session, Python decodes every event",
+    "deny": "Policy().deny('getppid'): the stub answers -EPERM; nothing recorded",
+    "ask": "Policy().callback('getppid'): the stub asks the engine thread (tgkill, then "
+    "FUTEX_WAIT), which can only ask Python: no C table answers an ask. The callback returns "
+    "None (allow) and the stub makes the call",
+}
+_SECCOMP_TRAP_NOTES = {  # where seccomp-trap's filter takes another path than sud's stub
+    "allow": "a plain allow never reaches the stub (the filter allows it in the kernel, at "
+    "native speed), so the rule is Policy().rewrite('getppid', args={0: 0}): the filter traps "
+    "getppid, the stub rewrites an argument getppid does not read and makes the call itself; "
+    "nothing recorded",
+    "deny": "Policy().deny('getppid'): the seccomp filter answers EPERM (RET_ERRNO) in the "
+    "kernel; the call never traps and the stub is not involved",
+}
+_TWIN_NOTES = {
+    "loop": "the same peer running bench/csrc/getppid_timed.c (the floors: their own FILE "
+    "argument): the loop timed by the program itself (vDSO clock, no syscall), divided by N; "
+    "no launch, no session set-up or tear-down",
+    "launch": "the same command with N = 0: the launch alone, per run",
+}
+
+
+def _action_note(mech: str, action: str) -> str:
+    special = _SECCOMP_TRAP_NOTES if mech == "seccomp-trap" else {}
+    return special.get(action, _ACTION_NOTES[action])
+
+
+def stub_action_peers(mechanism_names: Sequence[str], with_peers: Collection[str]) -> list[Peer]:
+    """The peers of the stub_actions workload, in table order (the twins last)."""
+    peers = [Peer("untraced", "untraced", "untraced", native=True)]
+    for mech in STUB_MECHANISMS:
+        if mech not in mechanism_names:
+            continue
+        for action in STUB_ACTIONS:
+            for protect in PROTECT_MODES:
+                peers.append(
+                    Peer(
+                        f"{mech}/{action}/{protect}",
+                        "splitpriv",
+                        f"{mech} {action} ({protect})",
+                        mechanism=mech,
+                        variant=action,
+                        protect=protect,
+                        note=_action_note(mech, action),
+                    )
+                )
+    for f in FLOORS.values():
+        if f.mechanism is None or f.mechanism in mechanism_names:
+            peers.append(Peer(f.name, "raw", f.label, mechanism=f.mechanism, note=f.note))
+    if "ptrace" in mechanism_names:
+        note = "splitpriv.trace, every call recorded and decoded (null_syscall's peer)"
+        peers.append(
+            Peer("ptrace/trace", "splitpriv", "ptrace trace", mechanism="ptrace", note=note)
+        )
+    for mech in CLI_MECHANISMS:
+        if mech in mechanism_names:
+            peers.append(
+                Peer(
+                    f"cli/{mech}",
+                    "splitpriv",
+                    f"splitpriv trace -m {mech}",
+                    mechanism=mech,
+                    variant="cli",
+                    note="every call written to the -o file; -f because without it the stub "
+                    "mechanisms refuse to start (they cannot leave children untraced)",
+                )
+            )
+    return peers + [twin for p in peers for twin in _twins(p, with_peers)]
+
+
+def _twins(peer: Peer, with_peers: Collection[str]) -> list[Peer]:
+    """A peer's loop twin (not the CLI's: the program's own time would leave out the output
+    written after it) and launch twin (the CLI's, and untraced's to compare it with)."""
+    kinds = []
+    if "loop" in with_peers and peer.variant != "cli":
+        kinds.append("loop")
+    if "launch" in with_peers and (peer.variant == "cli" or peer.kind == "untraced"):
+        kinds.append("launch")
+    return [
+        replace(
+            peer,
+            name=f"{kind}/{peer.name}",
+            label=f"{peer.label} [{kind}]",
+            group=kind,
+            twin=kind,
+            note=f"{_TWIN_NOTES[kind]}. {peer.note}".rstrip(". "),
+        )
+        for kind in kinds
+    ]
+
+
+@cache
+def _protect_reason(protect: str) -> str | None:
+    """Why a protect mode cannot be used here: the probe the session itself relies on. Probed
+    once: without protection keys the kernel says EINVAL to a process's first pkey_alloc and
+    ENOSPC to the next ones, and every pkey peer should give the same reason."""
+    if protect != "pkey":
+        return None
+    from splitpriv.doctor import protection_keys
+
+    keys = protection_keys()
+    return None if keys.ok else f"unavailable: protection keys: {keys.detail}"
+
+
+def _floor_reason(peer: Peer) -> str | None:
+    if peer.mechanism == "sud":
+        from splitpriv.mechanisms._stub import sud_problem
+
+        problem = sud_problem()
+        return f"unavailable: {problem}" if problem else None
+    return None
+
+
+Runner = Callable[[Sequence[str]], None]
+"""Runs a command once under a peer; BenchmarkError if it failed or took another path."""
+
+
+def _spawned(argv: Sequence[str]) -> None:
+    pid = os.posix_spawn(argv[0], list(argv), os.environ)
+    _, status = os.waitpid(pid, 0)
+    _check(argv[0], status)
+
+
+def _wall_func(runner: Runner, argv: Sequence[str], after: Path | None = None) -> TimeFunc:
+    """The wall time of ``loops`` whole runs."""
+
+    def run(loops: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(loops):
+            runner(argv)
+        elapsed = time.perf_counter() - t0
+        if after is not None:
+            after.unlink(missing_ok=True)
+        return elapsed
+
+    return run
+
+
+def _loop_func(runner: Runner, argv: Sequence[str], report: Path) -> TimeFunc:
+    """The time ``loops`` runs spent in the program's own loop, as it wrote it into ``report``
+    (nanoseconds): the per-call cost without launch, set-up or tear-down."""
+
+    def run(loops: int) -> float:
+        total = 0
+        for _ in range(loops):
+            report.unlink(missing_ok=True)
+            runner(argv)
+            try:
+                total += int(report.read_text())
+            except (OSError, ValueError) as exc:
+                raise BenchmarkError(f"{argv[0]} did not report its loop time: {exc}") from None
+        report.unlink(missing_ok=True)
+        return total / 1e9
+
+    return run
+
+
+class _Asked:
+    """The ask peers' callback: allow, and count, so a run proves every call was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, event: SyscallEvent) -> None:
+        self.calls += 1
+
+
+def _stub_policy(mech: str, action: str, asked: _Asked) -> tuple[Policy, str]:
+    """The policy of a run-based action peer, and how it reads in peer_command."""
+    if action == "allow" and mech == "sud":
+        return Policy(), "Policy()"
+    if action == "allow":
+        return Policy().rewrite("getppid", args={0: 0}), "Policy().rewrite('getppid', {0: 0})"
+    if action == "deny":
+        return Policy().deny("getppid", errno="EPERM"), "Policy().deny('getppid')"
+    return Policy().callback("getppid", fn=asked), "Policy().callback('getppid', fn=allow)"
+
+
+def _expect(what: str, got: int, want: int) -> None:
+    if got != want:
+        raise BenchmarkError(f"{what}: {got} getppid calls, not {want}")
+
+
+def _stub_run_runner(mech: str, protect: str, policy: Policy, traps: int, asked: _Asked) -> Runner:
+    """splitpriv.run, checking that getppid took the path the peer claims: ``traps`` calls
+    counted by the stub, and as many asks for an ask peer."""
+    import splitpriv
+
+    asks = traps if policy.has_callbacks() else 0
+
+    def run(argv: Sequence[str]) -> None:
+        asked.calls = 0
+        result = splitpriv.run(argv, mechanism=mech, cpu="same", policy=policy, protect=protect)
+        if result.returncode != 0:
+            raise BenchmarkError(f"splitpriv.run ({mech}): {result.exit_status}")
+        _expect(f"{mech}: the stub saw", result.counts.get("getppid", 0), traps)
+        _expect(f"{mech}: Python was asked", asked.calls, asks)
+
+    return run
+
+
+def _trace_runner(mech: str, protect: str, syscalls: Sequence[str] | None, calls: int) -> Runner:
+    """splitpriv.trace, every event decoded; with ``syscalls``, checks that ``calls`` getppid
+    events arrived."""
+    import splitpriv
+    from splitpriv.syscalls import AUDIT_ARCH_X86_64, table
+
+    getppid = table(AUDIT_ARCH_X86_64).number("getppid")
+
+    def run(argv: Sequence[str]) -> None:
+        seen = 0
+        with splitpriv.trace(
+            argv, mechanism=mech, cpu="same", syscalls=syscalls, protect=protect
+        ) as t:
+            for event in t:
+                seen += isinstance(event, SyscallEvent) and event.nr == getppid
+        if t.exit_status is None or t.exit_status.returncode != 0:
+            raise BenchmarkError(f"splitpriv.trace ({mech}): {t.exit_status}")
+        _expect(f"{mech}: events recorded", seen, calls)
+
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class _How:
+    """How a stub_actions peer runs a command, and how that reads in peer_command."""
+
+    runner: Runner
+    text: Callable[[Sequence[str]], str]
+    reason: str | None = None
+
+
+def _how(peer: Peer, n: int) -> _How:
+    """The runner of a splitpriv peer of stub_actions (not the floors, untraced or the CLI)."""
+    mech, action, protect = peer.mechanism or "", peer.variant, peer.protect
+    reason = _mechanism_reason(mech) or _protect_reason(protect)
+    if mech == "ptrace":
+        runner = _trace_runner(mech, protect, None, n)
+        return _How(runner, lambda a: f"splitpriv.trace({list(a)!r}, mechanism='ptrace')", reason)
+    if action == "log":
+        runner = _trace_runner(mech, protect, ["getppid"], n)
+        options = f"mechanism={mech!r}, cpu='same', syscalls=['getppid'], protect={protect!r}"
+        return _How(runner, lambda a: f"splitpriv.trace({list(a)!r}, {options})", reason)
+    asked = _Asked()
+    policy, policy_text = _stub_policy(mech, action, asked)
+    # the seccomp-trap filter answers a plain deny itself: the stub never sees those calls
+    traps = 0 if (mech, action) == ("seccomp-trap", "deny") else n
+    runner = _stub_run_runner(mech, protect, policy, traps, asked)
+    options = f"mechanism={mech!r}, cpu='same', protect={protect!r}, policy={policy_text}"
+    return _How(runner, lambda a: f"splitpriv.run({list(a)!r}, {options})", reason)
+
+
+def _stub_case(w: Workload, peer: Peer, profile: Profile) -> Case:
+    """A case of the stub_actions workload, or of one of its twins."""
+    units = 1 if peer.twin == "launch" else w.units_for(profile)
+    n = 0 if peer.twin == "launch" else units
+    try:
+        progs = build_programs()
+        fx = fixtures()
+    except BenchmarkError as exc:
+        return Case(w, peer, units, "", reason=str(exc))
+    report = fx.root.parent / f"stub-loop-{os.getpid()}.ns"
+    timed = peer.twin == "loop"
+    name = peer.name.removeprefix(f"{peer.twin}/") if peer.twin else peer.name
+    after = None
+    if peer.kind == "untraced":
+        how = _How(_spawned, _command_text)
+        argv = [str(progs["getppid_loop"]), str(n)]
+    elif peer.kind == "raw":
+        floor = FLOORS[name]
+        how = _How(_spawned, _command_text, _floor_reason(peer))
+        argv = [str(progs[floor.program]), floor.mode, str(n)]
+        argv += [str(report)] if timed else []
+    elif peer.variant == "cli":
+        after = fx.root.parent / f"stub-actions-{os.getpid()}.txt"
+        how = _How(_spawned, _command_text, _mechanism_reason(peer.mechanism or ""))
+        argv = [sys.executable, "-m", "splitpriv", "trace", "-f", "-m", peer.mechanism or ""]
+        argv += ["-o", str(after), str(progs["getppid_loop"]), str(n)]
+    else:
+        how = _how(peer, n)
+        argv = [str(progs["getppid_loop"]), str(n)]
+    if timed and peer.kind != "raw":
+        argv = [str(progs["getppid_timed"]), str(n), str(report)]
+    text = how.text(argv)
+    if how.reason:
+        return Case(w, peer, units, text, reason=how.reason)
+    func = _loop_func(how.runner, argv, report) if timed else _wall_func(how.runner, argv, after)
+    return Case(w, peer, units, text, func=func)
+
+
 MECHANISM_ORDER = ("ptrace", "sysemu", "seccomp-trace", "seccomp-notify", "sud", "seccomp-trap")
 
 
@@ -733,9 +1124,23 @@ def plan(
     cases = []
     for name in names:
         w = WORKLOADS[name]
-        for peer in peers_for(w, mechs, with_peers, placements):
-            cases.append(_case(w, peer, profile))
+        if name == "stub_actions":
+            cases += _skip_twins_of_skipped(
+                [_case(w, peer, profile) for peer in stub_action_peers(mechs, with_peers)]
+            )
+            continue
+        cases += [_case(w, peer, profile) for peer in peers_for(w, mechs, with_peers, placements)]
     return cases
+
+
+def _skip_twins_of_skipped(cases: list[Case]) -> list[Case]:
+    """Leave out the twins of a peer that cannot run: the peer's row says why."""
+    skipped = {c.peer.name for c in cases if c.reason and not c.peer.twin}
+    return [
+        c
+        for c in cases
+        if not (c.peer.twin and c.peer.name.removeprefix(f"{c.peer.twin}/") in skipped)
+    ]
 
 
 # -- measuring -------------------------------------------------------------------------------
@@ -759,6 +1164,7 @@ class Measurement:
     values: list[float] = field(default_factory=list)
     warmups: list[float] = field(default_factory=list)
     reason: str | None = None  # unavailable, or the run failed
+    note: str = ""  # what exactly the peer measures (Peer.note)
 
     @property
     def name(self) -> str:
@@ -793,6 +1199,7 @@ class Measurement:
             "work_unit": self.unit,
             "units_per_run": self.units,
             "peer_command": self.command or "-",
+            "peer_note": self.note or "-",
         }
 
     @classmethod
@@ -802,7 +1209,7 @@ class Measurement:
             case.peer.name,
             case.peer.label,
             case.peer.kind,
-            case.workload.unit,
+            "run" if case.peer.twin == "launch" else case.workload.unit,
             case.units,
             case.command,
             case.peer.mechanism,
@@ -810,6 +1217,7 @@ class Measurement:
             case.peer.colour_key,
             case.peer.group,
             reason=case.reason,
+            note=case.peer.note,
         )
 
 
@@ -849,6 +1257,7 @@ def measure(
 # -- reporting -------------------------------------------------------------------------------
 
 RANKED_KINDS = ("splitpriv", "strace", "python-ptrace")
+UNRANKED_GROUPS = ("variants", "loop", "launch")  # not the workload's whole run: never fastest
 
 
 @dataclass(frozen=True, slots=True)
@@ -873,21 +1282,23 @@ class Row:
 def table(results: Sequence[Measurement]) -> list[Row]:
     """Rows in the order measured, with ratios to untraced and to strace of the same workload,
     and the fastest tracer of each workload marked (splitpriv mechanisms, strace, python-ptrace;
-    not the raw floors, nor the run/emulate variants, which do other work)."""
+    not the raw floors, nor the run/emulate variants or the twins, which measure other things).
+    A twin (stub_actions: loop/..., launch/...) is compared with untraced's twin of its kind."""
     by_workload: dict[str, list[Measurement]] = {}
     for m in results:
         by_workload.setdefault(m.workload, []).append(m)
     rows = []
     for workload, ms in by_workload.items():
         times = {m.peer: m.median for m in ms}
-        base, strace = times.get("untraced"), times.get("strace")
         ranked = [
             m
             for m in ms
-            if m.kind in RANKED_KINDS and m.group != "variants" and m.median is not None
+            if m.kind in RANKED_KINDS and m.group not in UNRANKED_GROUPS and m.median is not None
         ]
         fastest = min(ranked, key=lambda m: m.median or math.inf).peer if ranked else None
         for m in ms:
+            prefix = next((p for p in TWIN_PREFIXES if m.peer.startswith(p)), "")
+            base, strace = times.get(prefix + "untraced"), times.get(prefix + "strace")
             mean = m.median
             rows.append(
                 Row(
@@ -1010,6 +1421,7 @@ def from_suite(suite: Any) -> list[Measurement]:
             get("colour_key", peer or name),
             get("peer_group", ""),
             values=list(bench.get_values()),
+            note=get("peer_note", ""),
         )
         if not m.group and m.kind == "splitpriv" and m.peer.endswith(("-run", "-emulate")):
             m.group = "variants"  # files written before peer_group was recorded
@@ -1041,6 +1453,8 @@ COLOURS = {
     "raw-sysemu": "#ffbb78",
     "raw-seccomp-trace": "#98df8a",
     "raw-seccomp-notify": "#ff9896",
+    "raw-sud": "#c49c94",
+    "raw-seccomp-trap": "#dbdb8d",
     "strace": "#9467bd",
     "strace-seccomp": "#c5b0d5",
     "python-ptrace": "#e377c2",
@@ -1081,7 +1495,9 @@ def plot(rows: Sequence[Row], path: str | os.PathLike[str], title: str = "") -> 
 
     groups: dict[str, list[Row]] = {}
     for r in rows:
-        if r.time is not None:
+        w = WORKLOADS.get(r.workload)
+        # launch twins are per run: another scale than the chart's (the table has them)
+        if r.time is not None and (w is None or r.unit == w.unit or w.unit == "run"):
             groups.setdefault(r.workload, []).append(r)
     if not groups:
         raise BenchmarkError("nothing to plot: no case was measured")
