@@ -93,11 +93,11 @@ def hide_cost(program: Path, pages: int, calls: int, repeat: int) -> float:
 
 
 def crossover(xs: tuple[int, ...], low: list[float], high: list[float]) -> str:
-    """The first x at which ``low`` is no longer below ``high`` ("none" if never)."""
-    for x, a, b in zip(xs, low, high, strict=True):
+    """The first x at which ``low`` is no longer below ``high``."""
+    for i, (x, a, b) in enumerate(zip(xs, low, high, strict=True)):
         if a >= b:
-            return str(x)
-    return f"> {xs[-1]}"
+            return f"{x} (already at the smallest measured)" if i == 0 else str(x)
+    return f"> {xs[-1]} (never in this range)"
 
 
 CPU: int | None = sorted(os.sched_getaffinity(0))[0]
@@ -110,6 +110,9 @@ def main() -> int:
     parser.add_argument("--plot", type=Path)
     parser.add_argument("--markdown", type=Path)
     parser.add_argument(
+        "--redraw", type=Path, metavar="JSON", help="no run: rewrite markdown and plot from JSON"
+    )
+    parser.add_argument(
         "--cpu",
         choices=("same", "none"),
         default="same",
@@ -119,6 +122,13 @@ def main() -> int:
     global CPU
     if args.cpu == "none":
         CPU = None
+    if args.redraw:
+        results = json.loads(args.redraw.read_text())
+        if args.markdown:
+            args.markdown.write_text(markdown(results))
+        if args.plot:
+            plot(results, args.plot)
+        return 0
     rounds, repeat, calls = (100, 3, 5000) if args.quick else (1000, 5, 50000)
     if CPU is not None:
         os.sched_setaffinity(0, {CPU})
