@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import weakref
 from dataclasses import dataclass, field, fields
 from types import TracebackType
@@ -148,8 +149,6 @@ class Trap:
         """The syscall's name (or ``syscall_N``), or the fault's signal name."""
         if self.kind == "fault":
             try:
-                import signal
-
                 return signal.Signals(self.signo).name
             except ValueError:
                 return f"signal {self.signo}"
@@ -250,7 +249,8 @@ class VCpu:
     guest code runs (two mprotect calls per trap); ``cpu`` pins its host processes to a CPU.
 
     Use it as a context manager, or call :meth:`close`: the host processes are killed and
-    reaped then (and when the VCpu is garbage-collected, or its creating thread exits)."""
+    reaped then (and when the VCpu is garbage-collected; a host also dies with the thread that
+    started it, by PR_SET_PDEATHSIG, so a supervisor that crashes leaves none behind)."""
 
     def __init__(
         self, strategy: Strategy = "remap", *, protect: str = "none", cpu: int | None = None
