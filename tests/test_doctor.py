@@ -12,7 +12,7 @@ from rich.console import Console
 import splitpriv
 from splitpriv import mechanisms
 from splitpriv.cli.doctor_cmd import render
-from splitpriv.doctor import diagnose
+from splitpriv.doctor import diagnose, probe_features
 
 
 def test_diagnosis_agrees_with_each_mechanism():
@@ -65,3 +65,20 @@ def test_doctor_json_from_the_command_line():
     data = json.loads(done.stdout)
     assert {m["name"] for m in data["mechanisms"]} == set(mechanisms.names())
     assert any(f["name"] == "seccomp RET_USER_NOTIF" for f in data["features"])
+
+
+def test_vcpu_host_feature_is_a_real_boot():
+    """doctor's VCpu line agrees with what a VCpu really does here."""
+    from splitpriv.addrspace import PROT_EXEC, PROT_READ, AddressSpace
+    from splitpriv.vcpu import VCpu
+
+    feature = {f.name: f for f in probe_features()}["VCpu host"]
+    with AddressSpace.create() as space, VCpu() as cpu:
+        space.map(0x400000, 4096, PROT_READ | PROT_EXEC)
+        space.write(0x400000, bytes.fromhex("b8 27 00 00 00 0f 05 eb f7"))  # getpid; loop
+        try:
+            trap = cpu.unprivilege(0x400000, space, timeout=5)
+        except splitpriv.VCpuError:
+            assert not feature.ok
+        else:
+            assert feature.ok and trap.name == "getpid"

@@ -140,6 +140,18 @@ def _capabilities() -> Feature:
     return Feature("capabilities", True, detail)
 
 
+def vcpu_host() -> Feature:
+    """Can a VCpu host start (splitpriv.vcpu)? Boots one for real and stops it."""
+    from splitpriv.vcpu import _guest_filter
+
+    try:
+        host = _binding.VcpuHost(_guest_filter(), "none", -1)
+    except OSError as exc:
+        return Feature("VCpu host", False, f"cannot start: {exc.strerror}")
+    host.stop()
+    return Feature("VCpu host", True, "a stub-only process: memfd, seccomp RET_TRAP, SCM_RIGHTS")
+
+
 def probe_features() -> tuple[Feature, ...]:
     """Every feature splitpriv's mechanisms use, each probed for real."""
     return (
@@ -167,6 +179,7 @@ def probe_features() -> tuple[Feature, ...]:
         _pidfd(),
         _ptrace_scope(),
         _capabilities(),
+        vcpu_host(),
     )
 
 
