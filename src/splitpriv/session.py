@@ -147,8 +147,10 @@ NO_CAPTURE = (0, 0, 0, 0, 0, 0)
 def _captures(arch: int) -> tuple[CaptureSpec, ...]:
     """What to copy for each number of one arch (NR_MAX + 1 entries)."""
     names = table(arch)
+    known = {names.number(name) for name in names.names()}
+    # Numbers without a name have no prototype: nothing to copy (and nothing to look up).
     return tuple(
-        capture_spec(names.name(nr)) if nr < _binding.NR_MAX else NO_CAPTURE
+        capture_spec(names.name(nr)) if nr in known and nr < _binding.NR_MAX else NO_CAPTURE
         for nr in range(_binding.NR_MAX + 1)
     )
 

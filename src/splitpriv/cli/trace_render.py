@@ -621,11 +621,20 @@ class Ticker:
                 return
 
 
+def _isatty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def color_system(out: TextIO, when: str) -> str | None:
     """The colour system for ``--color WHEN`` on ``out`` (None: no colour). "auto" colours a
     terminal only, and honours NO_COLOR and TERM=dumb through rich's detection."""
     if when == "never":
         return None
+    if when == "auto" and not _isatty(out):
+        return None  # a file or a pipe: no need to ask rich (or to import it)
     from rich.console import Console
 
     console = Console(file=out, force_terminal=True if when == "always" else None)
