@@ -6,6 +6,9 @@ of the same run) and the ratios the project's targets are stated in (issue 4):
 
 * each splitpriv mechanism against the raw C supervisor doing the same work (its floor), same
   run, same CPU placement: target <= 1.15;
+* the trace runner, ``splitpriv trace -m ptrace -o /dev/null``, against ``strace -o /dev/null``
+  on the getppid loop and the real workloads, whole runs (start-up included): target <= 1.0
+  (issue 3);
 * selective tracing (only a syscall the loop never makes is traced): seccomp-trace and
   seccomp-notify against untraced, same run: target <= 1.1. Whole runs are compared, so the
   session set-up (see the startup workload) counts; the startup-corrected per-call ratio is
@@ -49,6 +52,7 @@ STUB_WORKLOAD = "stub_actions"
 STUB_TARGET = 1.3  # allow, log, deny vs the floor of the mechanism's trap
 ASK_TARGET = 2.0  # ask vs (floor + one channel round trip)
 CLI_TARGET = 4.0  # splitpriv trace -m ptrace vs -m sud, at least
+CLI_STRACE_TARGET = 1.0  # splitpriv trace -m ptrace vs strace, full output, at most
 STUB_NOTES = {
     ("seccomp-trap", "allow"): "a no-op rewrite, so that getppid reaches the stub",
     ("seccomp-trap", "deny"): "answered by the filter (RET_ERRNO): no trap at all",
@@ -149,6 +153,9 @@ def ratios(results: Sequence[Measurement]) -> list[Ratio]:
             if per_call_un > 0:
                 note = f"startup-corrected per call: {per_call_sp / per_call_un:.2f}"
         add(f"selective: splitpriv {mech} vs untraced", num, den, SELECTIVE_TARGET, note)
+    for w in benchmarks.CLI_WORKLOADS:
+        what = f"{w}: splitpriv trace -m ptrace vs strace (-o /dev/null, whole runs)"
+        add(what, f"{w}/cli-ptrace", f"{w}/strace", CLI_STRACE_TARGET)
     for raw in ("raw-seccomp-trace-selective", "raw-notify-selective"):
         add(f"selective: {raw} vs untraced", f"selective/{raw}", "selective/untraced", None)
     for m in results:

@@ -363,3 +363,26 @@ def test_stub_actions_run_once_and_compare_states_every_target() -> None:
             "whole run"
         ]
         assert cli.at_least and cli.verdict in ("MET", "MISSED")
+
+
+@pytest.mark.skipif(not HAVE_STRACE, reason="strace is not installed")
+def test_trace_runner_meets_strace_in_the_same_run() -> None:
+    """The CLI peer (`splitpriv trace -m ptrace -o /dev/null`) runs beside strace on the
+    getppid loop, and compare.py states issue 3's target for it."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import compare
+
+    profile = benchmarks.Profile("test", 1, 0, 0.01)
+    cases = benchmarks.plan(["null_syscall"], with_peers=["strace"], profile=profile)
+    cli = [c for c in cases if c.peer.name == "cli-ptrace"]
+    assert (
+        len(cli) == 1 and "splitpriv trace" in cli[0].command and "-o /dev/null" in cli[0].command
+    )
+    wanted = [c for c in cases if c.peer.name in ("cli-ptrace", "strace", "untraced")]
+    results = benchmarks.measure(wanted, profile)
+    assert all(m.values and all(v > 0 for v in m.values) for m in results), results
+    ratio = {r.what: r for r in compare.ratios(results)}[
+        "null_syscall: splitpriv trace -m ptrace vs strace (-o /dev/null, whole runs)"
+    ]
+    assert ratio.target == compare.CLI_STRACE_TARGET and ratio.verdict in ("MET", "MISSED")

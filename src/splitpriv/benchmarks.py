@@ -549,6 +549,11 @@ def _mechanism_reason(name: str) -> str | None:
     return None if availability else f"unavailable: {availability.reason}"
 
 
+# Where the trace runner meets strace (-o /dev/null both): the getppid loop and real
+# workloads. Start-up counts, as it does for strace.
+CLI_WORKLOADS = ("null_syscall", "file_io", "find", "tar", "sh_pipeline")
+
+
 def peers_for(
     w: Workload,
     mechanism_names: Sequence[str],
@@ -577,6 +582,19 @@ def peers_for(
             out.append(Peer(f"splitpriv-{m}@{p}", "splitpriv", f"{m} @{p}", "", m, placement=p))
     if "strace" in with_peers:
         out.append(Peer("strace", "strace", "strace", "strace"))
+        if w.name in CLI_WORKLOADS and "ptrace" in mechanism_names:
+            out.append(
+                Peer(
+                    "cli-ptrace",
+                    "splitpriv",
+                    "splitpriv trace",
+                    "strace",
+                    "ptrace",
+                    "cli",
+                    note="python3 -m splitpriv trace -m ptrace -o /dev/null: every line "
+                    "formatted and written, as strace -o /dev/null does",
+                )
+            )
         if w.name in ("null_syscall", "selective"):
             out.append(
                 Peer(
@@ -654,6 +672,16 @@ def _case(w: Workload, peer: Peer, profile: Profile) -> Case:
     syscalls = [SELECTIVE_SYSCALL] if w.selective else None
     if peer.kind == "untraced":
         return Case(w, peer, units, _command_text(argv), func=_spawn_func(argv, after=after))
+    if peer.kind == "splitpriv" and peer.variant == "cli":
+        mech = peer.mechanism or ""
+        opts = ["-f"] if w.multiprocess else []
+        full = [sys.executable, "-m", "splitpriv", "trace", *opts, "-m", mech, "-o", os.devnull]
+        full += argv
+        text = _command_text(full)
+        reason = _mechanism_reason(mech)
+        if reason:
+            return Case(w, peer, units, text, reason=reason)
+        return Case(w, peer, units, text, func=_spawn_func(full, after=after))
     if peer.kind == "splitpriv":
         mech = peer.mechanism or ""
         reason = _mechanism_reason(mech)
