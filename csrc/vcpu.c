@@ -111,7 +111,7 @@ static void __attribute__((noreturn)) child_main(int memfd, int sock, pid_t pare
     syscall(SYS_set_robust_list, NULL, 0);
     __asm__ volatile("mov %0, %%rsp\n\tjmp *%1"
                      :
-                     : "r"(SP_VCPU_STACK_ADDR + 0x4000ULL),
+                     : "r"(SP_VCPU_STACK_ADDR + SP_VCPU_BOOT_STACK_SIZE),
                        "r"(SP_VCPU_CODE_ADDR + SP_VCPU_BOOT_OFF)
                      : "memory");
     __builtin_unreachable();

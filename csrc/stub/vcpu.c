@@ -46,7 +46,6 @@
 #define SCM_RIGHTS_VALUE 1
 #define MSG_DONTWAIT_VALUE 0x40
 #define SYS_SECCOMP_CODE 1
-#define BOOT_STACK_SIZE 0x4000ULL /* the rest of the stack region is the signal stack */
 
 void sp_vcpu_handler(int sig, siginfo_t *info, void *context);
 void sp_vcpu_restorer(void);
@@ -237,8 +236,9 @@ void sp_vcpu_boot(void)
     if (sc3(SYS_munmap, 0, SP_VCPU_CODE_ADDR, 0) != 0 ||
         sc3(SYS_munmap, SP_VCPU_END, SP_VCPU_TASK_TOP - SP_VCPU_END, 0) != 0)
         die();
-    struct kernel_stack stack = {(void *)(SP_VCPU_STACK_ADDR + BOOT_STACK_SIZE), 0,
-                                 SP_VCPU_STACK_SIZE - BOOT_STACK_SIZE};
+    /* The signal stack: the stack region above the boot stack. */
+    struct kernel_stack stack = {(void *)(SP_VCPU_STACK_ADDR + SP_VCPU_BOOT_STACK_SIZE), 0,
+                                 SP_VCPU_STACK_SIZE - SP_VCPU_BOOT_STACK_SIZE};
     if (sc3(SYS_sigaltstack, (unsigned long long)&stack, 0, 0) != 0)
         die();
     /* Every signal is blocked inside the handler: a fault there kills the host, which the
