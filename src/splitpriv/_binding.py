@@ -1,7 +1,8 @@
 """The only module that touches cffi's ``ffi`` and ``lib`` for the C engine.
 
-It turns the engine's C structures into plain Python values (``RawEvent``, tuples, ints) and
-exposes one class, :class:`EngineSession`, per tracing session. Nothing of cffi leaves this file.
+It turns the engine's C structures into plain Python values (``RawEvent``, ``RawTrap``,
+tuples, ints) and exposes :class:`EngineSession`, one per tracing session, and
+:class:`VcpuHost`, one per VCpu host process. Nothing of cffi leaves this file.
 It must never decode or format: that is the job of ``splitpriv.events`` and ``splitpriv.syscalls``.
 """
 
