@@ -605,6 +605,8 @@ void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former
 
 void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status)
 {
+    if (s->stub) /* the stubs' events reach Python through the drainer: let it catch up */
+        sp_stub_flush(s);
     emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
 }
 

@@ -136,6 +136,7 @@ int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags)
 struct sp_stubhost;
 int sp_stub_setup(struct sp_session *s);
 void sp_stub_teardown(struct sp_session *s);
+void sp_stub_flush(struct sp_session *s);
 int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_signal);
 int sp_stub_arm(struct sp_session *s, struct sp_tracee *tr);
 void sp_stub_after_clone(struct sp_session *s, struct sp_tracee *parent);

@@ -56,6 +56,8 @@ _Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 #define SP_EXEC_REQUEST 1 /* the stub is about to exec: attach and say GO */
 #define SP_EXEC_GO 2
 #define SP_EXEC_FAILED 3  /* execve returned: detach again */
+#define SP_EXEC_REFUSED 4 /* the engine could not attach: the stub fails the execve (EPERM)
+                           * rather than let the new image run without it */
 
 struct sp_stub_ring {
     volatile int lock;               /* 0 free, 1 held */

@@ -149,6 +149,26 @@ fail:;
     return -err;
 }
 
+/* Wait until the drainer has moved every event the stubs have written so far: an exit the
+ * engine reports must come after the calls that led to it. */
+void sp_stub_flush(struct sp_session *s)
+{
+    struct sp_stubhost *h = s->stub;
+    if (!h || !h->drainer_running)
+        return;
+    struct sp_stub_ring *ring = &h->data->ring;
+    unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    while (__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) < head) {
+        unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_SEQ_CST);
+        __atomic_add_fetch(&ring->doorbell, 1, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, &ring->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
+        if (__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >= head)
+            break;
+        struct timespec one_ms = {0, 1000000};
+        syscall(SYS_futex, &ring->released, FUTEX_WAIT, seen, &one_ms, NULL, 0);
+    }
+}
+
 void sp_stub_teardown(struct sp_session *s)
 {
     struct sp_stubhost *h = s->stub;
@@ -502,10 +522,19 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
     int interrupted = 0;
     int options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
     struct sp_tracee *tr = NULL;
-    if (ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0)
+    int seized = ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0;
+    if (seized)
         tr = sp_tracee_add(&s->tracees, tid, slot->tgid);
-    if (tr)
-        tr->armed = 1;
+    if (!tr) {
+        /* Without the engine at PTRACE_EVENT_EXEC the new image would run without the stub:
+         * untraced, or killed by its first SIGSYS. Fail the execve instead. */
+        if (seized)
+            ptrace(PTRACE_DETACH, tid, 0L, 0L);
+        __atomic_store_n(&slot->exec_state, SP_EXEC_REFUSED, __ATOMIC_SEQ_CST);
+        wake_slot(slot);
+        return;
+    }
+    tr->armed = 1;
     __atomic_store_n(&slot->exec_state, SP_EXEC_GO, __ATOMIC_SEQ_CST);
     wake_slot(slot);
     while (tr) {
@@ -564,7 +593,14 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
         }
         ptrace(PTRACE_CONT, tr->tid, 0L, (long)(event == 0 ? sig : 0));
     }
-    slot->exec_state = SP_EXEC_NONE;
+    /* Done with this request. Not a plain store: once detached, the new image may already
+     * have asked again (REQUEST), and overwriting that would let its execve run unattended. */
+    int expected = SP_EXEC_GO;
+    if (!__atomic_compare_exchange_n(&slot->exec_state, &expected, SP_EXEC_NONE, 0,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+        expected == SP_EXEC_FAILED)
+        __atomic_compare_exchange_n(&slot->exec_state, &expected, SP_EXEC_NONE, 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /* Answer the stubs that ask (SP_CALLBACK rules): the rule's Python callback decides. */

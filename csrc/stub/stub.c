@@ -432,6 +432,10 @@ static long exec_with_supervisor(struct sp_stub_slot *slot, const struct sp_even
         if (!supervisor_alive())
             break;
     }
+    if (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_REFUSED) {
+        __atomic_store_n(&slot->exec_state, SP_EXEC_NONE, __ATOMIC_SEQ_CST);
+        return -1; /* EPERM: the new image would have run without the stub */
+    }
     long ret = sc6(ev->nr, ev->args[0], ev->args[1], ev->args[2], ev->args[3], ev->args[4],
                    ev->args[5]);
     /* Still here: it failed. The engine detaches again. */
