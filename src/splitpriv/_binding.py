@@ -393,14 +393,11 @@ def probe_feature(name: str) -> int:
 VCPU_NREGS: int = lib.SP_VCPU_NREGS
 VCPU_MAX_FDS: int = lib.SP_VCPU_MAX_FDS
 VCPU_MAX_OPS: int = lib.SP_VCPU_MAX_OPS
-TRAP_BOOT: int = lib.SP_TRAP_BOOT
 TRAP_SYSCALL: int = lib.SP_TRAP_SYSCALL
-TRAP_FAULT: int = lib.SP_TRAP_FAULT
 TRAP_OPFAIL: int = lib.SP_TRAP_OPFAIL
 TRAP_EXITED: int = lib.SP_TRAP_EXITED
 OP_MAP: int = lib.SP_VCPU_OP_MAP
 OP_UNMAP: int = lib.SP_VCPU_OP_UNMAP
-OP_PROTECT: int = lib.SP_VCPU_OP_PROTECT
 OP_CLOSE_FD: int = lib.SP_VCPU_OP_CLOSE_FD
 
 

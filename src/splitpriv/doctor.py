@@ -142,10 +142,10 @@ def _capabilities() -> Feature:
 
 def vcpu_host() -> Feature:
     """Can a VCpu host start (splitpriv.vcpu)? Boots one for real and stops it."""
-    from splitpriv.vcpu import _guest_filter
+    from splitpriv.vcpu import guest_filter
 
     try:
-        host = _binding.VcpuHost(_guest_filter(), "none", -1)
+        host = _binding.VcpuHost(guest_filter(), "none", -1)
     except OSError as exc:
         return Feature("VCpu host", False, f"cannot start: {exc.strerror}")
     host.stop()

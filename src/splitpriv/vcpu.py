@@ -29,6 +29,7 @@ stub's operations.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import signal
 import weakref
@@ -54,17 +55,12 @@ _AUDIT_ARCH_X86_64 = 0xC000003E
 _MASK64 = (1 << 64) - 1
 _WAIT_SLICE_MS = 200  # a Ctrl-C is seen within this long while a guest runs
 
-_FILTER: bytes | None = None
 
-
-def _guest_filter() -> bytes:
-    """Every syscall traps to the stub (RET_TRAP), i386 ones included, except those the stub's
-    own code makes."""
-    global _FILTER
-    if _FILTER is None:
-        program = build_filter({}, TRAP, allow_ip_range=(STUB_START, _STUB_CODE_END))
-        _FILTER = program.to_bytes()
-    return _FILTER
+@functools.cache
+def guest_filter() -> bytes:
+    """The hosts' seccomp filter: every syscall traps to the stub (RET_TRAP), i386 ones
+    included, except those the stub's own code makes."""
+    return build_filter({}, TRAP, allow_ip_range=(STUB_START, _STUB_CODE_END)).to_bytes()
 
 
 @dataclass(slots=True)
@@ -176,7 +172,7 @@ class _Host:
 
     def __init__(self, protect: str, cpu: int) -> None:
         try:
-            self.raw = _binding.VcpuHost(_guest_filter(), protect, cpu)
+            self.raw = _binding.VcpuHost(guest_filter(), protect, cpu)
         except OSError as exc:
             raise VCpuError(f"cannot start a VCpu host process: {exc.strerror}") from None
         self.slots: dict[int, int] = {}  # id(space) -> the host's fd slot for its memfd
