@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -99,6 +100,7 @@ void sp_session_free(struct sp_session *s)
 {
     if (!s)
         return;
+    sp_spawn_free(s);
     sp_ring_destroy(&s->ring);
     sp_tracee_table_free(&s->tracees);
     munmap(s->rules, s->rules_size);
@@ -331,7 +333,8 @@ void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
     count_result(s, tr, ret);
     if (tr->recording) {
         tr->ev.ret = ret;
-        tr->ev.t_exit_ns = sp_now_ns();
+        /* A continued call (seccomp-notify) ends unseen, in the kernel: no time to take. */
+        tr->ev.t_exit_ns = tr->ev.flags & SP_EVF_CONTINUED ? tr->ev.t_entry_ns : sp_now_ns();
         sp_capture_exit(s, tr);
         sp_ring_push(s, &tr->ev);
     }
@@ -640,13 +643,20 @@ static void handle_cancel(struct sp_session *s)
     }
 }
 
+/* waitpid without glibc's cancellation-point wrapper: in a multi-threaded process (ours) that
+ * wrapper toggles the thread's cancel state around every call, twice per syscall stop. */
+static pid_t wait_any(int *status)
+{
+    return (pid_t)syscall(SYS_wait4, -1, status, __WALL | __WNOTHREAD, NULL);
+}
+
 static void trace_loop(struct sp_session *s)
 {
     while (s->tracees.count > 0) {
         if (s->cancel && !s->cancel_handled)
             handle_cancel(s);
         int status;
-        pid_t pid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+        pid_t pid = wait_any(&status);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;

@@ -43,7 +43,8 @@ struct sp_ring {
     _Atomic int consumer_waiting;
     _Atomic int producer_waiting;
     pthread_mutex_t lock;     /* only for sleeping and waking */
-    pthread_mutex_t produce;  /* producers take turns (the stub modes have two) */
+    pthread_mutex_t produce;  /* producers take turns, when there are two: */
+    int two_producers;        /* the stub modes (engine and drainer); set before both run */
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
 };
@@ -95,6 +96,7 @@ struct sp_session {
     struct sp_stubhost *stub; /* stub modes (stubhost.c) */
     sigset_t orig_mask;       /* the engine thread's mask before sp_run blocked signals */
     int tracee_cpu;           /* -1: no pinning of tracees */
+    void *spawn_stack;        /* the launched child's stack until execve (launch.c) */
     volatile sig_atomic_t cancel;
     int cancel_handled;
     long page_size;
@@ -125,6 +127,7 @@ pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
                         int *err_fd, int *listener);
 void sp_read_launch_error(struct sp_session *s, int fd);
+void sp_spawn_free(struct sp_session *s);
 int sp_attach(struct sp_session *s, pid_t pid);
 int sp_ptrace_options(const struct sp_session *s, int launched);
 void sp_place_engine_thread(const struct sp_session *s);

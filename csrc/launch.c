@@ -1,6 +1,6 @@
 /*
- * launch.c - starting a tracee (fork + exec with the ptrace handshake), attaching to one, and
- * CPU placement.
+ * launch.c - starting a tracee (a child that shares our memory until it execs, with the ptrace
+ * handshake), attaching to one, and CPU placement.
  *
  * Launch: the child stops itself with SIGSTOP before execve; the engine waits for that stop,
  * PTRACE_SEIZEs the child (so group-stops can be reported and PTRACE_LISTEN used) and sends
@@ -8,10 +8,21 @@
  * The child restores the signal mask and the dispositions that Python changed for itself, so the
  * program starts as it would from a shell. execve errors reach the engine through a CLOEXEC pipe.
  *
+ * The child is made with clone(CLONE_VM) on a stack of its own, as posix_spawn does, not with
+ * fork: fork copies the page tables of the whole Python process and then takes a copy-on-write
+ * fault for every page either side touches, which here costs more (0.85 ms) than the rest of a
+ * session's set-up. The price is that, until execve, the child runs in our memory while our
+ * threads run too. So the child code below must never write memory it shares: it makes raw
+ * syscalls only (a libc wrapper that fails would write errno, which is the engine thread's,
+ * since the child has that thread's TLS), it resets to SIG_DFL every signal that has a handler
+ * before it unblocks signals (Python's handlers would run in our memory), and it reports
+ * failures only through its pipe.
+ *
  * Launched tracees get PTRACE_O_EXITKILL: if the supervisor dies, they die with it rather than
  * run on untraced. Attached tracees do not: they lived before us and are detached, not killed.
  */
 #include "engine_internal.h"
+#include "raw_syscall.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +30,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -26,6 +38,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+enum { SPAWN_STACK = 64 * 1024 };
 
 int sp_ptrace_options(const struct sp_session *s, int launched)
 {
@@ -79,43 +93,64 @@ void sp_place_engine_thread(const struct sp_session *s)
     }
 }
 
+/* ---- the child, before execve: raw syscalls only (see the top of this file) ---- */
+
+/* The kernel's struct sigaction, for rt_sigaction. */
+struct child_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long long mask;
+};
+
 /* Tell the supervisor why the launch failed: {stage, errno} on the CLOEXEC pipe. */
-static void child_fail(int err_fd, int stage)
+__attribute__((noreturn)) static void child_fail(int err_fd, int stage, long rc)
 {
-    int report[2] = {stage, errno};
-    ssize_t ignored = write(err_fd, report, sizeof(report));
-    (void)ignored;
-    _exit(127);
+    int report[2] = {stage, (int)-rc};
+    sc3(SYS_write, (unsigned long long)err_fd, (unsigned long long)report, sizeof(report));
+    for (;;)
+        sc3(SYS_exit_group, 127, 0, 0);
 }
 
-/* What every launched child does first: the signal state a shell would give the program. */
+static void child_pin(int cpu)
+{
+    cpu_set_t set = {0};
+    CPU_SET(cpu, &set);
+    sc3(SYS_sched_setaffinity, 0, sizeof(set), (unsigned long long)&set);
+}
+
+/* What every launched child does first: the signal state a shell would give the program. Every
+ * handler goes back to SIG_DFL while all signals are still blocked (the engine thread, whose
+ * mask the child inherits, blocks them): a handler would run in the memory we share. Python
+ * ignores SIGPIPE and SIGXFSZ for itself; subprocess restores them for its children too. */
 static void child_reset(const struct sp_session *s)
 {
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    /* Python ignores these for itself; subprocess restores them for its children too. */
-    sigaction(SIGPIPE, &dfl, NULL);
-    sigaction(SIGXFSZ, &dfl, NULL);
-    pthread_sigmask(SIG_SETMASK, &s->orig_mask, NULL);
+    const struct child_sigaction dfl = {.handler = SIG_DFL};
+    for (int sig = 1; sig <= 64; sig++) {
+        struct child_sigaction old;
+        if (sig == SIGKILL || sig == SIGSTOP ||
+            sc6(SYS_rt_sigaction, sig, 0, (unsigned long long)&old, 8, 0, 0) != 0)
+            continue;
+        if (sig == SIGPIPE || sig == SIGXFSZ || (old.handler != SIG_DFL && old.handler != SIG_IGN))
+            sc6(SYS_rt_sigaction, sig, (unsigned long long)&dfl, 0, 8, 0, 0);
+    }
+    sc6(SYS_rt_sigprocmask, SIG_SETMASK, (unsigned long long)&s->orig_mask, 0, 8, 0, 0);
     if (s->tracee_cpu >= 0)
-        pin_to(0, s->tracee_cpu);
+        child_pin(s->tracee_cpu);
 }
 
-static void child_exec(const struct sp_session *s, const char *path, char **argv, char **envp,
-                       int err_fd)
+static long child_seccomp_install(const struct sp_session *s, unsigned int flags)
 {
-    child_reset(s);
-    /* The stub modes detach after the first exec: PTRACE_O_EXITKILL no longer holds then. */
-    if (s->config.mode == SP_MODE_SECCOMP_TRAP || s->config.mode == SP_MODE_SUD)
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* Raw syscalls: nothing between this stop and execve should show up in the trace. */
-    syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
-    /* Traced from here on. A seccomp-trace filter goes in now, so that execve is its first
-     * RET_TRACE, with the tracer already attached to receive it. */
-    if (s->config.mode == SP_MODE_SECCOMP_TRACE &&
-        sp_seccomp_install(s->config.filter, s->config.filter_len, 0) < 0)
-        child_fail(err_fd, SP_STAGE_SECCOMP);
-    execve(path, argv, envp);
-    child_fail(err_fd, SP_STAGE_EXEC);
+    struct sock_fprog prog = {.len = (unsigned short)s->config.filter_len,
+                              .filter = (struct sock_filter *)s->config.filter};
+    long rc = sc3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (unsigned long long)&prog);
+    if (rc == -EACCES) { /* no CAP_SYS_ADMIN: the kernel demands no_new_privs first */
+        long nnp = sc6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+        if (nnp < 0)
+            return nnp;
+        rc = sc3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, (unsigned long long)&prog);
+    }
+    return rc;
 }
 
 /*
@@ -129,72 +164,133 @@ struct handoff {
     volatile int ack; /* the engine has its copy */
 };
 
+/* What a child is to do: the clone() entry's one argument. It lives at the bottom of the
+ * child's stack mapping, since the child reads it after the function that made it returned. */
+struct child_plan {
+    const struct sp_session *s;
+    const char *path;
+    char **argv;
+    char **envp;
+    int err_fd;
+    pid_t parent;
+    struct handoff handoff; /* seccomp-notify only */
+};
+
+static int child_exec(void *arg)
+{
+    const struct child_plan *plan = arg;
+    const struct sp_session *s = plan->s;
+    child_reset(s);
+    /* The stub modes detach after the first exec: PTRACE_O_EXITKILL no longer holds then. */
+    if (s->config.mode == SP_MODE_SECCOMP_TRAP || s->config.mode == SP_MODE_SUD)
+        sc6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+    /* Nothing between this stop and execve should show up in the trace. */
+    sc3(SYS_kill, (unsigned long long)sc3(SYS_getpid, 0, 0, 0), SIGSTOP, 0);
+    /* Traced from here on. A seccomp-trace filter goes in now, so that execve is its first
+     * RET_TRACE, with the tracer already attached to receive it. */
+    if (s->config.mode == SP_MODE_SECCOMP_TRACE) {
+        long rc = child_seccomp_install(s, 0);
+        if (rc < 0)
+            child_fail(plan->err_fd, SP_STAGE_SECCOMP, rc);
+    }
+    long rc = sc3(SYS_execve, (unsigned long long)plan->path, (unsigned long long)plan->argv,
+                  (unsigned long long)plan->envp);
+    child_fail(plan->err_fd, SP_STAGE_EXEC, rc);
+}
+
+/* ---- the parent ---- */
+
+/* The child's stack mapping, its plan at the bottom; kept until the session is freed, since
+ * only then is the child sure to be past execve or gone. NULL if out of memory. */
+static struct child_plan *new_plan(struct sp_session *s, const char *path, char **argv,
+                                   char **envp, int err_fd)
+{
+    if (!s->spawn_stack) {
+        void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED)
+            return NULL;
+        s->spawn_stack = stack;
+    }
+    struct child_plan *plan = s->spawn_stack;
+    *plan = (struct child_plan){.s = s, .path = path, .argv = argv, .envp = envp,
+                                .err_fd = err_fd, .parent = getpid(),
+                                .handoff = {.fd = -1, .ack = 0}};
+    return plan;
+}
+
+/* clone(CLONE_VM) the child onto the session's stack. Returns its pid or -errno. */
+static pid_t spawn(struct sp_session *s, int (*fn)(void *), struct child_plan *plan)
+{
+    pid_t pid = clone(fn, (char *)s->spawn_stack + SPAWN_STACK, CLONE_VM | SIGCHLD, plan);
+    return pid < 0 ? -errno : pid;
+}
+
+void sp_spawn_free(struct sp_session *s)
+{
+    if (s->spawn_stack)
+        munmap(s->spawn_stack, SPAWN_STACK);
+    s->spawn_stack = NULL;
+}
+
+/* The seccomp-notify child: the filter with a listener, the handoff, execve. */
+static int child_notified(void *arg)
+{
+    struct child_plan *plan = arg;
+    const struct sp_session *s = plan->s;
+    struct handoff *h = &plan->handoff;
+    child_reset(s);
+    /* No tracer holds this child: if the supervisor's engine thread dies, so does it. */
+    sc6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+    if (sc3(SYS_getppid, 0, 0, 0) != plan->parent)
+        child_fail(plan->err_fd, SP_STAGE_EXEC, -ESRCH);
+    /* The spin below must not share a CPU with the engine it waits for: that costs a whole
+     * time slice. Off that CPU now; the engine puts the child back after. */
+    cpu_set_t elsewhere = {0};
+    if (s->config.cpu_policy == SP_CPU_SAME &&
+        sc3(SYS_sched_getaffinity, 0, sizeof(elsewhere), (unsigned long long)&elsewhere) > 0) {
+        cpu_set_t all = {0};
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            CPU_SET(cpu, &all);
+        CPU_XOR(&all, &all, &elsewhere); /* every CPU but the engine's */
+        if (CPU_COUNT(&all) > 0)
+            sc3(SYS_sched_setaffinity, 0, sizeof(all), (unsigned long long)&all);
+    }
+    long fd = child_seccomp_install(s, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    if (fd < 0) {
+        __atomic_store_n(&h->fd, -2, __ATOMIC_RELEASE);
+        child_fail(plan->err_fd, SP_STAGE_SECCOMP, fd);
+    }
+    __atomic_store_n(&h->fd, (int)fd, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&h->ack, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    /* The listener is CLOEXEC: the program never holds it. */
+    long rc = sc3(SYS_execve, (unsigned long long)plan->path, (unsigned long long)plan->argv,
+                  (unsigned long long)plan->envp);
+    child_fail(plan->err_fd, SP_STAGE_EXEC, rc);
+}
+
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
                         int *err_fd, int *listener)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return -errno;
-    struct handoff *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (h == MAP_FAILED) {
-        int err = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return -err;
-    }
-    h->fd = -1;
-    h->ack = 0;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int err = errno;
-        close(fds[0]);
-        close(fds[1]);
-        munmap(h, sizeof(*h));
-        return -err;
-    }
-    if (pid == 0) {
-        child_reset(s);
-        /* No tracer holds this child: if the supervisor's engine thread dies, so does it. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        /* The spin below must not share a CPU with the engine it waits for: that costs a
-         * whole time slice. Off that CPU now; the engine puts the child back after. */
-        cpu_set_t elsewhere;
-        if (s->config.cpu_policy == SP_CPU_SAME &&
-            sched_getaffinity(0, sizeof(elsewhere), &elsewhere) == 0) {
-            cpu_set_t all;
-            CPU_ZERO(&all);
-            for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-                CPU_SET(cpu, &all);
-            CPU_XOR(&all, &all, &elsewhere); /* every CPU but the engine's */
-            if (CPU_COUNT(&all) > 0)
-                sched_setaffinity(0, sizeof(all), &all);
-        }
-        int fd = sp_seccomp_install(s->config.filter, s->config.filter_len,
-                                    SECCOMP_FILTER_FLAG_NEW_LISTENER);
-        if (fd < 0) {
-            h->fd = -2;
-            child_fail(fds[1], SP_STAGE_SECCOMP);
-        }
-        __atomic_store_n(&h->fd, fd, __ATOMIC_RELEASE);
-        while (!__atomic_load_n(&h->ack, __ATOMIC_ACQUIRE))
-            __builtin_ia32_pause();
-        execve(path, argv, envp); /* the listener is CLOEXEC: the program never holds it */
-        child_fail(fds[1], SP_STAGE_EXEC);
-    }
+    struct child_plan *plan = new_plan(s, path, argv, envp, fds[1]);
+    pid_t pid = plan ? spawn(s, child_notified, plan) : -ENOMEM;
     close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return pid;
+    }
     *err_fd = fds[0];
     *listener = -1;
+    struct handoff *h = &plan->handoff;
     int status;
     int fd;
     while ((fd = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE)) == -1) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             /* Died before the handoff; let the caller see its status. */
-            kill(pid, 0);
-            munmap(h, sizeof(*h));
             s->result.root_status = status;
             s->result.root_exited = 1;
             return pid;
@@ -215,7 +311,6 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
         }
         __atomic_store_n(&h->ack, 1, __ATOMIC_RELEASE);
     }
-    munmap(h, sizeof(*h));
     if (s->config.cpu_policy == SP_CPU_SAME) {
         cpu_set_t mine; /* back beside the engine, as SP_CPU_SAME means */
         if (sched_getaffinity(0, sizeof(mine), &mine) == 0)
@@ -243,16 +338,13 @@ pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int err = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return -err;
-    }
-    if (pid == 0)
-        child_exec(s, path, argv, envp, fds[1]);
+    struct child_plan *plan = new_plan(s, path, argv, envp, fds[1]);
+    pid_t pid = plan ? spawn(s, child_exec, plan) : -ENOMEM;
     close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return pid;
+    }
     *err_fd = fds[0];
 
     int status;

@@ -1,17 +1,22 @@
 /*
  * ring.c - the bounded event buffer between the engine thread (producer) and Python (consumer).
  *
- * A single-producer, single-consumer byte ring of variable-length records: an event takes its
- * header plus the bytes it copied, rounded up to 8, so a getppid costs 152 bytes, not a whole
- * struct sp_event. A record that starts near the end runs on into a slack area of one maximal
- * event after the ring, so every record is contiguous and the consumer reads it in place.
+ * A byte ring of variable-length records with one consumer: an event takes its header plus the
+ * bytes it copied, rounded up to 8, so a getppid costs 152 bytes, not a whole struct sp_event. A
+ * record that starts near the end runs on into a slack area of one maximal event after the
+ * ring, so every record is contiguous and the consumer reads it in place.
  *
  * One consumer, no lock between it and the producers: a producer publishes with a release
- * store of `head`, the consumer frees space with a release store of `tail`. Producers take
- * turns with an uncontended mutex (the stub modes have two: the engine and the drainer). A full ring blocks the producer (on a condition
- * variable, with the consumer's release as its wake-up): an event is never dropped. The producer
- * wakes a sleeping consumer only once a batch has built up (or on exit and at the end), because
- * a wake-up on another CPU costs more here than recording many events.
+ * store of `head`, the consumer frees space with a release store of `tail`. Where there are two
+ * producers (the stub modes: the engine and the drainer) they take turns with a mutex; the
+ * other modes have one and skip it. A full ring blocks the producer (on a condition
+ * variable, with the consumer's release as its wake-up): an event is never dropped.
+ *
+ * Wake-ups go one way only when they must. A waiting consumer naps NAP_MS at a time and looks
+ * again, so the producer wakes it only when the ring is an eighth full, on an exit and at the
+ * end. Why: a futex wake of a thread on another CPU costs this VM about 9 us on the engine's
+ * CPU (an IPI), a whole getppid under ptrace's two stops is 5 us, and the nap's timer costs
+ * only the consumer's CPU. A live trace therefore lags by at most NAP_MS.
  */
 #include "engine_internal.h"
 
@@ -21,7 +26,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { WAKE_BATCH = 64 };
+enum { NAP_MS = 1 };
 
 static size_t record_size(const struct sp_event *event)
 {
@@ -44,6 +49,7 @@ int sp_ring_init(struct sp_ring *ring, size_t bytes)
     atomic_init(&ring->finished, 0);
     atomic_init(&ring->consumer_waiting, 0);
     atomic_init(&ring->producer_waiting, 0);
+    ring->two_producers = 0;
     ring->cached_tail = 0;
     pthread_mutex_init(&ring->lock, NULL);
     pthread_mutex_init(&ring->produce, NULL);
@@ -112,9 +118,12 @@ void sp_ring_push(struct sp_session *s, const struct sp_event *event)
 {
     struct sp_ring *ring = &s->ring;
     size_t len = record_size(event);
-    pthread_mutex_lock(&ring->produce);
+    int locked = ring->two_producers;
+    if (locked)
+        pthread_mutex_lock(&ring->produce);
     if (wait_for_room(s, len) != 0) {
-        pthread_mutex_unlock(&ring->produce);
+        if (locked)
+            pthread_mutex_unlock(&ring->produce);
         return;
     }
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
@@ -124,10 +133,14 @@ void sp_ring_push(struct sp_session *s, const struct sp_event *event)
     atomic_store_explicit(&ring->head_events, events, memory_order_relaxed);
     atomic_store_explicit(&ring->head, head + len, memory_order_seq_cst);
     /* seq_cst on both sides: either the consumer sees this record, or we see it waiting. */
-    if (atomic_load_explicit(&ring->consumer_waiting, memory_order_seq_cst) &&
-        (events - atomic_load(&ring->tail_events) >= WAKE_BATCH || event->kind == SP_EV_EXIT))
-        wake(&ring->lock, &ring->not_empty);
-    pthread_mutex_unlock(&ring->produce);
+    if (atomic_load_explicit(&ring->consumer_waiting, memory_order_seq_cst)) {
+        /* A waiting consumer is not moving `tail`: reading it here costs no bouncing. */
+        ring->cached_tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        if (head + len - ring->cached_tail >= ring->size / 8 || event->kind == SP_EV_EXIT)
+            wake(&ring->lock, &ring->not_empty);
+    }
+    if (locked)
+        pthread_mutex_unlock(&ring->produce);
 }
 
 void sp_ring_finish(struct sp_ring *ring)
@@ -163,7 +176,13 @@ int sp_wait_events(struct sp_session *s, int timeout_ms)
         pthread_mutex_lock(&ring->lock);
         atomic_store_explicit(&ring->consumer_waiting, 1, memory_order_seq_cst);
         while ((ready = ready_events(ring)) == 0 && !atomic_load(&ring->finished)) {
-            if (pthread_cond_timedwait(&ring->not_empty, &ring->lock, &deadline) == ETIMEDOUT)
+            struct timespec nap;
+            deadline_in_ms(&nap, NAP_MS);
+            int last = nap.tv_sec > deadline.tv_sec ||
+                       (nap.tv_sec == deadline.tv_sec && nap.tv_nsec >= deadline.tv_nsec);
+            if (pthread_cond_timedwait(&ring->not_empty, &ring->lock, last ? &deadline : &nap) ==
+                    ETIMEDOUT &&
+                last)
                 break;
         }
         atomic_store(&ring->consumer_waiting, 0);

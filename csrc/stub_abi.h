@@ -59,10 +59,18 @@ _Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 #define SP_EXEC_REFUSED 4 /* the engine could not attach: the stub fails the execve (EPERM)
                            * rather than let the new image run without it */
 
+/* The drainer's state, as the stub sees it. While events flow it naps between passes and
+ * wants the doorbell only when the ring fills up (SP_STUB_RING_URGENT); once the ring has been
+ * quiet for a while it sleeps deeper and wants it at every event. */
+#define SP_DRAINER_AWAKE 0
+#define SP_DRAINER_NAPPING 1
+#define SP_DRAINER_DEEP 2
+#define SP_STUB_RING_URGENT (SP_STUB_RING_SIZE / 4)
+
 struct sp_stub_ring {
     volatile int lock;               /* 0 free, 1 held */
-    volatile int drainer_sleeping;
-    volatile unsigned int doorbell;  /* futex: the stub rings it when the drainer sleeps */
+    volatile int drainer_sleeping;   /* SP_DRAINER_* */
+    volatile unsigned int doorbell;  /* futex: the stub rings it (see SP_DRAINER_*) */
     volatile unsigned int released;  /* futex: the drainer bumps it when it frees space */
     char pad0[48];
     volatile unsigned long long head; /* bytes written */

@@ -167,7 +167,7 @@ SUPERVISOR = textwrap.dedent(
         with splitpriv.trace([sys.argv[1], "30"], mechanism=sys.argv[2]) as t:
             for event in t:
                 if isinstance(event, splitpriv.SyscallEvent) and event.name == "write":
-                    print(event.pid, flush=True)
+                    print("traced", event.pid, flush=True)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         sys.exit(130)
@@ -176,13 +176,17 @@ SUPERVISOR = textwrap.dedent(
 
 
 def start_supervisor(progs, mechanism: str) -> tuple[subprocess.Popen[str], int]:
+    """The supervisor, once it has seen the sleeper's write. The sleeper writes its pid to the
+    same stdout; seccomp-notify reports a call before it runs, so that line may come later."""
     proc = subprocess.Popen(
         [sys.executable, "-c", SUPERVISOR, progs["sleeper"], mechanism],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
-    tracee = int(proc.stdout.readline())
+    while not (line := proc.stdout.readline()).startswith("traced "):
+        assert line, "the supervisor ended before it saw the write"
+    tracee = int(line.split()[1])
     assert proc_state(tracee) is not None
     return proc, tracee
 
@@ -198,7 +202,9 @@ def test_sigint_to_the_supervisor_kills_the_tracee_and_exits(progs, mechanism):
     proc, tracee = start_supervisor(progs, mechanism)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=10)
-    assert out.strip() == "interrupted" and proc.returncode == 130
+    lines = out.split()
+    assert lines[-1:] == ["interrupted"] and proc.returncode == 130, out
+    assert set(lines[:-1]) <= {str(tracee)}, out  # at most the sleeper's own line
     # Killed, and reaped (by the supervisor, or by init if the exit raced the reaping).
     assert wait_until_gone(tracee, zombie_ok=False) is None
 

@@ -132,9 +132,13 @@ static void ring_unlock(struct sp_stub_ring *ring)
     __atomic_store_n(&ring->lock, 0, __ATOMIC_RELEASE);
 }
 
-static void ring_doorbell(struct sp_stub_ring *ring)
+/* Wake the drainer if it wants it: always from a deep sleep; from a nap only when `urgent`
+ * (the ring is filling up, or full). A wake-up costs a context switch, often on this very CPU,
+ * so events that flow are left for the drainer's next pass (at most a nap, 1 ms, away). */
+static void ring_doorbell(struct sp_stub_ring *ring, int urgent)
 {
-    if (__atomic_load_n(&ring->drainer_sleeping, __ATOMIC_SEQ_CST)) {
+    int state = __atomic_load_n(&ring->drainer_sleeping, __ATOMIC_SEQ_CST);
+    if (state == SP_DRAINER_DEEP || (state == SP_DRAINER_NAPPING && urgent)) {
         __atomic_add_fetch(&ring->doorbell, 1, __ATOMIC_SEQ_CST);
         sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->doorbell, FUTEX_WAKE, 1, 0, 0, 0);
     }
@@ -173,7 +177,7 @@ static void ring_push(const struct sp_event *ev)
            SP_STUB_RING_SIZE) {
         unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_ACQUIRE);
         ring_unlock(ring);
-        ring_doorbell(ring);
+        ring_doorbell(ring, 1);
         struct {
             long long sec, nsec;
         } timeout = {0, 10000000};
@@ -185,9 +189,10 @@ static void ring_push(const struct sp_event *ev)
     }
     memcpy(ring->buf + (ring->head & (SP_STUB_RING_SIZE - 1)), ev,
            offsetof(struct sp_event, data) + ev->data_len);
-    __atomic_store_n(&ring->head, ring->head + len, __ATOMIC_RELEASE);
+    unsigned long long head = ring->head + len;
+    __atomic_store_n(&ring->head, head, __ATOMIC_SEQ_CST);
     ring_unlock(ring);
-    ring_doorbell(ring);
+    ring_doorbell(ring, head - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >= SP_STUB_RING_URGENT);
 done:
     sc6(SYS_rt_sigprocmask, 2, (unsigned long long)(uintptr_t)&saved, 0, 8, 0, 0);
 }

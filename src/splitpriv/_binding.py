@@ -138,6 +138,11 @@ def _pack_rule(rule: Rule) -> bytes:
     return _RULE.pack(rule.action, flags, *rule.capture, rule.value, mask, *values)
 
 
+def pack_rules(rules: Sequence[Rule]) -> bytes:
+    """A rule table as the engine holds it (packing takes a millisecond: cache the result)."""
+    return b"".join(_pack_rule(rule) for rule in rules)
+
+
 def _mask_and_values(rewrite: tuple[tuple[int, int], ...]) -> tuple[int, list[int]]:
     mask, values = 0, [0] * 6
     for index, value in rewrite:
@@ -156,28 +161,53 @@ _SEG_AT: int = ffi.offsetof("struct sp_event", "seg")
 _DATA_AT: int = ffi.offsetof("struct sp_event", "data")
 assert _HEADER.size == _NSEG_AT and _SEG_AT == _NSEG_AT + _COUNTS.size
 
+# The header and the counts in one unpack: a flat record, the fastest form Python can read.
+# Its fields, by index: kind, flags, pid, tid, arch, nr, args (6), ret, t_entry_ns, t_exit_ns,
+# sig, status, sig_code, sig_pid, sig_uid, sig_status, nseg, data_len.
+_RECORD = struct.Struct(_HEADER.format + "HH")
+R_KIND, R_FLAGS, R_PID, R_TID, R_ARCH, R_NR = range(6)
+R_ARGS = slice(6, 12)
+R_RET, R_ENTRY, R_EXIT, R_SIG, R_STATUS, R_SIG_CODE, R_SIG_PID, R_SIG_UID, R_SIG_STATUS = range(
+    12, 21
+)
+R_NSEG, R_DATA_LEN = 21, 22
+
+Record = tuple[tuple[int, ...], tuple[Segment, ...]]
+"""One engine event as read from the ring: the flat header (indices ``R_*``), its segments."""
+
+
+def _segments(buf: Any, at: int, nseg: int) -> tuple[Segment, ...]:
+    segs = []
+    for i in range(nseg):
+        arg, flags, length, off = _SEGMENT.unpack_from(buf, at + _SEG_AT + 6 * i)
+        start = at + _DATA_AT + off
+        segs.append(
+            Segment(
+                arg,
+                buf[start : start + length],
+                bool(flags & SEGF_TRUNCATED),
+                bool(flags & SEGF_FAULT),
+                bool(flags & SEGF_EXIT),
+            )
+        )
+    return tuple(segs)
+
+
+def raw_event(record: Record) -> RawEvent:
+    """A flat record as a RawEvent (named fields; slower to build)."""
+    h, segments = record
+    return RawEvent(*h[:6], h[R_ARGS], *h[R_RET:R_NSEG], segments)
+
+
+def record_of(raw: RawEvent) -> Record:
+    """A RawEvent as a flat record (the inverse of ``raw_event``; data_len is not kept)."""
+    return (*raw[:6], *raw.args, *raw[7:16], len(raw.segments), 0), raw.segments
+
 
 def _unpack_event(buf: Any, at: int) -> RawEvent:
     """The event at byte offset ``at`` of ``buf`` (a record of the ring, or one event)."""
-    h = _HEADER.unpack_from(buf, at)
-    nseg = _COUNTS.unpack_from(buf, at + _NSEG_AT)[0]
-    segments: tuple[Segment, ...] = ()
-    if nseg:
-        segs = []
-        for i in range(nseg):
-            arg, flags, length, off = _SEGMENT.unpack_from(buf, at + _SEG_AT + 6 * i)
-            start = at + _DATA_AT + off
-            segs.append(
-                Segment(
-                    arg,
-                    buf[start : start + length],
-                    bool(flags & SEGF_TRUNCATED),
-                    bool(flags & SEGF_FAULT),
-                    bool(flags & SEGF_EXIT),
-                )
-            )
-        segments = tuple(segs)
-    return RawEvent(*h[:6], h[6:12], *h[12:], segments)
+    h = _RECORD.unpack_from(buf, at)
+    return raw_event((h, _segments(buf, at, h[R_NSEG]) if h[R_NSEG] else ()))
 
 
 def _record_size(buf: Any, at: int) -> int:
@@ -257,10 +287,13 @@ class EngineSession:
         self._ring = ffi.buffer(memory, size[0] + _EVENT_SIZE)
         self._ring_mask = size[0] - 1
 
-    def set_rules(self, arch_index: int, rules: Sequence[Rule]) -> None:
-        """Write NR_MAX + 1 rules for one architecture (the last one: numbers out of range)."""
+    def set_rules(self, arch_index: int, rules: Sequence[Rule] | bytes) -> None:
+        """Write NR_MAX + 1 rules for one architecture (the last one: numbers out of range),
+        as Rule objects or already packed by `pack_rules`."""
         table = lib.sp_rules(self._session, arch_index)
-        packed = b"".join(_pack_rule(rule) for rule in rules)
+        packed = rules if isinstance(rules, bytes) else pack_rules(rules)
+        if len(packed) != (NR_MAX + 1) * _RULE.size:
+            raise ValueError(f"a rule table holds {NR_MAX + 1} rules")
         ffi.memmove(table, packed, len(packed))
 
     def run(self, path: str | None, argv: Sequence[str], env: dict[str, str]) -> int:
@@ -282,18 +315,19 @@ class EngineSession:
         """Events ready to read; 0 on timeout; -1 once the engine ended and all were read."""
         return int(lib.sp_wait_events(self._session, timeout_ms))
 
-    def take(self, count: int) -> list[RawEvent]:
-        """Read the next ``count`` ready events in place, then release them."""
-        ring, mask = self._ring, self._ring_mask
+    def take_records(self, count: int) -> list[Record]:
+        """Read the next ``count`` ready events in place as flat records, then release them.
+        The consumer's hot path: one unpack per event (see ``_RECORD``)."""
+        ring, mask, unpack = self._ring, self._ring_mask, _RECORD.unpack_from
         start = position = lib.sp_ring_tail(self._session)
-        events = []
+        records: list[Record] = []
         for _ in range(count):
             at = position & mask
-            event = _unpack_event(ring, at)
-            events.append(event)
-            position += _record_size(ring, at)
+            h = unpack(ring, at)
+            records.append((h, _segments(ring, at, h[R_NSEG]) if h[R_NSEG] else ()))
+            position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
         lib.sp_release(self._session, count, position - start)
-        return events
+        return records
 
     def release(self, count: int) -> None:
         """Release the next ``count`` ready events unread."""

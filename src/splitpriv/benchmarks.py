@@ -130,6 +130,15 @@ WORKLOADS: dict[str, Workload] = {
             programs=("getppid_loop",),
         ),
         Workload(
+            "long_trace",
+            "long trace",
+            "call",
+            400_000,
+            "the getppid loop, 20 times longer: what each traced call costs the trace runner "
+            "and strace, once their start-up is spread thin",
+            programs=("getppid_loop",),
+        ),
+        Workload(
             "selective",
             "selective tracing",
             "call",
@@ -514,7 +523,7 @@ NATIVE_WHEN_SELECTIVE = {"seccomp-trace", "seccomp-notify"}
 
 
 def _workload_argv(w: Workload, units: int, progs: dict[str, Path], fx: Fixtures) -> list[str]:
-    if w.name in ("null_syscall", "selective"):
+    if w.name in ("null_syscall", "long_trace", "selective"):
         return [str(progs["getppid_loop"]), str(units)]
     if w.name == "startup":
         return [str(progs["getppid_loop"]), "0"]
@@ -551,7 +560,7 @@ def _mechanism_reason(name: str) -> str | None:
 
 # Where the trace runner meets strace (-o /dev/null both): the issue's getppid loop and real
 # workloads. Start-up counts, as it does for strace.
-CLI_WORKLOADS = ("null_syscall", "file_io", "find", "tar", "sh_pipeline")
+CLI_WORKLOADS = ("null_syscall", "long_trace", "file_io", "find", "tar", "sh_pipeline")
 
 
 def peers_for(
@@ -562,6 +571,11 @@ def peers_for(
 ) -> list[Peer]:
     """The peers of one workload, in table order."""
     out = [Peer("untraced", "untraced", "untraced", native=True)]
+    if w.name == "long_trace":
+        # Only the trace runner against strace (and the library it runs on): the long run is
+        # about their per-call cost, the other mechanisms are measured in null_syscall.
+        mechanism_names = [m for m in mechanism_names if m == "ptrace"]
+        with_peers = [p for p in with_peers if p == "strace"]
     extra = [p for p in placements if p != "same"] if w.name == "null_syscall" else []
     for m in mechanism_names:
         native = w.selective and m in NATIVE_WHEN_SELECTIVE

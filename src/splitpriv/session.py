@@ -166,6 +166,16 @@ def _engine_tables(
 
 
 @lru_cache(maxsize=16)
+def _packed_tables(
+    fingerprint: Fingerprint, traced: frozenset[tuple[int, int]] | None
+) -> dict[int, bytes]:
+    return {
+        arch: _binding.pack_rules(rules)
+        for arch, rules in _engine_tables(fingerprint, traced).items()
+    }
+
+
+@lru_cache(maxsize=16)
 def _seccomp_filter(
     mechanism: str, fingerprint: Fingerprint, traced: frozenset[tuple[int, int]] | None
 ) -> bytes:
@@ -203,47 +213,71 @@ def _verdict(flags: int) -> str:
     return "allowed"
 
 
-def _syscall_event(raw: _binding.RawEvent) -> SyscallEvent:
-    # This runs once per recorded event: the common case (no copied memory, allowed) is kept
-    # free of allocations.
+# Indices of the flat record (_binding.R_*), written out below: in the per-event function a
+# global lookup per field would cost a third of its time.
+assert (_binding.R_KIND, _binding.R_FLAGS, _binding.R_PID, _binding.R_TID) == (0, 1, 2, 3)
+assert (_binding.R_ARCH, _binding.R_NR, _binding.R_ARGS) == (4, 5, slice(6, 12))
+assert (_binding.R_RET, _binding.R_ENTRY, _binding.R_EXIT) == (12, 13, 14)
+_EVF_CALLBACK = _binding.EVF_CALLBACK
+
+
+def _syscall_event(h: tuple[int, ...], segments: tuple[_binding.Segment, ...]) -> SyscallEvent:
+    """The public event of a flat syscall record. This runs once per recorded event: the common
+    case (no copied memory, allowed) builds one dict and nothing else."""
     memory: dict[int, bytes] = {}
     truncated = faults = _NOTHING
-    if raw.segments:
-        truncated = frozenset(seg.arg for seg in raw.segments if seg.truncated)
-        faults = frozenset(seg.arg for seg in raw.segments if seg.fault)
-        memory = {seg.arg: seg.data for seg in raw.segments if not seg.fault}
-    flags = raw.flags
+    if segments:
+        truncated = frozenset(seg.arg for seg in segments if seg.truncated)
+        faults = frozenset(seg.arg for seg in segments if seg.fault)
+        memory = {seg.arg: seg.data for seg in segments if not seg.fault}
+    flags = h[1]
     noreturn = flags & _NO_RESULT
-    return SyscallEvent._from_engine(
-        raw.pid,
-        raw.tid,
-        raw.nr,
-        ARCHES.get(raw.arch, "x86_64"),
-        raw.args,
-        None if noreturn else raw.ret,
-        raw.t_entry_ns,
-        None if noreturn else raw.t_exit_ns,
-        _verdict(flags) if flags else "allowed",
-        bool(flags & _binding.EVF_CALLBACK),
-        memory,
-        truncated,
-        faults,
+    return SyscallEvent._from_fields(
+        {
+            "pid": h[2],
+            "tid": h[3],
+            "nr": h[5],
+            "arch": ARCHES.get(h[4], "x86_64"),
+            "args": h[6:12],
+            "retval": None if noreturn else h[12],
+            "entry_ns": h[13],
+            "exit_ns": None if noreturn else h[14],
+            "verdict": _verdict(flags) if flags else "allowed",
+            "by_callback": bool(flags & _EVF_CALLBACK),
+            "memory": memory,
+            "truncated": truncated,
+            "faults": faults,
+        }
     )
+
+
+def decode_record(record: _binding.Record) -> Event:
+    """A flat engine record as a public event."""
+    h, segments = record
+    kind = h[_binding.R_KIND]
+    if kind == _binding.EV_SYSCALL:
+        return _syscall_event(h, segments)
+    pid, tid, when = h[_binding.R_PID], h[_binding.R_TID], h[_binding.R_ENTRY]
+    if kind == _binding.EV_SIGNAL:
+        return SignalEvent(
+            pid,
+            tid,
+            h[_binding.R_SIG],
+            h[_binding.R_SIG_CODE],
+            h[_binding.R_SIG_PID],
+            h[_binding.R_SIG_UID],
+            when,
+        )
+    if kind == _binding.EV_STOPPED:
+        return StopEvent(pid, tid, h[_binding.R_SIG], when)
+    if kind == _binding.EV_EXEC:
+        return ExecEvent(pid, tid, h[_binding.R_STATUS], when)
+    return ExitEvent(pid, tid, ExitStatus.from_wait_status(h[_binding.R_STATUS]), when)
 
 
 def decode(raw: _binding.RawEvent) -> Event:
     """A raw engine record as a public event."""
-    if raw.kind == _binding.EV_SYSCALL:
-        return _syscall_event(raw)
-    if raw.kind == _binding.EV_SIGNAL:
-        return SignalEvent(
-            raw.pid, raw.tid, raw.sig, raw.sig_code, raw.sig_pid, raw.sig_uid, raw.t_entry_ns
-        )
-    if raw.kind == _binding.EV_STOPPED:
-        return StopEvent(raw.pid, raw.tid, raw.sig, raw.t_entry_ns)
-    if raw.kind == _binding.EV_EXEC:
-        return ExecEvent(raw.pid, raw.tid, raw.status, raw.t_entry_ns)
-    return ExitEvent(raw.pid, raw.tid, ExitStatus.from_wait_status(raw.status), raw.t_entry_ns)
+    return decode_record(_binding.record_of(raw))
 
 
 class Trace:
@@ -301,7 +335,7 @@ class Trace:
         traced = _traced_keys(syscalls) if record else set()
         fingerprint = self.policy.fingerprint()
         traced_key = None if traced is None else frozenset(traced)
-        rules = _engine_tables(fingerprint, traced_key)
+        rules = _packed_tables(fingerprint, traced_key)
         self._engine = _binding.EngineSession(
             mode=self.mechanism.engine_mode,
             follow_forks=follow_forks,
@@ -328,7 +362,8 @@ class Trace:
 
     def _decide(self, raw: _binding.RawEvent) -> _binding.Verdict:
         """Called in the engine thread for syscalls whose rule is a Python callback."""
-        event = _syscall_event(raw)
+        h, segments = _binding.record_of(raw)
+        event = _syscall_event(h, segments)
         callback = self._callbacks[(raw.arch, raw.nr)]
         action = callback(event)
         if action is None:
@@ -368,8 +403,9 @@ class Trace:
     def __iter__(self) -> Iterator[Event]:
         return self.events()
 
-    def batches(self) -> Iterator[list[_binding.RawEvent]]:
-        """Raw engine records in the batches the engine hands over (for tools that count)."""
+    def record_batches(self) -> Iterator[list[_binding.Record]]:
+        """Flat engine records (``_binding.R_*``) in the batches the engine hands over: the
+        fastest form to read, for tools that count or format themselves."""
         self.start()
         try:
             while True:
@@ -377,18 +413,23 @@ class Trace:
                 if ready < 0:
                     break
                 if ready:
-                    yield self._engine.take(ready)
+                    yield self._engine.take_records(ready)
         finally:
             self._finish()
 
+    def batches(self) -> Iterator[list[_binding.RawEvent]]:
+        """Raw engine records, with named fields, in the batches the engine hands over."""
+        for batch in self.record_batches():
+            yield [_binding.raw_event(record) for record in batch]
+
     def events(self) -> Iterator[Event]:
-        for batch in self.batches():
-            for raw in batch:
-                yield decode(raw)
+        for batch in self.record_batches():
+            for record in batch:
+                yield decode_record(record)
 
     def wait(self) -> ExitStatus:
         """Run to the end, discarding events; the exit status of the traced process."""
-        for _ in self.batches():
+        for _ in self.record_batches():
             pass
         assert self.exit_status is not None
         return self.exit_status

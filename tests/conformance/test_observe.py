@@ -6,6 +6,7 @@ it really made, their arguments and results, and how the program ended.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -16,6 +17,7 @@ from helpers import capabilities, require
 
 import splitpriv
 from splitpriv import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from splitpriv.session import decode
 
 
 def syscalls(events: list[splitpriv.Event]) -> list[SyscallEvent]:
@@ -41,6 +43,31 @@ def test_getppid_loop_sequence(progs, mechanism):
     assert calls[-1].retval is None and calls[-1].args[0] == 0
     assert isinstance(events[-1], ExitEvent)
     assert t.exit_status == splitpriv.ExitStatus(code=0)
+
+
+def test_events_equal_what_their_constructor_makes(progs, mechanism):
+    # The session builds each event on a fast path (its dict at once, not __init__): the result
+    # must be the very value the dataclass would make, with no field missing or extra.
+    events, _ = trace_all([progs["getppid_loop"], "5"], mechanism=mechanism)
+    names = {f.name for f in dataclasses.fields(SyscallEvent)}
+    for event in syscalls(events):
+        assert set(vars(event)) == names
+        assert SyscallEvent(**{name: getattr(event, name) for name in names}) == event
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            event.pid = 0  # type: ignore[misc]
+
+
+def test_raw_batches_name_every_field(progs, mechanism):
+    # Trace.batches() hands tools the engine's records with named fields, unlike the flat
+    # records the decoders read: the same calls, in the same order.
+    argv = [progs["getppid_loop"], "7"]
+    with splitpriv.trace(argv, mechanism=mechanism, syscalls=["getppid"]) as t:
+        raws = [raw for batch in t.batches() for raw in batch]
+    events = [decode(raw) for raw in raws]
+    calls = [(raw, e) for raw, e in zip(raws, events, strict=True) if isinstance(e, SyscallEvent)]
+    assert [e.name for _raw, e in calls] == ["getppid"] * 7
+    assert all(raw.nr == e.nr and raw.args == e.args and raw.pid == e.pid for raw, e in calls)
+    assert t.exit_status.code == 0
 
 
 def test_only_selected_syscalls_are_recorded(progs, mechanism):
@@ -88,6 +115,19 @@ def test_failed_call_reports_errno(progs, mechanism, tmp_path: Path):
     assert call.retval == -2 and call.errno == 2
     assert call.format().endswith("= -1 ENOENT (No such file or directory)")
     assert t.exit_status.code == 1
+
+
+def test_launched_program_gets_a_shells_signal_state(mechanism, capfd):
+    # The child is started in our own memory (clone with CLONE_VM) and must leave Python's
+    # signal state behind: nothing blocked, SIGPIPE and SIGXFSZ back to default (Python ignores
+    # both), no handler of ours (the stub modes install their own SIGSYS handler).
+    _events, t = trace_all(["cat", "/proc/self/status"], mechanism=mechanism)
+    assert t.exit_status.code == 0
+    masks = dict(line.split(":\t", 1) for line in capfd.readouterr().out.splitlines())
+    blocked, ignored, caught = (int(masks[key], 16) for key in ("SigBlk", "SigIgn", "SigCgt"))
+    assert blocked == 0
+    assert not ignored & (1 << (signal.SIGPIPE - 1) | 1 << (signal.SIGXFSZ - 1))
+    assert caught & ~(1 << (signal.SIGSYS - 1)) == 0
 
 
 def test_fork_is_followed(progs, mechanism, capfd):

@@ -42,8 +42,8 @@ from splitpriv.cli.trace_records import (
     EV_SYSCALL,
     Signal,
     Stop,
-    call_from_raw,
-    other_from_raw,
+    call_from_record,
+    other_from_record,
 )
 from splitpriv.cli.trace_render import TextTrace, Ticker
 from splitpriv.cli.trace_summary import Summary
@@ -238,15 +238,15 @@ def _consume(
                     sys.stderr.write(f"splitpriv: Process {opts.pid} attached\n")
             begun = attached
             with Ticker(writer.tick, TICK_S) if ticking and writer else nullcontext():
-                for batch in session.batches():
+                for batch in session.record_batches():
                     if muted:
                         continue
                     if not begun and writer is not None and session.pid is not None:
                         writer.begin(session.pid)
                         begun = True
-                    for raw in batch:
-                        if raw.kind == EV_SYSCALL:
-                            call = call_from_raw(raw)
+                    for h, segments in batch:
+                        if h[0] == EV_SYSCALL:  # the record's kind (_binding.R_KIND)
+                            call = call_from_record(h, segments)
                             if shown is not None and call.name not in shown:
                                 if writer is not None:
                                     writer.observe(call)
@@ -269,7 +269,7 @@ def _consume(
                                     muted = True
                                     break
                         elif writer is not None:
-                            record = other_from_raw(raw)
+                            record = other_from_record(h)
                             if (
                                 signals is not None
                                 and isinstance(record, Signal | Stop)

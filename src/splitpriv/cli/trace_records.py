@@ -1,12 +1,12 @@
-"""The engine's raw records as the trace command uses them.
+"""The engine's flat records as the trace command uses them.
 
-``splitpriv trace`` reads :meth:`splitpriv.Trace.batches` rather than the decoded event iterator
-for two reasons: speed (one small slotted object per syscall instead of a frozen dataclass,
-about half the cost per event, which matters because the command must keep pace with the C
-engine), and fields the public events do not carry (``si_status`` of a signal, and whether a
-call's result is unknown because the mechanism let it continue in the kernel). A :class:`Call`
-has every attribute :class:`splitpriv.syscalls.decode.CallLike` asks for, so the strace-exact
-decoders print it directly; the meaning of each field is that of
+``splitpriv trace`` reads :meth:`splitpriv.Trace.record_batches` rather than the decoded event
+iterator for two reasons: speed (one small slotted object per syscall instead of a frozen
+dataclass, about half the cost per event, which matters because the command must keep pace
+with the C engine), and fields the public events do not carry (``si_status`` of a signal, and
+whether a call's result is unknown because the mechanism let it continue in the kernel). A
+:class:`Call` has every attribute :class:`splitpriv.syscalls.decode.CallLike` asks for, so the
+strace-exact decoders print it directly; the meaning of each field is that of
 :class:`splitpriv.SyscallEvent`.
 """
 
@@ -116,29 +116,34 @@ def syscall_name(arch: int, nr: int) -> str:
     return name
 
 
-def call_from_raw(raw: _binding.RawEvent) -> Call:
-    """A syscall record as a :class:`Call` (the hot path: one per traced syscall)."""
+# Indices of the flat record (_binding.R_*), written out in the per-call function below: a
+# global lookup per field would cost a third of its time.
+assert (_binding.R_FLAGS, _binding.R_PID, _binding.R_TID, _binding.R_ARCH) == (1, 2, 3, 4)
+assert (_binding.R_NR, _binding.R_ARGS, _binding.R_RET) == (5, slice(6, 12), 12)
+assert (_binding.R_ENTRY, _binding.R_EXIT) == (13, 14)
+
+
+def call_from_record(h: tuple[int, ...], segments: tuple[_binding.Segment, ...]) -> Call:
+    """A flat syscall record as a :class:`Call` (the hot path: one per traced syscall)."""
     call = Call.__new__(Call)
-    call.pid = raw.pid
-    call.tid = raw.tid
-    nr = raw.nr
-    arch = raw.arch
+    call.pid = h[2]
+    call.tid = h[3]
+    arch = h[4]
+    nr = h[5]
     call.nr = nr
-    key = (arch, nr)
-    name = _NAMES.get(key)
+    name = _NAMES.get((arch, nr))
     call.name = name if name is not None else syscall_name(arch, nr)
     call.arch = ARCHES.get(arch, "x86_64")
-    call.args = raw.args
-    flags = raw.flags
+    call.args = h[6:12]
+    flags = h[1]
     call.flags = flags
-    call.entry_ns = raw.t_entry_ns
+    call.entry_ns = h[13]
     if flags & (_NORETURN | _CONTINUED):
         call.retval = None
         call.exit_ns = None
     else:
-        call.retval = raw.ret
-        call.exit_ns = raw.t_exit_ns
-    segments = raw.segments
+        call.retval = h[12]
+        call.exit_ns = h[14]
     if segments:
         call.memory = {seg.arg: seg.data for seg in segments if not seg.fault}
         call.truncated = frozenset(seg.arg for seg in segments if seg.truncated)
@@ -196,25 +201,30 @@ class Exec:
 Other = Signal | Stop | Exit | Exec
 
 
-def other_from_raw(raw: _binding.RawEvent) -> Other:
-    """A non-syscall record (signal, stop, exit, exec)."""
-    kind = raw.kind
+def other_from_record(h: tuple[int, ...]) -> Other:
+    """A flat non-syscall record (signal, stop, exit, exec)."""
+    kind, pid, tid, when = (
+        h[_binding.R_KIND],
+        h[_binding.R_PID],
+        h[_binding.R_TID],
+        h[_binding.R_ENTRY],
+    )
     if kind == EV_SIGNAL:
         return Signal(
-            raw.pid,
-            raw.tid,
-            raw.sig,
-            raw.sig_code,
-            raw.sig_pid,
-            raw.sig_uid,
-            raw.sig_status,
-            raw.t_entry_ns,
+            pid,
+            tid,
+            h[_binding.R_SIG],
+            h[_binding.R_SIG_CODE],
+            h[_binding.R_SIG_PID],
+            h[_binding.R_SIG_UID],
+            h[_binding.R_SIG_STATUS],
+            when,
         )
     if kind == EV_STOPPED:
-        return Stop(raw.pid, raw.tid, raw.sig, raw.t_entry_ns)
+        return Stop(pid, tid, h[_binding.R_SIG], when)
     if kind == EV_EXEC:
-        return Exec(raw.pid, raw.tid, raw.status, raw.t_entry_ns)
-    return Exit(raw.pid, raw.tid, ExitStatus.from_wait_status(raw.status), raw.t_entry_ns)
+        return Exec(pid, tid, h[_binding.R_STATUS], when)
+    return Exit(pid, tid, ExitStatus.from_wait_status(h[_binding.R_STATUS]), when)
 
 
 __all__ = [
@@ -230,7 +240,7 @@ __all__ = [
     "Other",
     "Signal",
     "Stop",
-    "call_from_raw",
-    "other_from_raw",
+    "call_from_record",
+    "other_from_record",
     "syscall_name",
 ]
