@@ -204,25 +204,25 @@ def record_of(raw: RawEvent) -> Record:
     return (*raw[:6], *raw.args, *raw[7:16], len(raw.segments), 0), raw.segments
 
 
-def _unpack_event(buf: Any, at: int) -> RawEvent:
-    """The event at byte offset ``at`` of ``buf`` (a record of the ring, or one event)."""
+def _record_at(buf: Any, at: int) -> tuple[Record, int]:
+    """The record at byte offset ``at`` of ``buf``, and the bytes it takes there."""
     h = _RECORD.unpack_from(buf, at)
-    return raw_event((h, _segments(buf, at, h[R_NSEG]) if h[R_NSEG] else ()))
+    record = h, _segments(buf, at, h[R_NSEG]) if h[R_NSEG] else ()
+    return record, (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
 
 
-def _record_size(buf: Any, at: int) -> int:
-    data_len: int = _COUNTS.unpack_from(buf, at + _NSEG_AT)[1]
-    return (_DATA_AT + data_len + 7) & ~7
-
-
-def _read_event(ev: Any) -> RawEvent:
-    return _unpack_event(ffi.buffer(ev, _EVENT_SIZE), 0)
+def _read_record(ev: Any) -> Record:
+    """One struct sp_event as a flat record, reading only the bytes it uses."""
+    h = _RECORD.unpack(ffi.buffer(ev, _RECORD.size))
+    if not h[R_NSEG]:
+        return h, ()
+    return h, _segments(ffi.buffer(ev, _DATA_AT + h[R_DATA_LEN]), 0, h[R_NSEG])
 
 
 # Decide callbacks by session handle; the engine thread calls sp_py_decide with the GIL taken
 # by cffi. A callback returns (action, value); an exception is kept on the session and makes
 # the engine fail closed and end the session.
-DecideFn = Callable[[RawEvent], Verdict]
+DecideFn = Callable[[Record], Verdict]
 
 
 @ffi.def_extern()  # type: ignore[misc]
@@ -230,13 +230,16 @@ def sp_py_decide(handle: Any, ev: Any, out: Any) -> int:
     session: EngineSession = ffi.from_handle(handle)
     try:
         assert session.decide is not None
-        verdict = session.decide(_read_event(ev))
+        verdict = session.decide(_read_record(ev))
     except BaseException as exc:  # re-raised in the consumer thread
         session.callback_error = exc
         return -1
     out.action = verdict.action
     out.value = verdict.value
-    out.rewrite_mask, out.rewrite[0:6] = _mask_and_values(verdict.rewrite)
+    if verdict.rewrite:
+        out.rewrite_mask, out.rewrite[0:6] = _mask_and_values(verdict.rewrite)
+    else:
+        out.rewrite_mask = 0
     return 0
 
 
@@ -321,7 +324,7 @@ class EngineSession:
         ring, mask, unpack = self._ring, self._ring_mask, _RECORD.unpack_from
         start = position = lib.sp_ring_tail(self._session)
         records: list[Record] = []
-        for _ in range(count):
+        for _ in range(count):  # _record_at, written out: this loop runs once per event
             at = position & mask
             h = unpack(ring, at)
             records.append((h, _segments(ring, at, h[R_NSEG]) if h[R_NSEG] else ()))
@@ -333,7 +336,7 @@ class EngineSession:
         """Release the next ``count`` ready events unread."""
         start = position = lib.sp_ring_tail(self._session)
         for _ in range(count):
-            position += _record_size(self._ring, position & self._ring_mask)
+            position += _record_at(self._ring, position & self._ring_mask)[1]
         lib.sp_release(self._session, count, position - start)
 
     def result(self) -> EngineResult:
@@ -370,18 +373,20 @@ class EngineSession:
     def unpriv_exit(self) -> None:
         lib.sp_unpriv_exit(self._session)
 
-    def unpriv_events(self) -> list[RawEvent]:
+    def unpriv_events(self) -> list[Record]:
         """Every event recorded in unprivileged mode (call after unpriv_exit)."""
         size = ffi.new("unsigned long long *")
         memory = lib.sp_unpriv_events(self._session, size)
         if size[0] == 0:
             return []
         buf = ffi.buffer(memory, size[0])
-        events, at = [], 0
+        records: list[Record] = []
+        at = 0
         while at < size[0]:
-            events.append(_unpack_event(buf, at))
-            at += _record_size(buf, at)
-        return events
+            record, used = _record_at(buf, at)
+            records.append(record)
+            at += used
+        return records
 
     def rules_address(self) -> int:
         """Where the action table lives (tests prove it is out of reach when protected)."""

@@ -275,6 +275,9 @@ def decode_record(record: _binding.Record) -> Event:
     return ExitEvent(pid, tid, ExitStatus.from_wait_status(h[_binding.R_STATUS]), when)
 
 
+_ALLOW_VERDICT = _binding.Verdict(_binding.ALLOW)
+
+
 def decode(raw: _binding.RawEvent) -> Event:
     """A raw engine record as a public event."""
     return decode_record(_binding.record_of(raw))
@@ -360,14 +363,13 @@ class Trace:
     def _engine_main(self) -> None:
         self._run_rc = self._engine.run(self._path, self._argv, self._env)
 
-    def _decide(self, raw: _binding.RawEvent) -> _binding.Verdict:
+    def _decide(self, record: _binding.Record) -> _binding.Verdict:
         """Called in the engine thread for syscalls whose rule is a Python callback."""
-        h, segments = _binding.record_of(raw)
-        event = _syscall_event(h, segments)
-        callback = self._callbacks[(raw.arch, raw.nr)]
-        action = callback(event)
+        h, segments = record
+        callback = self._callbacks[(h[_binding.R_ARCH], h[_binding.R_NR])]
+        action = callback(_syscall_event(h, segments))
         if action is None:
-            action = Action.allow()
+            return _ALLOW_VERDICT
         if not isinstance(action, Action):
             raise PolicyError(f"a policy callback returned {action!r}, not an Action")
         if action.kind == "rewrite" and not self.mechanism.capabilities.rewrite_args:

@@ -24,7 +24,7 @@ from splitpriv.errors import MechanismUnavailableError, PolicyError, SplitprivEr
 from splitpriv.events import Event
 from splitpriv.mechanisms._probes import sud_problem
 from splitpriv.policy import Policy
-from splitpriv.session import ARCH_INDEX, _engine_rules, _traced_keys, decode
+from splitpriv.session import ARCH_INDEX, _engine_rules, _traced_keys, decode_record
 
 PROTECT_CHOICES = tuple(_binding.PROTECT)
 
@@ -92,7 +92,7 @@ class Unprivileged:
         tb: TracebackType | None,
     ) -> None:
         self._engine.unpriv_exit()
-        self.events = [decode(raw) for raw in self._engine.unpriv_events()]
+        self.events = [decode_record(record) for record in self._engine.unpriv_events()]
 
     def counts(self) -> dict[str, int]:
         """Calls per syscall name made while unprivileged."""
