@@ -86,3 +86,9 @@ SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
 def sud_problem() -> str | None:
     err = _binding.probe_feature("sud")
     return _reason("Syscall User Dispatch (Linux 5.11)", err) if err else None
+
+
+@cache
+def sud_config_problem() -> str | None:
+    err = _binding.probe_feature("set_sud_config")
+    return _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err) if err else None

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
-from splitpriv.mechanisms._probes import _reason
+from splitpriv.mechanisms._probes import sud_config_problem
 from splitpriv.mechanisms._stub import stub_filter, stub_problem, sud_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 
@@ -72,11 +72,7 @@ class SudMechanism(Mechanism):
     cost_rank = 5
 
     def available(self) -> Availability:
-        problem = stub_problem() or sud_problem()
-        if problem is None:
-            err = _binding.probe_feature("set_sud_config")
-            if err:
-                problem = _reason("PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG (Linux 6.4)", err)
+        problem = stub_problem() or sud_problem() or sud_config_problem()
         return Availability(False, problem) if problem else Availability(True)
 
     @property
