@@ -93,6 +93,24 @@ struct sp_stub_ask {
     struct sp_event event;           /* the call, with its copied strings */
 };
 
+/*
+ * Timestamps without a syscall. The drainer keeps a mapping from the TSC to CLOCK_REALTIME here
+ * (a seqlock: `seq` is odd while it writes) and refreshes it at every pass; the stub reads the
+ * TSC and converts: ns = base_ns + (tsc - base_tsc) * mult / 2^32. `valid` stays 0 where the
+ * TSC is not the kernel's clocksource or is not invariant, and until the rate is known over
+ * 10 ms; `tsc_off` is set once a tracee turns the TSC off for itself (PR_SET_TSC, where RDTSC
+ * would fault). In either case the stub makes the clock_gettime syscall.
+ */
+struct sp_stub_clock {
+    volatile unsigned int seq;
+    volatile int valid;
+    volatile int tsc_off;
+    int pad;
+    volatile unsigned long long base_tsc;
+    volatile long long base_ns;
+    volatile unsigned long long mult;
+};
+
 /* Read-only for the tracee: the supervisor writes it into the code region before mapping. */
 struct sp_stub_config {
     unsigned int mode;              /* SP_STUB_MODE_* */
@@ -116,6 +134,7 @@ struct sp_stub_data {
     struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1];
     volatile unsigned long long counts[SP_NARCH][SP_NR_MAX];
     volatile unsigned long long errors[SP_NARCH][SP_NR_MAX];
+    struct sp_stub_clock clock;
     struct sp_stub_ring ring;
     struct sp_event exec_pending[SP_STUB_SLOTS]; /* an execve in flight, per slot */
     struct sp_stub_ask asks[SP_STUB_SLOTS];      /* a call waiting for a verdict, per slot */

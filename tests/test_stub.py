@@ -5,6 +5,7 @@ capability."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 
 import pytest
@@ -150,3 +151,20 @@ def test_the_programs_own_signal_stack_is_its_own(progs, mechanism, capfd):
         "after: mine",
         "handler on mine",
     ]
+
+
+def test_timestamps_survive_a_program_that_turns_the_tsc_off(progs, mechanism, capfd):
+    """The stubs time calls with the TSC (no syscall) once the drainer knows its rate, 10 ms
+    into a session. A program that then forbids itself the TSC (PR_SET_TSC) must not die of the
+    stub's RDTSC: the stub sees the prctl and goes back to clock_gettime."""
+    require(mechanism, "privileged_only_memory")
+    with splitpriv.trace(
+        [progs["notsc"], "40", "500"], mechanism=mechanism, syscalls=["getppid", "prctl"]
+    ) as t:
+        calls = [e for e in t if isinstance(e, SyscallEvent)]
+    assert (t.exit_status, capfd.readouterr().out) == (splitpriv.ExitStatus(code=0), "notsc ok\n")
+    prctl = next(i for i, c in enumerate(calls) if c.name == "prctl")
+    assert calls[prctl].retval == 0 and len(calls) - prctl - 1 == 500
+    stamps = [(c.entry_ns, c.exit_ns) for c in calls]
+    assert all(entry <= exit for entry, exit in stamps)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(stamps))  # one thread: in order

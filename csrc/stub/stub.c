@@ -17,7 +17,10 @@
  * supervisor thread drains; a full ring makes it wait, never drop.
  *
  * The handler runs on a signal stack of its own per slot (see "the stub's own signal stack"),
- * so a call made with the program's stack nearly exhausted still traps cleanly.
+ * so a call made with the program's stack nearly exhausted still traps cleanly. It times calls
+ * with the TSC and a mapping the drainer keeps (struct sp_stub_clock) rather than with two
+ * clock_gettime syscalls, unless the TSC is not the kernel's clock or the program turned it off
+ * for itself (PR_SET_TSC, which it sees: prctl always reaches the stub).
  *
  * It must never call anything outside this file, never use more than its signal stack, and
  * never block while holding the ring lock.
@@ -79,8 +82,30 @@ void *memset(void *dst, int c, size_t n)
     return dst;
 }
 
+static unsigned long long rdtsc(void)
+{
+    unsigned int lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (unsigned long long)hi << 32 | lo;
+}
+
+/* CLOCK_REALTIME in ns: from the TSC and the drainer's mapping (sp_stub_clock) when it is
+ * valid, which saves two syscalls per recorded call; else from the kernel. */
 static long long now_ns(void)
 {
+    struct sp_stub_clock *c = &DATA->clock;
+    for (int tries = 0; tries < 4 && c->valid && !c->tsc_off; tries++) {
+        unsigned int seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        unsigned long long base_tsc = c->base_tsc, mult = c->mult;
+        long long base_ns = c->base_ns;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != seq)
+            continue;
+        long long ticks = (long long)(rdtsc() - base_tsc); /* may be a little < 0 */
+        return base_ns + (long long)(((__int128)ticks * (__int128)mult) >> 32);
+    }
     struct {
         long long sec, nsec;
     } ts;
@@ -160,8 +185,10 @@ static void futex_wait_ms(volatile int *word, int value, long ms)
         (unsigned long long)(uintptr_t)&timeout, 0, 0);
 }
 
-/* Append one event; waits for the drainer while the ring is full. */
-static void ring_push(const struct sp_event *ev)
+/* Append one event; waits for the drainer while the ring is full. Signals stay blocked after
+ * it unless `restore`: the handler's last push leaves restoring the mask to rt_sigreturn,
+ * which restores the program's own anyway (one syscall less per recorded call). */
+static void ring_push(const struct sp_event *ev, int restore)
 {
     struct sp_stub_ring *ring = &DATA->ring;
     if (DATA->supervisor_gone)
@@ -194,7 +221,8 @@ static void ring_push(const struct sp_event *ev)
     ring_unlock(ring);
     ring_doorbell(ring, head - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >= SP_STUB_RING_URGENT);
 done:
-    sc6(SYS_rt_sigprocmask, 2, (unsigned long long)(uintptr_t)&saved, 0, 8, 0, 0);
+    if (restore)
+        sc6(SYS_rt_sigprocmask, 2, (unsigned long long)(uintptr_t)&saved, 0, 8, 0, 0);
 }
 
 /* ---- copying strings and buffers -------------------------------------------------------- */
@@ -411,6 +439,8 @@ static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot
         *ret = -1; /* EPERM: the entry point stays where it is */
         return 1;
     }
+    if (nr == SYS_prctl && a[0] == 26 /* PR_SET_TSC */ && a[1] != 1 /* PR_TSC_ENABLE */)
+        DATA->clock.tsc_off = 1; /* RDTSC would fault in this thread: timestamps by syscall */
     if (nr == SYS_rt_sigprocmask) {
         *ret = sigprocmask_on_frame(tgid, uc, a);
         return 1;
@@ -609,6 +639,8 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         answered = 1;
     }
     if (!answered && arch == 1) {
+        if (nr == 172 /* i386 prctl */ && ev.args[0] == 26 /* PR_SET_TSC */ && ev.args[1] != 1)
+            DATA->clock.tsc_off = 1; /* as guard_entry_point does for x86_64 */
         ret = sc6_i386(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
                        ev.args[5]);
         answered = 1;
@@ -620,7 +652,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         if (record && (nr == SYS_exit || nr == SYS_exit_group)) {
             ev.flags |= SP_EVF_NORETURN;
             ev.t_exit_ns = 0;
-            ring_push(&ev); /* it does not come back */
+            ring_push(&ev, 1); /* it does not come back */
         }
         if ((nr == SYS_execve || nr == SYS_execveat) && slot && record) {
             /* A successful execve never comes back here: the engine sends this at the exec. */
@@ -650,7 +682,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         ev.ret = ret;
         ev.t_exit_ns = now_ns();
         capture(&ev, rule, 1);
-        ring_push(&ev);
+        ring_push(&ev, 0); /* the last thing before returning: see ring_push */
     }
     guarded_access(0);
 out:

@@ -53,6 +53,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("peek", "peek.c"),
     Program("stub_jump", "stub_jump.c"),
     Program("altstack", "altstack.c"),
+    Program("notsc", "notsc.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)
