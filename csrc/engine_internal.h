@@ -31,17 +31,20 @@ _Static_assert(sizeof(((struct sp_event *)0)->seg) / sizeof(struct sp_segment) =
 /* The Python callback; cffi's extern "Python" function, reached through this pointer. */
 typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, struct sp_verdict *out);
 
+/* The producer's and the consumer's counters sit on cache lines of their own: sharing one,
+ * each side's writes would take the line away from the other at every event. */
 struct sp_ring {
     char *buf;                /* size bytes, then the slack for a record that runs over */
     size_t size;              /* a power of two */
-    _Atomic uint64_t head;    /* bytes written (producer) */
-    _Atomic uint64_t tail;    /* bytes released (consumer) */
-    _Atomic uint64_t head_events;
-    _Atomic uint64_t tail_events;
-    uint64_t cached_tail;     /* the producer's last look at tail */
     _Atomic int finished;     /* the engine will write no more */
     _Atomic int consumer_waiting;
     _Atomic int producer_waiting;
+    _Alignas(64) _Atomic uint64_t head; /* bytes written (producer) */
+    _Atomic uint64_t head_events;
+    uint64_t cached_tail;     /* the producer's last look at tail */
+    _Alignas(64) _Atomic uint64_t tail; /* bytes released (consumer) */
+    _Atomic uint64_t tail_events;
+    _Alignas(64) char consumer_end[1];
     pthread_mutex_t lock;     /* only for sleeping and waking */
     pthread_mutex_t produce;  /* producers take turns, when there are two: */
     int two_producers;        /* the stub modes (engine and drainer); set before both run */

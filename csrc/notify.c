@@ -71,8 +71,7 @@ static void handle_notification(struct sp_session *s, struct notify_state *st)
         sp_fail(s, "tracee table", ENOMEM);
         return;
     }
-    struct __ptrace_syscall_info info;
-    memset(&info, 0, sizeof(info));
+    struct __ptrace_syscall_info info; /* what sp_begin_call reads of it, no more */
     info.arch = req->data.arch;
     info.entry.nr = (unsigned long long)req->data.nr;
     for (int i = 0; i < SP_NARGS; i++)

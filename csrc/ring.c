@@ -131,9 +131,10 @@ void sp_ring_push(struct sp_session *s, const struct sp_event *event)
            event, offsetof(struct sp_event, data) + event->data_len);
     uint64_t events = atomic_load_explicit(&ring->head_events, memory_order_relaxed) + 1;
     atomic_store_explicit(&ring->head_events, events, memory_order_relaxed);
-    atomic_store_explicit(&ring->head, head + len, memory_order_seq_cst);
-    /* seq_cst on both sides: either the consumer sees this record, or we see it waiting. */
-    if (atomic_load_explicit(&ring->consumer_waiting, memory_order_seq_cst)) {
+    atomic_store_explicit(&ring->head, head + len, memory_order_release);
+    /* No fence between the two (it would cost every event): a consumer that starts to wait
+     * just now may be missed, and then finds this record after its nap. */
+    if (atomic_load_explicit(&ring->consumer_waiting, memory_order_relaxed)) {
         /* A waiting consumer is not moving `tail`: reading it here costs no bouncing. */
         ring->cached_tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
         if (head + len - ring->cached_tail >= ring->size / 8 || event->kind == SP_EV_EXIT)
@@ -159,7 +160,7 @@ void sp_ring_kick(struct sp_ring *ring)
 
 static int ready_events(struct sp_ring *ring)
 {
-    /* head_events is stored before head (release/seq_cst), so reading head first is enough to
+    /* head_events is stored before head (a release store), so reading head first is enough to
      * see every record it counts. */
     atomic_load_explicit(&ring->head, memory_order_acquire);
     uint64_t head_events = atomic_load_explicit(&ring->head_events, memory_order_relaxed);
