@@ -120,8 +120,9 @@ static void child_pin(int cpu)
 }
 
 /* What every launched child does first: the signal state a shell would give the program. Every
- * handler goes back to SIG_DFL while all signals are still blocked (the engine thread, whose
- * mask the child inherits, blocks them): a handler would run in the memory we share. Python
+ * handler goes back to SIG_DFL while signals are still blocked (the child inherits the engine
+ * thread's mask, which lets through only SIGCHLD, ignored, and the wake signal, which is only
+ * ever sent to the engine thread itself): a handler would run in the memory we share. Python
  * ignores SIGPIPE and SIGXFSZ for itself; subprocess restores them for its children too. */
 static void child_reset(const struct sp_session *s)
 {
