@@ -406,8 +406,12 @@ class Trace:
         return self.events()
 
     def record_batches(self) -> Iterator[list[_binding.Record]]:
-        """Flat engine records (``_binding.R_*``) in the batches the engine hands over: the
-        fastest form to read, for tools that count or format themselves."""
+        """Flat engine records in the batches the engine hands over: the fastest form to read,
+        for tools that count or format themselves. Each record is ``(fields, segments)``:
+        ``fields`` holds kind, flags, pid, tid, arch (AUDIT_ARCH_*), nr, the six arguments,
+        the result, entry and exit times (ns), signal, status, si_code, si_pid, si_uid,
+        si_status, the number of segments and the bytes of copied data, in that order;
+        ``segments`` the copied memory, one per argument."""
         self.start()
         try:
             while True:
