@@ -118,6 +118,7 @@ SOURCES = [
     "notify.c",
     "unpriv.c",
     "stubhost.c",
+    "stubclock.c",
     "vcpu.c",
 ]
 

@@ -125,6 +125,19 @@ void sp_kill_tree(pid_t root);
 void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr);
 void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr);
 
+/* stubclock.c: the stubs' TSC clock, kept by the drainer thread */
+struct sp_clock_sample { /* the TSC and the kernel's two clocks, read together */
+    unsigned long long tsc;
+    long long real_ns, mono_ns;
+};
+struct sp_clock_keeper {
+    int enabled;                       /* the TSC can stand in for the kernel's clock */
+    struct sp_clock_sample first, last;
+};
+struct sp_stub_clock;
+void sp_clock_keeper_init(struct sp_clock_keeper *k);
+void sp_clock_keeper_tick(struct sp_clock_keeper *k, struct sp_stub_clock *c);
+
 /* launch.c */
 pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd);
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,

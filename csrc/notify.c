@@ -132,7 +132,7 @@ static void reap_root(struct sp_session *s, pid_t pid)
 
 /*
  * One wait for the listener and the launched process, with no timeout: a timed poll arms a
- * timer at every sleep, which cost 4% of a notified call here. The wake signal (sp_cancel) is
+ * timer at every sleep (about 4% of the engine thread's time in perf). The wake signal (sp_cancel) is
  * blocked except inside ppoll, so a cancel that comes while a call is handled stays pending and
  * cuts the next wait short instead of being lost. A raw syscall: glibc's ppoll is a
  * cancellation point, which in a multi-threaded process costs two more calls per wait.

@@ -12,9 +12,9 @@
  * other modes have one and skip it. A full ring blocks the producer (on a condition
  * variable, with the consumer's release as its wake-up): an event is never dropped.
  *
- * Wake-ups go one way only when they must. A waiting consumer naps NAP_MS at a time and looks
- * again, so the producer wakes it only when the ring is an eighth full, on an exit and at the
- * end. Why: a futex wake of a thread on another CPU costs this VM about 9 us on the engine's
+ * The producer wakes the consumer only when it must. A waiting consumer naps NAP_MS at a time
+ * and looks again, so the producer wakes it only when the ring is an eighth full, on an exit and
+ * at the end. Why: a futex wake of a thread on another CPU costs this VM about 9 us on the engine's
  * CPU (an IPI), a whole getppid under ptrace's two stops is 5 us, and the nap's timer costs
  * only the consumer's CPU. A live trace therefore lags by at most NAP_MS.
  */

@@ -9,7 +9,7 @@
  * routed calls to the stub with RET_TRAP (`seccomp-trap`). New threads and children are armed at
  * their first stop. Afterwards the engine stays attached only for process events: the tracee's
  * syscalls never stop it. A drainer thread moves recorded events from the shared ring into the
- * session's ring, waking stubs that wait for room.
+ * session's ring, waking stubs that wait for room, and keeps the stubs' clock (stubclock.c).
  *
  * Injection runs each call from a `syscall` instruction written over the tracee's current
  * instruction (and put back after), with the registers saved and restored around it. For
@@ -30,7 +30,6 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -75,85 +74,6 @@ static size_t data_size(void) { return (sizeof(struct sp_stub_data) + 4095) & ~(
 
 /* ---- the drainer ------------------------------------------------------------------------ */
 
-/* ---- the stubs' clock (struct sp_stub_clock) ------------------------------------------- */
-
-/* The TSC can stand in for the kernel's clock where the kernel itself reads it that way: TSC
- * is the clocksource (so it is synchronised across CPUs) and it runs at a constant rate. */
-static int tsc_is_the_clock(void)
-{
-    char source[32] = "";
-    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
-    if (f) {
-        if (!fgets(source, sizeof(source), f))
-            source[0] = 0;
-        fclose(f);
-    }
-    if (strcmp(source, "tsc\n") != 0)
-        return 0;
-    int constant = 0, nonstop = 0;
-    char line[4096];
-    f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "flags", 5) == 0) {
-            constant = strstr(line, " constant_tsc") != NULL;
-            nonstop = strstr(line, " nonstop_tsc") != NULL;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    return constant && nonstop;
-}
-
-static unsigned long long read_tsc(void)
-{
-    unsigned int lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (unsigned long long)hi << 32 | lo;
-}
-
-struct clock_sample {
-    unsigned long long tsc;
-    long long real_ns, mono_ns;
-};
-
-static long long ns_of(const struct timespec *ts) { return ts->tv_sec * 1000000000LL + ts->tv_nsec; }
-
-static struct clock_sample sample_clocks(void)
-{
-    struct timespec real, mono;
-    unsigned long long before = read_tsc();
-    clock_gettime(CLOCK_REALTIME, &real);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    unsigned long long after = read_tsc();
-    return (struct clock_sample){before + (after - before) / 2, ns_of(&real), ns_of(&mono)};
-}
-
-enum { CLOCK_CALIBRATED_NS = 10000000, CLOCK_REFRESH_NS = 1000000 };
-
-/* Publish a fresh mapping: the rate from CLOCK_MONOTONIC over the whole time since `first`
- * (the longer, the more exact; realtime may be stepped), the base from CLOCK_REALTIME now. */
-static void refresh_stub_clock(struct sp_stub_clock *c, const struct clock_sample *first,
-                               struct clock_sample *last)
-{
-    struct clock_sample now = sample_clocks();
-    if (now.mono_ns - last->mono_ns < CLOCK_REFRESH_NS)
-        return;
-    *last = now;
-    long long span_ns = now.mono_ns - first->mono_ns;
-    if (span_ns < CLOCK_CALIBRATED_NS || now.tsc <= first->tsc)
-        return;
-    unsigned long long mult =
-        (unsigned long long)(((unsigned __int128)span_ns << 32) / (now.tsc - first->tsc));
-    __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    c->base_tsc = now.tsc;
-    c->base_ns = now.real_ns;
-    c->mult = mult;
-    __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELEASE);
-    c->valid = 1;
-}
-
 /* How the drainer waits for events (SP_DRAINER_*): 1 ms naps while they flow, so that the
  * stubs need not wake it for each one; after NAPS_BEFORE_DEEP empty naps in a row, 20 ms
  * sleeps that any event cuts short. */
@@ -163,12 +83,10 @@ static void *drain_main(void *arg)
 {
     struct sp_session *s = arg;
     struct sp_stub_ring *ring = &s->stub->data->ring;
-    struct sp_stub_clock *clock = &s->stub->data->clock;
-    int keep_clock = tsc_is_the_clock();
-    struct clock_sample first = sample_clocks(), last = first;
+    struct sp_clock_keeper clock;
+    sp_clock_keeper_init(&clock);
     for (int empty = 0;;) {
-        if (keep_clock)
-            refresh_stub_clock(clock, &first, &last);
+        sp_clock_keeper_tick(&clock, &s->stub->data->clock);
         unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
         unsigned long long tail = ring->tail;
         if (head == tail) {

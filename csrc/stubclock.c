@@ -1,0 +1,97 @@
+/*
+ * stubclock.c - the clock the injected stubs read instead of making a syscall (struct
+ * sp_stub_clock in stub_abi.h): a mapping from the TSC to CLOCK_REALTIME that the drainer
+ * thread keeps fresh.
+ *
+ * Only where the TSC can stand in for the kernel's clock: the TSC is the clocksource (so it is
+ * synchronised across CPUs) and it is invariant. The rate is measured against CLOCK_MONOTONIC
+ * from the drainer's start, and published only once that span is 10 ms long; the base is
+ * re-taken at every refresh. Until then, or where the TSC will not do, `valid` stays 0 and the
+ * stubs make the clock_gettime syscall. This file never touches a tracee.
+ */
+#include "engine_internal.h"
+#include "stub_abi.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* The TSC can stand in for the kernel's clock where the kernel itself reads it that way: TSC
+ * is the clocksource (so it is synchronised across CPUs) and it runs at a constant rate. */
+static int tsc_is_the_clock(void)
+{
+    char source[32] = "";
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    if (f) {
+        if (!fgets(source, sizeof(source), f))
+            source[0] = 0;
+        fclose(f);
+    }
+    if (strcmp(source, "tsc\n") != 0)
+        return 0;
+    int constant = 0, nonstop = 0;
+    char line[4096];
+    f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5) == 0) {
+            constant = strstr(line, " constant_tsc") != NULL;
+            nonstop = strstr(line, " nonstop_tsc") != NULL;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return constant && nonstop;
+}
+
+static unsigned long long read_tsc(void)
+{
+    unsigned int lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (unsigned long long)hi << 32 | lo;
+}
+
+static long long ns_of(const struct timespec *ts) { return ts->tv_sec * 1000000000LL + ts->tv_nsec; }
+
+static struct sp_clock_sample sample_clocks(void)
+{
+    struct timespec real, mono;
+    unsigned long long before = read_tsc();
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    unsigned long long after = read_tsc();
+    return (struct sp_clock_sample){before + (after - before) / 2, ns_of(&real), ns_of(&mono)};
+}
+
+enum { CLOCK_CALIBRATED_NS = 10000000, CLOCK_REFRESH_NS = 1000000 };
+
+void sp_clock_keeper_init(struct sp_clock_keeper *k)
+{
+    k->enabled = tsc_is_the_clock();
+    k->first = k->last = sample_clocks();
+}
+
+/* Publish a fresh mapping, at most every CLOCK_REFRESH_NS: the rate from CLOCK_MONOTONIC over
+ * the whole time since the first sample (the longer, the more exact; realtime may be stepped),
+ * the base from CLOCK_REALTIME now. */
+void sp_clock_keeper_tick(struct sp_clock_keeper *k, struct sp_stub_clock *c)
+{
+    if (!k->enabled)
+        return;
+    struct sp_clock_sample now = sample_clocks();
+    if (now.mono_ns - k->last.mono_ns < CLOCK_REFRESH_NS)
+        return;
+    k->last = now;
+    long long span_ns = now.mono_ns - k->first.mono_ns;
+    if (span_ns < CLOCK_CALIBRATED_NS || now.tsc <= k->first.tsc)
+        return;
+    unsigned long long mult =
+        (unsigned long long)(((unsigned __int128)span_ns << 32) / (now.tsc - k->first.tsc));
+    __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    c->base_tsc = now.tsc;
+    c->base_ns = now.real_ns;
+    c->mult = mult;
+    __atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELEASE);
+    c->valid = 1;
+}
