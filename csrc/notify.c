@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -191,10 +192,46 @@ static int notify_loop(struct sp_session *s, struct notify_state *st, pid_t pid)
     return rc;
 }
 
+/*
+ * A file table of the engine thread's own, holding only its three files (and stdio). In a
+ * process whose threads share one table, every fd a syscall names is reference-counted on the
+ * way in and out; with a table of its own the kernel skips that, and the engine names the
+ * listener three times per notification. The table is copied before the launch (the child
+ * still starts with Python's files) and emptied after, so the engine holds no other file open:
+ * a pipe Python closes still reaches EOF. Not with Python callbacks, which run in this thread
+ * and may use any of Python's files.
+ */
+static int own_file_table(const struct sp_session *s)
+{
+    return s->decide == NULL && syscall(SYS_unshare, CLONE_FILES) == 0;
+}
+
+static void keep_only(int a, int b, int c)
+{
+    int keep[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) /* sort the three */
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) {
+                int t = keep[i];
+                keep[i] = keep[j];
+                keep[j] = t;
+            }
+    unsigned int from = 3; /* stdio stays, for whatever this thread may print */
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned int)keep[i] > from)
+            syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+        from = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
 int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp)
 {
     int err_fd = -1, rc = 0;
     struct notify_state st = {.listener = -1, .root_pidfd = -1};
+    int own_table = own_file_table(s);
     pid_t pid = sp_spawn_notified(s, path, argv, envp, &err_fd, &st.listener);
     if (pid < 0)
         return (int)pid;
@@ -206,6 +243,8 @@ int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **en
         s->result.notify_sync_wakeup =
             ioctl(st.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
         st.root_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (own_table)
+            keep_only(err_fd, st.listener, st.root_pidfd);
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &st.sizes) != 0) {
             st.sizes.seccomp_notif = sizeof(struct seccomp_notif);
             st.sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);

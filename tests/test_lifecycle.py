@@ -7,6 +7,7 @@ launched tracees with it; an attached process is detached and runs on.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -218,3 +219,46 @@ def test_attach_to_a_process_already_traced(progs, mechanism):
                     with splitpriv.trace(pid=event.pid, mechanism=mechanism) as second:
                         list(second)
                 break
+
+
+def test_the_engine_holds_none_of_pythons_files(progs, mechanism):
+    # A pipe that Python closes while a trace runs must reach EOF at once: the engine thread
+    # may keep a file table of its own (seccomp-notify does), but never Python's files in it.
+    read_end, write_end = os.pipe()
+    try:
+        with splitpriv.trace([progs["sleeper"], "0.5"], mechanism=mechanism) as t:
+            for event in t:
+                if isinstance(event, SyscallEvent) and event.name == "write" and write_end >= 0:
+                    # The tracee sleeps on and the engine is in its loop (leaving this loop
+                    # would end the session).
+                    os.close(write_end)
+                    write_end = -1
+                    readable, _, _ = select.select([read_end], [], [], 0.2)
+                    assert readable, "a copy of the pipe's write end is still open"
+                    assert os.read(read_end, 1) == b""
+        assert write_end == -1 and t.exit_status == splitpriv.ExitStatus(code=0)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+
+
+def test_a_callback_uses_pythons_files(progs, mechanism, tmp_path: Path):
+    # Callbacks run in the engine thread: whatever it does with its file table, Python's files
+    # must work there, even one opened after the session started.
+    require(mechanism, "python_callbacks")
+    log_path = tmp_path / "log"
+    opened: list = []
+
+    def note(call):
+        if not opened:
+            opened.append(open(log_path, "w"))  # closed below, after the run
+        opened[0].write(f"{call.name}\n")
+        opened[0].flush()
+        return None
+
+    policy = splitpriv.Policy().callback("getppid", fn=note)
+    result = splitpriv.run([progs["getppid_loop"], "3"], mechanism=mechanism, policy=policy)
+    opened[0].close()
+    assert result.returncode == 0
+    assert log_path.read_text() == "getppid\n" * 3
