@@ -308,7 +308,7 @@ def main() -> None:
         load = os.getloadavg()
         when = datetime.datetime.now().isoformat(timespec="minutes")
         info["machine"].append(
-            (f"re-run of {', '.join(names)}", f"{when}, load before {load[0]:.2f}")
+            (f"re-run of {', '.join(names)}", f"{when}, git {_git()}, load before {load[0]:.2f}")
         )
     else:
         info = {"machine": machine()}
