@@ -193,6 +193,33 @@ def _segments(buf: Any, at: int, nseg: int) -> tuple[Segment, ...]:
     return tuple(segs)
 
 
+class SignalFields(NamedTuple):
+    """What a signal record says, in the order the event types take it."""
+
+    pid: int
+    tid: int
+    sig: int
+    code: int
+    sender_pid: int
+    sender_uid: int
+    status: int
+    time_ns: int
+
+
+def signal_fields(h: tuple[int, ...]) -> SignalFields:
+    """The fields of a flat signal record (kind EV_SIGNAL)."""
+    return SignalFields(
+        h[R_PID],
+        h[R_TID],
+        h[R_SIG],
+        h[R_SIG_CODE],
+        h[R_SIG_PID],
+        h[R_SIG_UID],
+        h[R_SIG_STATUS],
+        h[R_ENTRY],
+    )
+
+
 def raw_event(record: Record) -> RawEvent:
     """A flat record as a RawEvent (named fields; slower to build)."""
     h, segments = record

@@ -259,15 +259,8 @@ def decode_record(record: _binding.Record) -> Event:
         return _syscall_event(h, segments)
     pid, tid, when = h[_binding.R_PID], h[_binding.R_TID], h[_binding.R_ENTRY]
     if kind == _binding.EV_SIGNAL:
-        return SignalEvent(
-            pid,
-            tid,
-            h[_binding.R_SIG],
-            h[_binding.R_SIG_CODE],
-            h[_binding.R_SIG_PID],
-            h[_binding.R_SIG_UID],
-            when,
-        )
+        f = _binding.signal_fields(h)
+        return SignalEvent(pid, tid, f.sig, f.code, f.sender_pid, f.sender_uid, when)
     if kind == _binding.EV_STOPPED:
         return StopEvent(pid, tid, h[_binding.R_SIG], when)
     if kind == _binding.EV_EXEC:

@@ -210,16 +210,7 @@ def other_from_record(h: tuple[int, ...]) -> Other:
         h[_binding.R_ENTRY],
     )
     if kind == EV_SIGNAL:
-        return Signal(
-            pid,
-            tid,
-            h[_binding.R_SIG],
-            h[_binding.R_SIG_CODE],
-            h[_binding.R_SIG_PID],
-            h[_binding.R_SIG_UID],
-            h[_binding.R_SIG_STATUS],
-            when,
-        )
+        return Signal(*_binding.signal_fields(h))
     if kind == EV_STOPPED:
         return Stop(pid, tid, h[_binding.R_SIG], when)
     if kind == EV_EXEC:
