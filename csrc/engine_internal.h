@@ -44,7 +44,7 @@ struct sp_ring {
     uint64_t cached_tail;     /* the producer's last look at tail */
     _Alignas(64) _Atomic uint64_t tail; /* bytes released (consumer) */
     _Atomic uint64_t tail_events;
-    _Alignas(64) char consumer_end[1];
+    _Alignas(64) char consumer_end[1]; /* what follows starts on a line of its own */
     pthread_mutex_t lock;     /* only for sleeping and waking */
     pthread_mutex_t produce;  /* producers take turns, when there are two: */
     int two_producers;        /* the stub modes (engine and drainer); set before both run */
