@@ -147,6 +147,7 @@ void sp_spawn_free(struct sp_session *s);
 int sp_attach(struct sp_session *s, pid_t pid);
 int sp_ptrace_options(const struct sp_session *s, int launched);
 void sp_place_engine_thread(const struct sp_session *s);
+void sp_place_helper_thread(const struct sp_session *s);
 
 /* seccomp.c */
 int sp_seccomp_install(const void *filter, unsigned int len, unsigned int flags);

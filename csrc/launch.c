@@ -93,6 +93,21 @@ void sp_place_engine_thread(const struct sp_session *s)
     }
 }
 
+/* A thread that works beside the tracees and never has to answer them at once (the stub
+ * drainer): under SP_CPU_SAME, on the other CPUs, so its work runs beside the tracee's rather
+ * than taking turns with it on one CPU. Elsewhere it stays where the engine thread is. */
+void sp_place_helper_thread(const struct sp_session *s)
+{
+    cpu_set_t engine, others;
+    /* The main thread's CPUs are the process's: this thread inherited the engine's one. */
+    if (s->config.cpu_policy != SP_CPU_SAME || sched_getaffinity(0, sizeof(engine), &engine) ||
+        sched_getaffinity(getpid(), sizeof(others), &others))
+        return;
+    CPU_XOR(&others, &others, &engine); /* the engine's CPU is one of the process's */
+    if (CPU_COUNT(&others) > 0)
+        sched_setaffinity(0, sizeof(others), &others);
+}
+
 /* ---- the child, before execve: raw syscalls only (see the top of this file) ---- */
 
 /* The kernel's struct sigaction, for rt_sigaction. */

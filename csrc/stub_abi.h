@@ -47,7 +47,13 @@ struct sp_stub_slot {
     int ss_flags;
     unsigned long long ss_sp;
     unsigned long long ss_size;
-    char pad[24];
+    /* The ring records this thread has reserved and not yet committed (ring_push in stub.c;
+     * a push interrupted by a signal handler of the program may nest one more), so that the
+     * ones of a thread that dies on the way can be stepped over: sp_stub_abandon_pushes. */
+    volatile unsigned long long push_at[2]; /* a record's position + 1; 0: none (yet) */
+    volatile unsigned short push_len[2];
+    volatile unsigned char push_depth;
+    char pad[3];
 };
 _Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 
@@ -67,18 +73,58 @@ _Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 #define SP_DRAINER_DEEP 2
 #define SP_STUB_RING_URGENT (SP_STUB_RING_SIZE / 4)
 
+/*
+ * The event ring, written by every stub of the session, read by the drainer. Lock-free, so
+ * that a push interrupted by a signal handler of the program (the stub's handler runs with
+ * signals open, and the program's handler's calls trap here too) never waits for itself, and
+ * no signal mask has to change per recorded call. A record is a commit word, then the event
+ * (header and copied data), 8-byte aligned (SP_STUB_RECORD_LEN). A stub reserves room by
+ * moving `head` on with a compare-and-swap, copies the event, then sets the commit word to the
+ * record's position + 1. The drainer moves records in order and stops at one not committed
+ * yet, to find it finished at its next pass; a record whose writer died unfinished is marked
+ * abandoned (commit word | SP_STUB_RECORD_ABANDONED, data_len covering the reservation) and
+ * stepped over.
+ */
+#define SP_STUB_RECORD_HDR 8u
+#define SP_STUB_RECORD_ABANDONED (1ull << 63)
+#define SP_STUB_RECORD_LEN(data_len)                                                        \
+    ((SP_STUB_RECORD_HDR + offsetof(struct sp_event, data) + (size_t)(data_len) + 7u) &      \
+     ~(size_t)7u)
+
 struct sp_stub_ring {
-    volatile int lock;               /* 0 free, 1 held */
     volatile int drainer_sleeping;   /* SP_DRAINER_* */
     volatile unsigned int doorbell;  /* futex: the stub rings it (see SP_DRAINER_*) */
     volatile unsigned int released;  /* futex: the drainer bumps it when it frees space */
-    char pad0[48];
-    volatile unsigned long long head; /* bytes written */
+    char pad0[64 - 3 * sizeof(int)];
+    volatile unsigned long long head; /* bytes reserved */
     char pad1[56];
     volatile unsigned long long tail; /* bytes released by the drainer */
     char pad2[56];
-    char buf[SP_STUB_RING_SIZE + sizeof(struct sp_event)];
+    char buf[SP_STUB_RING_SIZE + SP_STUB_RECORD_HDR + sizeof(struct sp_event)];
 };
+
+/* Mark the records a task reserved and never committed as abandoned, for a task that can no
+ * longer run: the drainer steps over them instead of waiting for them. Then the slot may be
+ * given to another thread. */
+static inline void sp_stub_abandon_pushes(struct sp_stub_ring *ring, struct sp_stub_slot *slot)
+{
+    unsigned int depth = slot->push_depth < 2 ? slot->push_depth : 2;
+    for (unsigned int i = 0; i < depth; i++) {
+        if (slot->push_at[i] == 0)
+            continue; /* it died before it had reserved */
+        unsigned long long at = slot->push_at[i] - 1;
+        char *record = ring->buf + (at & (SP_STUB_RING_SIZE - 1));
+        slot->push_at[i] = 0;
+        if (__atomic_load_n((unsigned long long *)(void *)record, __ATOMIC_ACQUIRE) == at + 1)
+            continue; /* it committed after all */
+        struct sp_event *ev = (struct sp_event *)(void *)(record + SP_STUB_RECORD_HDR);
+        ev->data_len = (unsigned short)(slot->push_len[i] - SP_STUB_RECORD_HDR -
+                                        offsetof(struct sp_event, data));
+        __atomic_store_n((unsigned long long *)(void *)record, (at + 1) | SP_STUB_RECORD_ABANDONED,
+                         __ATOMIC_RELEASE);
+    }
+    slot->push_depth = 0;
+}
 
 /* The "ask" action: the stub puts the call here and waits; the engine answers. */
 #define SP_ASK_IDLE 0

@@ -74,46 +74,86 @@ static size_t data_size(void) { return (sizeof(struct sp_stub_data) + 4095) & ~(
 
 /* ---- the drainer ------------------------------------------------------------------------ */
 
-/* How the drainer waits for events (SP_DRAINER_*): 1 ms naps while they flow, so that the
- * stubs need not wake it for each one; after NAPS_BEFORE_DEEP empty naps in a row, 20 ms
- * sleeps that any event cuts short. */
+/* How the drainer waits for events (SP_DRAINER_*): while they flow it drains what is there,
+ * then naps 1 ms, so that the stubs need not wake it for each event and each pass moves a
+ * batch (a pass per event would bounce the ring's head, tail and lock between the CPUs at
+ * every recorded call: measured, a sixth of a logged call's cost). After NAPS_BEFORE_DEEP empty
+ * naps in a row it sleeps 20 ms at a time, which any event cuts short. */
 enum { NAP_NS = 1000000, DEEP_NS = 20000000, NAPS_BEFORE_DEEP = 50 };
+
+/* Move the events committed so far, in order, to the session's ring; returns how many bytes
+ * it moved. It stops at a record still being written. */
+static unsigned long long drain_pass(struct sp_session *s, struct sp_stub_ring *ring)
+{
+    unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    unsigned long long tail = ring->tail, start = tail;
+    while (tail != head) {
+        const char *record = ring->buf + (tail & (SP_STUB_RING_SIZE - 1));
+        unsigned long long commit =
+            __atomic_load_n((const unsigned long long *)(const void *)record, __ATOMIC_ACQUIRE);
+        if ((commit & ~SP_STUB_RECORD_ABANDONED) != tail + 1)
+            break; /* not written yet: the next pass takes it */
+        const struct sp_event *ev = (const struct sp_event *)(record + SP_STUB_RECORD_HDR);
+        if (!(commit & SP_STUB_RECORD_ABANDONED))
+            sp_ring_push(s, ev); /* waits while Python's ring is full: nothing is dropped */
+        tail += SP_STUB_RECORD_LEN(ev->data_len);
+    }
+    if (tail == start)
+        return 0;
+    __atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&ring->released, 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &ring->released, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+    return tail - start;
+}
+
+/* The drainer has waited at one record for STUCK_PASSES passes: if its writer died on the way
+ * (a sibling's exit_group, SIGKILL), mark what the dead left unfinished. A writer that is only
+ * stopped (SIGSTOP, a debugger) is waited for. */
+enum { STUCK_PASSES = 100 };
+
+static void abandon_dead_pushes(struct sp_stub_data *data)
+{
+    for (int i = 0; i < SP_STUB_SLOTS; i++) {
+        struct sp_stub_slot *slot = &data->slots[i];
+        if (!slot->push_depth)
+            continue;
+        pid_t tid = slot->tid;
+        if (tid == 0 || (syscall(SYS_tgkill, slot->tgid, tid, 0) != 0 && errno == ESRCH))
+            sp_stub_abandon_pushes(&data->ring, slot);
+    }
+}
 
 static void *drain_main(void *arg)
 {
     struct sp_session *s = arg;
     struct sp_stub_ring *ring = &s->stub->data->ring;
     struct sp_clock_keeper clock;
+    sp_place_helper_thread(s);
     sp_clock_keeper_init(&clock);
-    for (int empty = 0;;) {
+    for (int empty = 0, stuck = 0;;) {
         sp_clock_keeper_tick(&clock, &s->stub->data->clock);
-        unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-        unsigned long long tail = ring->tail;
-        if (head == tail) {
-            if (s->stub->stop)
-                break;
-            int deep = empty++ >= NAPS_BEFORE_DEEP;
-            unsigned int seen = __atomic_load_n(&ring->doorbell, __ATOMIC_SEQ_CST);
-            __atomic_store_n(&ring->drainer_sleeping, deep ? SP_DRAINER_DEEP : SP_DRAINER_NAPPING,
-                             __ATOMIC_SEQ_CST);
-            /* seq_cst with the stub's store of head: it sees us asleep, or we see its event. */
-            if (__atomic_load_n(&ring->head, __ATOMIC_SEQ_CST) == tail) {
-                struct timespec timeout = {0, deep ? DEEP_NS : NAP_NS};
-                syscall(SYS_futex, &ring->doorbell, FUTEX_WAIT, seen, &timeout, NULL, 0);
-            }
-            __atomic_store_n(&ring->drainer_sleeping, SP_DRAINER_AWAKE, __ATOMIC_SEQ_CST);
-            continue;
+        unsigned long long moved = drain_pass(s, ring);
+        if (moved >= SP_STUB_RING_URGENT)
+            continue; /* filling up: go again at once */
+        int waiting = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != ring->tail;
+        stuck = moved || !waiting ? 0 : stuck + 1;
+        if (moved == 0 && s->stub->stop && (!waiting || stuck >= STUCK_PASSES))
+            break; /* the session is over; a writer stopped that long will not be waited for */
+        if (stuck % STUCK_PASSES == STUCK_PASSES - 1 || (stuck && s->stub->stop))
+            abandon_dead_pushes(s->stub->data);
+        empty = moved || waiting ? 0 : empty + 1;
+        int deep = empty >= NAPS_BEFORE_DEEP;
+        unsigned int seen = __atomic_load_n(&ring->doorbell, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&ring->drainer_sleeping, deep ? SP_DRAINER_DEEP : SP_DRAINER_NAPPING,
+                         __ATOMIC_SEQ_CST);
+        /* Deep: only with the ring still empty (seq_cst with the stub's store of head: it sees
+         * us asleep, or we see its event). A nap is taken even with events waiting: they are
+         * the next pass's batch, and a stub whose ring fills up rings the doorbell. */
+        if (!deep || __atomic_load_n(&ring->head, __ATOMIC_SEQ_CST) == ring->tail) {
+            struct timespec timeout = {0, deep ? DEEP_NS : NAP_NS};
+            syscall(SYS_futex, &ring->doorbell, FUTEX_WAIT, seen, &timeout, NULL, 0);
         }
-        empty = 0;
-        while (tail != head) {
-            const struct sp_event *ev =
-                (const struct sp_event *)(ring->buf + (tail & (SP_STUB_RING_SIZE - 1)));
-            sp_ring_push(s, ev); /* waits while Python's ring is full: nothing is dropped */
-            tail += (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~7ull;
-        }
-        __atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
-        __atomic_add_fetch(&ring->released, 1, __ATOMIC_SEQ_CST);
-        syscall(SYS_futex, &ring->released, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+        __atomic_store_n(&ring->drainer_sleeping, SP_DRAINER_AWAKE, __ATOMIC_SEQ_CST);
     }
     return NULL;
 }
@@ -171,7 +211,14 @@ void sp_stub_flush(struct sp_session *s)
         return;
     struct sp_stub_ring *ring = &h->data->ring;
     unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
-    while (__atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) < head) {
+    unsigned long long last = 0;
+    /* Bounded: a record whose writer is stopped mid-push (SIGSTOP) must not stop the engine. */
+    for (int idle = 0; __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) < head; idle++) {
+        unsigned long long tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+        if (tail != last)
+            idle = 0, last = tail;
+        else if (idle > 2 * STUCK_PASSES)
+            break;
         unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_SEQ_CST);
         __atomic_add_fetch(&ring->doorbell, 1, __ATOMIC_SEQ_CST);
         syscall(SYS_futex, &ring->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
@@ -218,7 +265,7 @@ static struct sp_stub_slot *slot_for(struct sp_session *s, pid_t tid, int claim)
         struct sp_stub_slot *slot = &s->stub->data->slots[i];
         if (slot->tid == tid)
             return slot;
-        if (!free_slot && slot->tid == 0)
+        if (!free_slot && slot->tid == 0 && !slot->push_depth)
             free_slot = slot;
     }
     if (claim && free_slot)
@@ -237,8 +284,10 @@ void sp_stub_exec_done(struct sp_session *s, pid_t former_tid)
 void sp_stub_task_gone(struct sp_session *s, pid_t tid)
 {
     struct sp_stub_slot *slot = s->stub ? slot_for(s, tid, 0) : NULL;
-    if (slot)
-        slot->tid = 0;
+    if (!slot)
+        return;
+    sp_stub_abandon_pushes(&s->stub->data->ring, slot); /* it cannot finish them now */
+    slot->tid = 0;
 }
 
 /* Give a thread its slot and, for `sud`, switch Syscall User Dispatch on for it. */

@@ -168,3 +168,39 @@ def test_timestamps_survive_a_program_that_turns_the_tsc_off(progs, mechanism, c
     stamps = [(c.entry_ns, c.exit_ns) for c in calls]
     assert all(entry <= exit for entry, exit in stamps)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(stamps))  # one thread: in order
+
+
+def test_a_signal_handlers_calls_nest_inside_the_stubs_push(progs, mechanism, capfd):
+    """The ring is lock-free so that the stub need not block signals around a push: a handler
+    of the program interrupting a push traps and pushes too. A 20 µs timer lands many times
+    inside the stub; every call of the loop and of the handler arrives, once."""
+    require(mechanism, "privileged_only_memory")
+    counts = {"getppid": 0, "getpid": 0}
+    stamps = set()
+    with splitpriv.trace(
+        [progs["alarm_calls"], "50000"], mechanism=mechanism, syscalls=["getppid", "getpid"]
+    ) as t:
+        for event in t:
+            if isinstance(event, SyscallEvent):
+                counts[event.name] += 1
+                stamps.add((event.name, event.entry_ns, event.exit_ns))
+    out = capfd.readouterr().out
+    assert t.exit_status == splitpriv.ExitStatus(code=0) and out.startswith("handled ")
+    handled = int(out.split()[1])
+    assert handled > 100  # the timer did interrupt the loop, many times
+    assert counts == {"getppid": 50000, "getpid": handled}
+    assert len(stamps) == 50000 + handled  # none twice
+
+
+def test_threads_killed_while_logging_do_not_stall_the_session(progs, mechanism, capfd):
+    """exit_group kills the sibling threads wherever they are, between the ring reservation
+    and its commit too: the drainer steps over what a dead thread left unfinished, and the
+    session ends with the exit rather than waiting for it."""
+    require(mechanism, "privileged_only_memory")
+    for _ in range(5):
+        with splitpriv.trace(
+            [progs["exit_while_logging"], "4"], mechanism=mechanism, syscalls=["getppid"]
+        ) as t:
+            calls = sum(isinstance(e, SyscallEvent) for e in t)
+        assert t.exit_status == splitpriv.ExitStatus(code=0)
+        assert calls > 0

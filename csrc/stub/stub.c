@@ -20,10 +20,13 @@
  * so a call made with the program's stack nearly exhausted still traps cleanly. It times calls
  * with the TSC and a mapping the drainer keeps (struct sp_stub_clock) rather than with two
  * clock_gettime syscalls, unless the TSC is not the kernel's clock or the program turned it off
- * for itself (PR_SET_TSC, which it sees: prctl always reaches the stub).
+ * for itself (PR_SET_TSC, which it sees: prctl always reaches the stub). Under `sud` it knows
+ * its thread from the signal stack it runs on, without a gettid syscall (see slot_of_stack).
  *
- * It must never call anything outside this file, never use more than its signal stack, and
- * never block while holding the ring lock.
+ * It must never call anything outside this file, never use more than its signal stack, never
+ * change the signal mask for its own sake (a push to the ring is lock-free instead: a signal
+ * handler of the program may run in the middle of one and push too), and never leave a ring
+ * record reserved and uncommitted while it waits.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -69,6 +72,11 @@ void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        /* Events are 8-byte aligned: a word at a time (a recorded call copies ~200 bytes). */
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *(unsigned long long *)(void *)d = *(const unsigned long long *)(const void *)s;
+    }
     while (n--)
         *d++ = *s++;
     return dst;
@@ -139,30 +147,15 @@ static void guarded_access(int open)
     }
 }
 
-/* ---- the ring ------------------------------------------------------------------------------- */
-
-static void ring_lock(struct sp_stub_ring *ring)
-{
-    unsigned int spins = 0;
-    while (__atomic_exchange_n(&ring->lock, 1, __ATOMIC_ACQUIRE)) {
-        if (++spins > 200)
-            sc3(SYS_sched_yield, 0, 0, 0);
-        else
-            __builtin_ia32_pause();
-    }
-}
-
-static void ring_unlock(struct sp_stub_ring *ring)
-{
-    __atomic_store_n(&ring->lock, 0, __ATOMIC_RELEASE);
-}
+/* ---- the ring (see struct sp_stub_ring) ------------------------------------------------ */
 
 /* Wake the drainer if it wants it: always from a deep sleep; from a nap only when `urgent`
  * (the ring is filling up, or full). A wake-up costs a context switch, often on this very CPU,
- * so events that flow are left for the drainer's next pass (at most a nap, 1 ms, away). */
+ * so events that flow are left for the drainer's next pass (at most a nap, 1 ms, away). A
+ * wake-up lost to the race with the drainer falling asleep costs at most its sleep (20 ms). */
 static void ring_doorbell(struct sp_stub_ring *ring, int urgent)
 {
-    int state = __atomic_load_n(&ring->drainer_sleeping, __ATOMIC_SEQ_CST);
+    int state = __atomic_load_n(&ring->drainer_sleeping, __ATOMIC_RELAXED);
     if (state == SP_DRAINER_DEEP || (state == SP_DRAINER_NAPPING && urgent)) {
         __atomic_add_fetch(&ring->doorbell, 1, __ATOMIC_SEQ_CST);
         sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->doorbell, FUTEX_WAKE, 1, 0, 0, 0);
@@ -185,44 +178,55 @@ static void futex_wait_ms(volatile int *word, int value, long ms)
         (unsigned long long)(uintptr_t)&timeout, 0, 0);
 }
 
-/* Append one event; waits for the drainer while the ring is full. Signals stay blocked after
- * it unless `restore`: the handler's last push leaves restoring the mask to rt_sigreturn,
- * which restores the program's own anyway (one syscall less per recorded call). */
-static void ring_push(const struct sp_event *ev, int restore)
+/* The ring is full: wait for the drainer to free room. 0 when it never will. */
+static int wait_for_room(struct sp_stub_ring *ring)
+{
+    unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_ACQUIRE);
+    ring_doorbell(ring, 1);
+    futex_wait_ms((volatile int *)&ring->released, (int)seen, 10);
+    return supervisor_alive();
+}
+
+/* Append one event; waits for the drainer while the ring is full (never drops). `slot`, when
+ * the thread has one, keeps the reservation in flight (see sp_stub_abandon_pushes). */
+static void ring_push(struct sp_stub_slot *slot, const struct sp_event *ev)
 {
     struct sp_stub_ring *ring = &DATA->ring;
     if (DATA->supervisor_gone)
         return; /* nobody will ever read it: do not wait for room */
-    size_t len = (offsetof(struct sp_event, data) + ev->data_len + 7u) & ~(size_t)7u;
-    /* The handler runs with SA_NODEFER: a signal handler of the program, nested in here, may
-     * trap again and push too. With signals blocked the lock is never taken twice by a thread. */
-    unsigned long long all = ~0ull, saved;
-    sc6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (unsigned long long)(uintptr_t)&all,
-        (unsigned long long)(uintptr_t)&saved, 8, 0, 0);
-    ring_lock(ring);
-    while (ring->head + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >
-           SP_STUB_RING_SIZE) {
-        unsigned int seen = __atomic_load_n(&ring->released, __ATOMIC_ACQUIRE);
-        ring_unlock(ring);
-        ring_doorbell(ring, 1);
-        struct {
-            long long sec, nsec;
-        } timeout = {0, 10000000};
-        sc6(SYS_futex, (unsigned long long)(uintptr_t)&ring->released, FUTEX_WAIT, seen,
-            (unsigned long long)(uintptr_t)&timeout, 0, 0);
-        if (!supervisor_alive())
-            goto done;
-        ring_lock(ring);
+    size_t len = SP_STUB_RECORD_LEN(ev->data_len);
+    unsigned int depth = 0;
+    if (slot) {
+        depth = slot->push_depth; /* a push this one interrupts keeps its entry below */
+        slot->push_depth = (unsigned char)(depth + 1);
     }
-    memcpy(ring->buf + (ring->head & (SP_STUB_RING_SIZE - 1)), ev,
-           offsetof(struct sp_event, data) + ev->data_len);
-    unsigned long long head = ring->head + len;
-    __atomic_store_n(&ring->head, head, __ATOMIC_SEQ_CST);
-    ring_unlock(ring);
-    ring_doorbell(ring, head - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) >= SP_STUB_RING_URGENT);
+    unsigned long long at = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
+    for (;;) {
+        if (at + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) > SP_STUB_RING_SIZE) {
+            if (!wait_for_room(ring))
+                goto done;
+            at = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
+            continue;
+        }
+        if (__atomic_compare_exchange_n(&ring->head, &at, at + len, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    if (slot && depth < 2) {
+        slot->push_len[depth] = (unsigned short)len;
+        slot->push_at[depth] = at + 1;
+    }
+    char *record = ring->buf + (at & (SP_STUB_RING_SIZE - 1));
+    memcpy(record + SP_STUB_RECORD_HDR, ev, offsetof(struct sp_event, data) + ev->data_len);
+    __atomic_store_n((unsigned long long *)(void *)record, at + 1, __ATOMIC_RELEASE);
+    ring_doorbell(ring, at + len - __atomic_load_n(&ring->tail, __ATOMIC_RELAXED) >=
+                            SP_STUB_RING_URGENT);
 done:
-    if (restore)
-        sc6(SYS_rt_sigprocmask, 2, (unsigned long long)(uintptr_t)&saved, 0, 8, 0, 0);
+    if (slot) {
+        if (depth < 2)
+            slot->push_at[depth] = 0;
+        slot->push_depth = (unsigned char)depth;
+    }
 }
 
 /* ---- copying strings and buffers -------------------------------------------------------- */
@@ -527,6 +531,8 @@ static struct sp_stub_slot *my_slot(int tid)
             int owner = slot->tid;
             if (owner != 0 && (pass == 0 || sc3(SYS_kill, (unsigned long long)owner, 0, 0) != -3))
                 continue; /* -ESRCH: that thread is gone */
+            if (slot->push_depth)
+                continue; /* it died in ring_push: the drainer frees the slot */
             if (__atomic_compare_exchange_n(&slot->tid, &owner, tid, 0, __ATOMIC_SEQ_CST,
                                             __ATOMIC_SEQ_CST)) {
                 slot->tgid = (int)sc3(SYS_getpid, 0, 0, 0);
@@ -543,6 +549,42 @@ static struct sp_stub_slot *my_slot(int tid)
     return 0;
 }
 
+/* ---- whose trap this is --------------------------------------------------------------------
+ * Under `sud` a trap on a slot's own signal stack is that slot's thread's, without asking the
+ * kernel (gettid is a syscall, most of a tenth of an allowed call): the thread writes its tid
+ * at the bottom of its stub stack, which is private memory (a forked child has its own copy),
+ * and clears it before every clone-family call, so a child that inherits the signal stack
+ * (fork, vfork) asks the kernel at its first trap. Only `sud` sees every clone-family call;
+ * seccomp-trap's filter lets clone, clone3 and vfork through without a trap, so there the
+ * stack proves nothing and every trap asks. */
+static volatile int *stack_owner(const struct sp_stub_slot *slot)
+{
+    size_t index = (size_t)(slot - DATA->slots);
+    return (volatile int *)(uintptr_t)(SP_STUB_STACKS_ADDR + index * SP_STUB_STACK_SIZE);
+}
+
+static struct sp_stub_slot *slot_of_stack(int *tid)
+{
+    unsigned long long sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    if (CONFIG->mode != SP_STUB_MODE_SUD || sp < SP_STUB_STACKS_ADDR ||
+        sp >= SP_STUB_STACKS_ADDR + SP_STUB_STACKS_SIZE)
+        return 0;
+    struct sp_stub_slot *slot = &DATA->slots[(sp - SP_STUB_STACKS_ADDR) / SP_STUB_STACK_SIZE];
+    int owner = *stack_owner(slot);
+    if (owner == 0 || slot->tid != owner)
+        return 0;
+    *tid = owner;
+    return slot;
+}
+
+static int makes_a_task(int arch, long nr)
+{
+    if (arch == 0)
+        return nr == SYS_clone || nr == SYS_fork || nr == SYS_vfork || nr == SYS_clone3;
+    return arch == 1 && (nr == 2 || nr == 120 || nr == 190 || nr == 435); /* i386 numbers */
+}
+
 /* ---- the entry point ------------------------------------------------------------------------ */
 
 void sp_stub_handler(int sig, siginfo_t *info, void *context)
@@ -550,14 +592,25 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     ucontext_t *uc = context;
     greg_t *g = uc->uc_mcontext.gregs;
     long nr = info->si_syscall;
-    int tid = (int)sc3(SYS_gettid, 0, 0, 0);
-    struct sp_stub_slot *slot = my_slot(tid);
+    int tid;
+    struct sp_stub_slot *slot = slot_of_stack(&tid);
     (void)sig;
+    if (!slot) {
+        tid = (int)sc3(SYS_gettid, 0, 0, 0);
+        slot = my_slot(tid);
+        if (slot && CONFIG->mode == SP_STUB_MODE_SUD)
+            *stack_owner(slot) = tid;
+    }
     if (slot) {
         slot->selector = SP_SELECTOR_ALLOW;
         if (!slot->ss_known)
             learn_signal_stack(slot, &uc->uc_stack);
     }
+    int arch = info->si_arch == AUDIT_ARCH_X86_64_VALUE ? 0
+             : info->si_arch == AUDIT_ARCH_I386_VALUE   ? 1
+                                                         : -1;
+    if (slot && makes_a_task(arch, nr))
+        *stack_owner(slot) = 0; /* a child may inherit this stack: see slot_of_stack */
 
     if (nr == SYS_rt_sigreturn && info->si_arch == AUDIT_ARCH_X86_64_VALUE) {
         /* Another handler's return, through libc's restorer: finish it from our range. */
@@ -575,9 +628,6 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     }
     guarded_access(1);
 
-    int arch = info->si_arch == AUDIT_ARCH_X86_64_VALUE ? 0
-             : info->si_arch == AUDIT_ARCH_I386_VALUE   ? 1
-                                                         : -1;
     const struct sp_rule *rule =
         arch < 0 ? &DATA->rules[0][SP_NR_MAX]
         : (nr < 0 || nr >= SP_NR_MAX) ? &DATA->rules[arch][SP_NR_MAX]
@@ -652,7 +702,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         if (record && (nr == SYS_exit || nr == SYS_exit_group)) {
             ev.flags |= SP_EVF_NORETURN;
             ev.t_exit_ns = 0;
-            ring_push(&ev, 1); /* it does not come back */
+            ring_push(slot, &ev); /* it does not come back */
         }
         if ((nr == SYS_execve || nr == SYS_execveat) && slot && record) {
             /* A successful execve never comes back here: the engine sends this at the exec. */
@@ -682,7 +732,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         ev.ret = ret;
         ev.t_exit_ns = now_ns();
         capture(&ev, rule, 1);
-        ring_push(&ev, 0); /* the last thing before returning: see ring_push */
+        ring_push(slot, &ev);
     }
     guarded_access(0);
 out:

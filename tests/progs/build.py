@@ -54,6 +54,8 @@ PROGRAMS: tuple[Program, ...] = (
     Program("stub_jump", "stub_jump.c"),
     Program("altstack", "altstack.c"),
     Program("notsc", "notsc.c"),
+    Program("alarm_calls", "alarm_calls.c"),
+    Program("exit_while_logging", "exit_while_logging.c", ("-pthread",)),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)
