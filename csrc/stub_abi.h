@@ -26,7 +26,7 @@
 #define SP_STUB_RESTORER_OFF 16
 
 #define SP_STUB_SLOTS 1024
-#define SP_STUB_RING_SIZE (1u << 22)
+#define SP_STUB_RING_SIZE (1u << 20)
 
 #define SP_STUB_MODE_SUD 1
 #define SP_STUB_MODE_TRAP 2

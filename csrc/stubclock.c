@@ -5,13 +5,16 @@
  *
  * Only where the TSC can stand in for the kernel's clock: the TSC is the clocksource (so it is
  * synchronised across CPUs) and it is invariant. The rate is measured against CLOCK_MONOTONIC
- * from the drainer's start, and published only once that span is 10 ms long; the base is
- * re-taken at every refresh. Until then, or where the TSC will not do, `valid` stays 0 and the
- * stubs make the clock_gettime syscall. This file never touches a tracee.
+ * from the first session of the process (the TSC's rate does not change), and published once
+ * that span is 2 ms long; the base is re-taken at every refresh (1 ms), so an error in the
+ * rate only ever spans one refresh: at 2 ms, some tens of ns, far less than the time between
+ * one call's exit and the next call's entry. Until then, or where the TSC will not do, `valid`
+ * stays 0 and the stubs make the clock_gettime syscall. This file never touches a tracee.
  */
 #include "engine_internal.h"
 #include "stub_abi.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -63,12 +66,26 @@ static struct sp_clock_sample sample_clocks(void)
     return (struct sp_clock_sample){before + (after - before) / 2, ns_of(&real), ns_of(&mono)};
 }
 
-enum { CLOCK_CALIBRATED_NS = 10000000, CLOCK_REFRESH_NS = 1000000 };
+enum { CLOCK_CALIBRATED_NS = 2000000, CLOCK_REFRESH_NS = 1000000 };
+
+/* Taken once per process: whether the TSC will do, and the first sample, which every later
+ * session's rate is measured from (so a later session's stubs have the TSC from the start). */
+static pthread_once_t process_clock_once = PTHREAD_ONCE_INIT;
+static int process_tsc_ok;
+static struct sp_clock_sample process_first;
+
+static void take_process_clock(void)
+{
+    process_tsc_ok = tsc_is_the_clock();
+    process_first = sample_clocks();
+}
 
 void sp_clock_keeper_init(struct sp_clock_keeper *k)
 {
-    k->enabled = tsc_is_the_clock();
-    k->first = k->last = sample_clocks();
+    pthread_once(&process_clock_once, take_process_clock);
+    k->enabled = process_tsc_ok;
+    k->first = process_first;
+    k->last = (struct sp_clock_sample){0, 0, 0}; /* the first tick publishes, when it can */
 }
 
 /* Publish a fresh mapping, at most every CLOCK_REFRESH_NS: the rate from CLOCK_MONOTONIC over
