@@ -175,7 +175,9 @@ struct sp_stub_data {
     /* Always read-write: Syscall User Dispatch reads the selectors at every syscall. */
     struct sp_stub_slot slots[SP_STUB_SLOTS];
     volatile int supervisor_gone;   /* the session ended: apply the policy, record nothing */
-    char pad[4096 - sizeof(int)];
+    volatile int slots_used;        /* no slot at or above this index was ever taken: the
+                                     * engine's scans (asks, exec requests) stop here */
+    char pad[4096 - 2 * sizeof(int)];
     /* Page-aligned from here on: privileged-only when protected (the guarded part). */
     struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1];
     volatile unsigned long long counts[SP_NARCH][SP_NR_MAX];
@@ -185,6 +187,15 @@ struct sp_stub_data {
     struct sp_event exec_pending[SP_STUB_SLOTS]; /* an execve in flight, per slot */
     struct sp_stub_ask asks[SP_STUB_SLOTS];      /* a call waiting for a verdict, per slot */
 };
+
+/* Slot `index` is taken: raise the mark the engine's scans stop at. */
+static inline void sp_stub_slot_taken(struct sp_stub_data *data, int index)
+{
+    int used = __atomic_load_n(&data->slots_used, __ATOMIC_RELAXED);
+    while (used <= index && !__atomic_compare_exchange_n(&data->slots_used, &used, index + 1, 0,
+                                                         __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        ;
+}
 
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */
 

@@ -56,6 +56,7 @@ struct sp_stubhost {
     int drainer_running;
     volatile int stop;
     int filter_installed;       /* seccomp-trap: the filter is in the tracee tree */
+    struct sp_tracee *asker;    /* where serve_asks puts the call it answers (one at a time) */
 };
 
 struct sud_config {
@@ -163,6 +164,11 @@ int sp_stub_setup(struct sp_session *s)
     struct sp_stubhost *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
+    h->asker = malloc(sizeof(*h->asker));
+    if (!h->asker) {
+        free(h);
+        return -ENOMEM;
+    }
     h->total = SP_STUB_CODE_SIZE + data_size();
     h->memfd = (int)syscall(SYS_memfd_create, "splitpriv-stub", MFD_CLOEXEC);
     if (h->memfd < 0 || ftruncate(h->memfd, (off_t)h->total) != 0)
@@ -198,6 +204,7 @@ fail:;
     int err = errno ? errno : ENOMEM;
     if (h->memfd >= 0)
         close(h->memfd);
+    free(h->asker);
     free(h);
     return -err;
 }
@@ -252,6 +259,7 @@ void sp_stub_teardown(struct sp_session *s)
     munmap(h->code, SP_STUB_CODE_SIZE);
     munmap(h->data, data_size());
     close(h->memfd);
+    free(h->asker);
     free(h);
     s->stub = NULL;
 }
@@ -268,8 +276,10 @@ static struct sp_stub_slot *slot_for(struct sp_session *s, pid_t tid, int claim)
         if (!free_slot && slot->tid == 0 && !slot->push_depth)
             free_slot = slot;
     }
-    if (claim && free_slot)
+    if (claim && free_slot) {
         free_slot->tid = tid;
+        sp_stub_slot_taken(s->stub->data, (int)(free_slot - s->stub->data->slots));
+    }
     return claim ? free_slot : NULL;
 }
 
@@ -669,15 +679,13 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
 static void serve_asks(struct sp_session *s)
 {
     struct sp_stub_data *d = s->stub->data;
-    for (int i = 0; i < SP_STUB_SLOTS; i++) {
+    struct sp_tracee *tr = s->stub->asker;
+    int used = __atomic_load_n(&d->slots_used, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < used; i++) {
         struct sp_stub_ask *ask = &d->asks[i];
         if (!d->slots[i].tid || __atomic_load_n(&ask->state, __ATOMIC_ACQUIRE) != SP_ASK_ASKED)
             continue;
-        struct sp_tracee *tr = calloc(1, sizeof(*tr));
-        if (!tr) {
-            sp_fail(s, "answering a stub", ENOMEM);
-            return;
-        }
+        memset(tr, 0, offsetof(struct sp_tracee, ev)); /* the event is copied over in full */
         memcpy(&tr->ev, &ask->event, offsetof(struct sp_event, data) + ask->event.data_len);
         tr->tid = tr->ev.tid;
         tr->tgid = tr->ev.pid;
@@ -690,7 +698,6 @@ static void serve_asks(struct sp_session *s)
         memcpy(ask->args, tr->ev.args, sizeof(ask->args));
         __atomic_store_n(&ask->state, SP_ASK_ANSWERED, __ATOMIC_RELEASE);
         syscall(SYS_futex, &ask->state, FUTEX_WAKE, 1, NULL, NULL, 0);
-        free(tr);
     }
 }
 
@@ -721,7 +728,8 @@ int sp_stub_detached_loop(struct sp_session *s)
         struct timespec fifty_ms = {0, 50000000};
         int n = ppoll(&p, 1, &fifty_ms, &wait_mask);
         serve_asks(s);
-        for (int i = 0; i < SP_STUB_SLOTS; i++) {
+        int used = __atomic_load_n(&s->stub->data->slots_used, __ATOMIC_ACQUIRE);
+        for (int i = 0; i < used; i++) {
             struct sp_stub_slot *slot = &s->stub->data->slots[i];
             if (slot->tid && slot->exec_state == SP_EXEC_REQUEST)
                 serve_exec(s, slot, &wait_mask);

@@ -535,6 +535,7 @@ static struct sp_stub_slot *my_slot(int tid)
                 continue; /* it died in ring_push: the drainer frees the slot */
             if (__atomic_compare_exchange_n(&slot->tid, &owner, tid, 0, __ATOMIC_SEQ_CST,
                                             __ATOMIC_SEQ_CST)) {
+                sp_stub_slot_taken(DATA, i);
                 slot->tgid = (int)sc3(SYS_getpid, 0, 0, 0);
                 slot->exec_state = SP_EXEC_NONE;
                 slot->selector = SP_SELECTOR_ALLOW;
@@ -731,6 +732,9 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     if (record) {
         ev.ret = ret;
         ev.t_exit_ns = now_ns();
+        if (ev.t_exit_ns < ev.t_entry_ns)
+            ev.t_exit_ns = ev.t_entry_ns; /* the TSC mapping's error (tens of ns), or its
+                                           * refresh, or a prctl that turned the TSC off */
         capture(&ev, rule, 1);
         ring_push(slot, &ev);
     }
