@@ -142,6 +142,8 @@ static void *drain_main(void *arg)
             break; /* the session is over; a writer stopped that long will not be waited for */
         if (stuck % STUCK_PASSES == STUCK_PASSES - 1 || (stuck && s->stub->stop))
             abandon_dead_pushes(s->stub->data);
+        if (moved && s->stub->stop)
+            continue; /* the session is ending: no nap before the last pass */
         empty = moved || waiting ? 0 : empty + 1;
         int deep = empty >= NAPS_BEFORE_DEEP;
         unsigned int seen = __atomic_load_n(&ring->doorbell, __ATOMIC_SEQ_CST);
