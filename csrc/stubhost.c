@@ -77,9 +77,8 @@ static size_t data_size(void) { return (sizeof(struct sp_stub_data) + 4095) & ~(
 
 /* How the drainer waits for events (SP_DRAINER_*): while they flow it drains what is there,
  * then naps 1 ms, so that the stubs need not wake it for each event and each pass moves a
- * batch (a pass per event would bounce the ring's head, tail and lock between the CPUs at
- * every recorded call: measured, a sixth of a logged call's cost). After NAPS_BEFORE_DEEP empty
- * naps in a row it sleeps 20 ms at a time, which any event cuts short. */
+ * batch rather than chasing every event's cache lines from the other CPU. After
+ * NAPS_BEFORE_DEEP empty naps in a row it sleeps 20 ms at a time, which any event cuts short. */
 enum { NAP_NS = 1000000, DEEP_NS = 20000000, NAPS_BEFORE_DEEP = 50 };
 
 /* Move the events committed so far, in order, to the session's ring; returns how many bytes
@@ -109,7 +108,10 @@ static unsigned long long drain_pass(struct sp_session *s, struct sp_stub_ring *
 
 /* The drainer has waited at one record for STUCK_PASSES passes: if its writer died on the way
  * (a sibling's exit_group, SIGKILL), mark what the dead left unfinished. A writer that is only
- * stopped (SIGSTOP, a debugger) is waited for. */
+ * stopped (SIGSTOP, a debugger) is waited for. What this cannot mend: a writer that died in
+ * the two instructions between its reservation and noting it in its slot, or one without a
+ * slot (past SP_STUB_SLOTS threads); the drainer then stops at that record, and the session
+ * ends without the events behind it (the engine's flush and the drainer's end are bounded). */
 enum { STUCK_PASSES = 100 };
 
 static void abandon_dead_pushes(struct sp_stub_data *data)
