@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -89,13 +90,18 @@ class SyscallEvent:
     faults: frozenset[int] = frozenset()
 
     @classmethod
-    def _from_fields(cls, fields: dict[str, Any]) -> SyscallEvent:
+    def _from_fields(
+        cls,
+        fields: dict[str, Any],
+        _new: Callable[[type[SyscallEvent]], SyscallEvent] = object.__new__,
+        _set: Callable[[Any, str, Any], None] = object.__setattr__,
+    ) -> SyscallEvent:
         """The same as the constructor, given every field by name, for the session's hot path:
         a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (about
         1 us per event); taking the caller's dict as the instance dict costs a tenth of that.
-        The instance is as frozen."""
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", fields)
+        The instance is as frozen. (The defaults save two lookups of builtins per event.)"""
+        event = _new(cls)
+        _set(event, "__dict__", fields)
         return event
 
     @cached_property
