@@ -204,3 +204,12 @@ def test_threads_killed_while_logging_do_not_stall_the_session(progs, mechanism,
             calls = sum(isinstance(e, SyscallEvent) for e in t)
         assert t.exit_status == splitpriv.ExitStatus(code=0)
         assert calls > 0
+
+
+def test_a_denied_fork_fails_with_its_errno(progs, mechanism):
+    """clone, clone3 and vfork cannot run inside the stub's handler; denied, they need not run
+    at all: the program sees the policy's errno (fork_wait exits 1 when fork fails)."""
+    require(mechanism, "privileged_only_memory")
+    policy = Policy().deny("clone", "clone3", "fork", "vfork", errno="EAGAIN")
+    result = splitpriv.run([progs["fork_wait"]], mechanism=mechanism, policy=policy)
+    assert result.exit_status == splitpriv.ExitStatus(code=1)

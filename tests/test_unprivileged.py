@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,13 +61,23 @@ def test_allowed_calls_really_run_and_are_recorded_with_results(tmp_path: Path):
     assert {c.name for c in calls(u)} <= {"openat", "read", "close"}
 
 
+def _until(condition: Callable[[], bool], seconds: float = 2.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def test_signal_handlers_of_the_interpreter_keep_working():
     got: list[int] = []
     previous = signal.signal(signal.SIGUSR1, lambda sig, frame: got.append(sig))
     try:
         with unprivileged(syscalls=["kill"]) as u:
+            # One at a time: a second SIGUSR1 sent while the first is still pending (the kernel
+            # may have picked another thread for it) would merge with it.
             os.kill(os.getpid(), signal.SIGUSR1)
+            _until(lambda: len(got) >= 1)
             os.kill(os.getpid(), signal.SIGUSR1)
+            _until(lambda: len(got) >= 2)
     finally:
         signal.signal(signal.SIGUSR1, previous)
     assert got == [signal.SIGUSR1, signal.SIGUSR1]

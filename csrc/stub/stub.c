@@ -618,15 +618,6 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         g[REG_RIP] = (greg_t)(SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF);
         goto out;
     }
-    if (CONFIG->mode == SP_STUB_MODE_SUD && info->si_arch == AUDIT_ARCH_X86_64_VALUE &&
-        (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_vfork)) {
-        /* A new stack cannot return through this handler: run the instruction again with the
-         * selector left at ALLOW (the filter allows these). The next call the thread makes
-         * reaches the stub through the filter, which closes the selector again. */
-        g[REG_RIP] -= 2;
-        g[REG_RAX] = nr;
-        return;
-    }
     guarded_access(1);
 
     const struct sp_rule *rule =
@@ -682,6 +673,24 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             if (rule->rewrite_mask & (1u << i))
                 ev.args[i] = rule->rewrite[i];
         ev.flags |= SP_EVF_REWRITTEN;
+    }
+    if (!answered && CONFIG->mode == SP_STUB_MODE_SUD && arch == 0 &&
+        (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_vfork)) {
+        /* A new stack cannot return through this handler: run the instruction again, with the
+         * arguments the policy gave, and the selector left at ALLOW (the filter allows these).
+         * The next call the thread makes reaches the stub through the filter, which closes the
+         * selector again. The result goes straight to the program: the event has none. */
+        for (int i = 0; i < SP_NARGS; i++)
+            g[regs[i]] = (greg_t)ev.args[i];
+        if (record) {
+            ev.flags |= SP_EVF_NORETURN;
+            ev.t_exit_ns = 0;
+            ring_push(slot, &ev);
+        }
+        guarded_access(0);
+        g[REG_RIP] -= 2;
+        g[REG_RAX] = nr;
+        return;
     }
     if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, slot, nr, ev.args, &ret)) {
         if (ret == -1) {

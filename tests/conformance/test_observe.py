@@ -150,6 +150,21 @@ def test_fork_is_followed(progs, mechanism, capfd):
     assert t.exit_status.code == 0
 
 
+def test_the_call_that_made_a_child_is_recorded(progs, mechanism):
+    """Where a mechanism sees every call, it sees the fork too: with the child's pid as its
+    result, or with none where the call runs past the mechanism (`sud` runs clone again outside
+    its handler, and the child's pid goes straight to the program)."""
+    require(mechanism, "counts_every_call")
+    creators = ["clone", "clone3", "fork", "vfork"]
+    events, t = trace_all([progs["fork_wait"]], mechanism=mechanism, syscalls=[*creators, "getpid"])
+    calls = syscalls(events)
+    root = t.pid
+    made = [c for c in calls if c.pid == root and c.name in creators]
+    child = next(c.pid for c in calls if c.pid != root and c.name == "getpid")
+    assert len(made) == 1 and made[0].retval in (child, None)
+    assert t.exit_status.code == 0
+
+
 def test_not_following_forks_sees_only_the_parent(progs, mechanism):
     require(mechanism, "untraced_children")
     events, t = trace_all([progs["fork_wait"]], mechanism=mechanism, follow_forks=False)

@@ -26,11 +26,13 @@ writable: the kernel reads it at every syscall), or jump into the stub's code ra
 the backup filter lets through only what the stub could make itself (the same limits as
 ``seccomp-trap``, whose docstring lists them). This mechanism is for tracing and emulation,
 not confinement. ``clone``, ``clone3`` and ``vfork``
-cannot run inside a signal handler (the child would return onto a stack it does not own): they
-run again with the selector open, unrecorded. The exits of tasks other than the launched one
-and signals are not seen (the engine is not attached). A Python callback ("ask") puts the call
-in the thread's slot; the stub spins briefly, then sleeps on a futex, until the engine thread
-has the answer from Python.
+cannot run inside a signal handler (the child would return onto a stack it does not own): the
+stub applies the policy to them (a denied one fails with its errno, a rewritten one runs with
+the new arguments), records them, and lets them run again with the selector open; their result
+goes straight to the program, so their events have none (``retval`` None). The exits of
+tasks other than the launched one and signals are not seen (the engine is not attached). A
+Python callback ("ask") puts the call in the thread's slot; the stub spins briefly, then sleeps
+on a futex, until the engine thread has the answer from Python.
 """
 
 from __future__ import annotations
