@@ -116,7 +116,8 @@ enum { STUCK_PASSES = 100 };
 
 static void abandon_dead_pushes(struct sp_stub_data *data)
 {
-    for (int i = 0; i < SP_STUB_SLOTS; i++) {
+    int used = __atomic_load_n(&data->slots_used, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < used; i++) {
         struct sp_stub_slot *slot = &data->slots[i];
         if (!slot->push_depth)
             continue;
