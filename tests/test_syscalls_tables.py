@@ -275,6 +275,17 @@ def test_capture_spec(name: str, spec: tuple[int, ...]) -> None:
 
 
 @pytest.mark.parametrize("arch", list(ARCHES))
+def test_capture_spec_copies_exactly_the_string_params_of_the_prototype(arch: int) -> None:
+    """capture_spec reads the raw tables (it runs at every session's start); the strings it
+    copies are the ones prototype() and is_string_param() name, for every syscall."""
+    for name in table(arch).names():
+        params = prototype(name).params[:6]
+        strings = {i for i, p in enumerate(params) if protos.is_string_param(name, p)}
+        spec = capture_spec(name)
+        assert {i for i, c in enumerate(spec) if c == CAPTURE_CSTRING} == strings, name
+
+
+@pytest.mark.parametrize("arch", list(ARCHES))
 def test_every_char_pointer_is_classified(arch: int) -> None:
     """A char* parameter must be a known string name or an explicit exception, never unnoticed."""
     unclassified = [

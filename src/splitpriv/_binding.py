@@ -139,8 +139,16 @@ def _pack_rule(rule: Rule) -> bytes:
 
 
 def pack_rules(rules: Sequence[Rule]) -> bytes:
-    """A rule table as the engine holds it (packing takes a millisecond: cache the result)."""
-    return b"".join(_pack_rule(rule) for rule in rules)
+    """A rule table as the engine holds it (cache the result). The table's entries are mostly
+    the same few objects (see session._engine_rules): each is packed once."""
+    packed: dict[int, bytes] = {}
+    out = []
+    for rule in rules:
+        row = packed.get(id(rule))
+        if row is None:
+            row = packed[id(rule)] = _pack_rule(rule)
+        out.append(row)
+    return b"".join(out)
 
 
 def _mask_and_values(rewrite: tuple[tuple[int, int], ...]) -> tuple[int, list[int]]:

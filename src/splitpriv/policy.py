@@ -145,7 +145,11 @@ class Policy:
         yield from self._rules.items()
 
     def rule_for(self, arch: int, nr: int) -> Rule:
-        return self._rules.get((arch, nr), Rule(self.default))
+        return self._rules.get((arch, nr)) or Rule(self.default)
+
+    def rules_of_arch(self, arch: int) -> dict[int, Rule]:
+        """The explicit rules of one arch by number (every other number has the default)."""
+        return {nr: rule for (a, nr), rule in self._rules.items() if a == arch}
 
     def uses(self, kind: ActionKind) -> bool:
         """Whether any rule (or the default) can give this kind of verdict."""

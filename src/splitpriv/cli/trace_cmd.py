@@ -45,7 +45,7 @@ from splitpriv.cli.trace_records import (
     call_from_record,
     other_from_record,
 )
-from splitpriv.cli.trace_render import TextTrace, Ticker
+from splitpriv.cli.trace_render import TextTrace, Ticker, isatty
 from splitpriv.cli.trace_summary import Summary
 from splitpriv.session import CPU_CHOICES
 
@@ -314,15 +314,16 @@ def _print_summary(
             stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
         stream.flush()
         return
-    from rich.console import Console
+    if isatty(stream):  # a file or a pipe gets plain text: no need to import rich
+        from rich.console import Console
 
-    term = Console(file=stream, highlight=False)
-    if term.is_terminal:
-        for table in summary.tables(opts.sort_by):
-            term.print(table)
-    else:
-        stream.write(summary.plain(opts.sort_by))
-        stream.flush()
+        term = Console(file=stream, highlight=False)
+        if term.is_terminal:
+            for table in summary.tables(opts.sort_by):
+                term.print(table)
+            return
+    stream.write(summary.plain(opts.sort_by))
+    stream.flush()
 
 
 __all__ = ["add_parser", "build_policy", "run_trace", "trace_main"]

@@ -13,7 +13,6 @@ help text is generated from the same table.
 
 from __future__ import annotations
 
-import difflib
 import errno as errno_module
 import re
 from collections.abc import Callable, Sequence
@@ -202,6 +201,8 @@ def _choice(value: str, choices: Sequence[str], what: str) -> str:
 
 
 def _hint(word: str, candidates: Sequence[str] | frozenset[str], prefix: str = "") -> str:
+    import difflib  # only when a name is wrong: not on every start-up
+
     close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
 

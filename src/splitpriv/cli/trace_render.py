@@ -621,7 +621,8 @@ class Ticker:
                 return
 
 
-def _isatty(out: TextIO) -> bool:
+def isatty(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal (False for anything that cannot say)."""
     try:
         return out.isatty()
     except (AttributeError, ValueError):
@@ -633,7 +634,7 @@ def color_system(out: TextIO, when: str) -> str | None:
     terminal only, and honours NO_COLOR and TERM=dumb through rich's detection."""
     if when == "never":
         return None
-    if when == "auto" and not _isatty(out):
+    if when == "auto" and not isatty(out):
         return None  # a file or a pipe: no need to ask rich (or to import it)
     from rich.console import Console
 
@@ -656,5 +657,6 @@ __all__ = [
     "duration",
     "exit_text",
     "fraction",
+    "isatty",
     "other_text",
 ]

@@ -15,8 +15,6 @@ from splitpriv.mechanisms._probes import (
     sud_problem,
     syscall_info_problem,
 )
-from splitpriv.mechanisms._seccomp_filter import policy_filter
-from splitpriv.seccomp import TRAP
 from splitpriv.syscalls import table as syscall_table
 
 # csrc/stub_abi.h: where the stub's code is mapped in every tracee, and how long it is.
@@ -113,6 +111,11 @@ def stub_filter(
     handlers and masks) and every execve, to have itself put back into the new image. From the
     stub's code range only what the stub itself makes is allowed (:func:`stub_range_limits`).
     ``route_everything`` is the `sud` mode, where the stub also arms Syscall User Dispatch."""
+    # The filter builder is imported here, when a filter is built: not by every program that
+    # imports splitpriv.
+    from splitpriv.mechanisms._seccomp_filter import policy_filter
+    from splitpriv.seccomp import TRAP
+
     refused, guards = stub_range_limits(engine_rules, arms_sud=route_everything)
     return policy_filter(
         engine_rules,

@@ -27,9 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import seccomp_problem
-from splitpriv.mechanisms._seccomp_filter import policy_filter
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
-from splitpriv.seccomp import USER_NOTIF
 
 
 class SeccompNotifyMechanism(Mechanism):
@@ -63,4 +61,9 @@ class SeccompNotifyMechanism(Mechanism):
         return _binding.MODE_SECCOMP_NOTIFY
 
     def seccomp_filter(self, engine_rules: Mapping[int, Sequence[_binding.Rule]]) -> bytes:
+        # The filter builder is imported when a filter is built: tracing with another
+        # mechanism does not load it.
+        from splitpriv.mechanisms._seccomp_filter import policy_filter
+        from splitpriv.seccomp import USER_NOTIF
+
         return policy_filter(engine_rules, USER_NOTIF)

@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import ptrace_problem, seccomp_problem, syscall_info_problem
-from splitpriv.mechanisms._seccomp_filter import policy_filter
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
-from splitpriv.seccomp import TRACE
 
 
 class SeccompTraceMechanism(Mechanism):
@@ -53,4 +51,7 @@ class SeccompTraceMechanism(Mechanism):
         return _binding.MODE_SECCOMP_TRACE
 
     def seccomp_filter(self, engine_rules: Mapping[int, Sequence[_binding.Rule]]) -> bytes:
+        from splitpriv.mechanisms._seccomp_filter import policy_filter  # (see seccomp_notify)
+        from splitpriv.seccomp import TRACE
+
         return policy_filter(engine_rules, TRACE())

@@ -370,11 +370,28 @@ def is_pointer(param: Param) -> bool:
 
 def is_string_param(syscall: str, param: Param) -> bool:
     """Whether ``param`` of ``syscall`` is a NUL-terminated string input (a path or a name)."""
+    return _is_string(syscall, param.type, param.name)
+
+
+def _is_string(syscall: str, type_: str, name: str) -> bool:
     return (
-        param.type in _CHAR_POINTERS
-        and param.name in STRING_PARAM_NAMES
-        and param.name not in _NOT_STRINGS.get(syscall, frozenset())
+        type_ in _CHAR_POINTERS
+        and name in STRING_PARAM_NAMES
+        and name not in _NOT_STRINGS.get(syscall, frozenset())
     )
+
+
+def _raw_params(name: str) -> tuple[tuple[str, str], ...]:
+    """The (type, name) pairs of ``name``'s parameters, read without making a Prototype: the
+    engine's tables ask this of every syscall at each session's start."""
+    target = _PTRACE_ALIASES.get(name, name)
+    extra = EXTRA_PROTOTYPES.get(target)
+    if extra is not None:
+        return tuple((p.type, p.name) for p in extra.params)
+    entry = SYSCALL_PROTOTYPES.get(target)
+    if entry is None:
+        return ()  # the generic prototype: no strings
+    return tuple((str(t), str(n)) for t, n in entry[1])
 
 
 CaptureSpec = tuple[int, int, int, int, int, int]
@@ -384,8 +401,8 @@ CaptureSpec = tuple[int, int, int, int, int, int]
 def capture_spec(name: str) -> CaptureSpec:
     """Per argument, the CAPTURE_* code telling the engine what to copy from the tracee."""
     spec = [CAPTURE_NONE] * MAX_ARGS
-    for index, param in enumerate(prototype(name).params[:MAX_ARGS]):
-        if is_string_param(name, param):
+    for index, (type_, param) in enumerate(_raw_params(name)[:MAX_ARGS]):
+        if _is_string(name, type_, param):
             spec[index] = CAPTURE_CSTRING
     for index, length_index in _BUF_ARG.get(name, {}).items():
         spec[index] = CAPTURE_BUF_ARG | length_index

@@ -8,7 +8,6 @@ and ``PTRACE_GET_SYSCALL_INFO`` report, so callers can pass it straight through.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 from collections.abc import Mapping
@@ -46,6 +45,8 @@ _NUMBER_RE: Final = re.compile(r"-?[0-9]+")
 
 def _suggest(name: str, candidates: frozenset[str]) -> str | None:
     """Return the closest known name, for "did you mean" hints, or None."""
+    import difflib  # only when a name is wrong: not on every start-up
+
     matches = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
