@@ -279,6 +279,16 @@ def test_quote(data, expected):
     assert render.quote(data) == expected
 
 
+def test_quote_every_byte_before_every_byte():
+    """quote's table path and its byte-by-byte path (taken when an octal escape precedes an
+    octal digit) agree with the examples above; here, every pair of bytes, each way round,
+    against the byte-by-byte rules, which the examples pin to strace's."""
+    for first in range(256):
+        for second in range(256):
+            pair = bytes((first, second))
+            assert render.quote(pair) == '"' + render._quote_bytewise(pair) + '"', pair
+
+
 def test_buffer_cut_at_the_limit():
     data = b"\x012\x034567890123456789012345678901\x012"
     write = Call("write", args(1, PTR, 33), retval=33, memory={1: data})

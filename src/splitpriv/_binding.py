@@ -193,12 +193,38 @@ def _segments(buf: Any, at: int, nseg: int) -> tuple[Segment, ...]:
             Segment(
                 arg,
                 buf[start : start + length],
-                bool(flags & SEGF_TRUNCATED),
-                bool(flags & SEGF_FAULT),
-                bool(flags & SEGF_EXIT),
+                flags & SEGF_TRUNCATED != 0,
+                flags & SEGF_FAULT != 0,
+                flags & SEGF_EXIT != 0,
             )
         )
     return tuple(segs)
+
+
+_NO_ARGS: frozenset[int] = frozenset()
+
+
+def split_segments(
+    segments: tuple[Segment, ...],
+) -> tuple[dict[int, bytes], frozenset[int], frozenset[int]]:
+    """A record's segments as an event holds them: the bytes by argument, and the arguments
+    that were cut short and that could not be read. Once per record with copied memory: one
+    pass, and the two sets only when not empty."""
+    memory = {}
+    truncated: set[int] | None = None
+    faults: set[int] | None = None
+    for seg in segments:
+        if seg.fault:
+            faults = {seg.arg} if faults is None else faults | {seg.arg}
+        else:
+            memory[seg.arg] = seg.data
+        if seg.truncated:
+            truncated = {seg.arg} if truncated is None else truncated | {seg.arg}
+    return (
+        memory,
+        _NO_ARGS if truncated is None else frozenset(truncated),
+        _NO_ARGS if faults is None else frozenset(faults),
+    )
 
 
 class SignalFields(NamedTuple):

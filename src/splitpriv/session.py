@@ -237,6 +237,9 @@ def _syscall_event(
     segments: tuple[_binding.Segment, ...],
     _make: Callable[[dict[str, Any]], SyscallEvent] = SyscallEvent._from_fields,
     _arches: Mapping[int, str] = ARCHES,
+    _split: Callable[..., tuple[dict[int, bytes], frozenset[int], frozenset[int]]] = (
+        _binding.split_segments
+    ),
 ) -> SyscallEvent:
     """The public event of a flat syscall record. This runs once per recorded event: the common
     case (no copied memory, no flags) builds one dict and nothing else. (The defaults bind
@@ -244,9 +247,7 @@ def _syscall_event(
     memory: dict[int, bytes] = {}
     truncated = faults = _NOTHING
     if segments:
-        truncated = frozenset(seg.arg for seg in segments if seg.truncated)
-        faults = frozenset(seg.arg for seg in segments if seg.fault)
-        memory = {seg.arg: seg.data for seg in segments if not seg.fault}
+        memory, truncated, faults = _split(segments)
     flags = h[1]
     if flags:
         noreturn = flags & _NO_RESULT

@@ -145,9 +145,7 @@ def call_from_record(h: tuple[int, ...], segments: tuple[_binding.Segment, ...])
         call.retval = h[12]
         call.exit_ns = h[14]
     if segments:
-        call.memory = {seg.arg: seg.data for seg in segments if not seg.fault}
-        call.truncated = frozenset(seg.arg for seg in segments if seg.truncated)
-        call.faults = frozenset(seg.arg for seg in segments if seg.fault)
+        call.memory, call.truncated, call.faults = _binding.split_segments(segments)
     else:
         call.memory = _NO_MEMORY
         call.truncated = call.faults = _NOTHING

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from splitpriv.syscalls import flags as fl
 from splitpriv.syscalls import render
@@ -71,8 +71,8 @@ class Shown(str):
 
     argno: int
 
-    def __new__(cls, text: str, argno: int) -> Shown:
-        obj = super().__new__(cls, text)
+    def __new__(cls, text: str, argno: int, _new: Callable[..., Any] = str.__new__) -> Shown:
+        obj: Shown = _new(cls, text)  # (not super(): one per printed argument)
         obj.argno = argno
         return obj
 
@@ -94,8 +94,16 @@ class Args:
         self.limit = string_limit
         self.retval = call.retval
         self.bits = 32 if call.arch == "i386" else 64
-        raw = tuple(call.args) + (0,) * max(0, 6 - len(call.args))
-        self._args = tuple(v & ((1 << self.bits) - 1) for v in raw)
+        raw = call.args
+        if self.bits == 64 and type(raw) is tuple and len(raw) == 6 and min(raw) >= 0:
+            # The engine's records hold six unsigned words already (the common case: one
+            # check instead of six masks, for every line the trace runner prints).
+            self._args: tuple[int, ...] = raw if max(raw) >> 64 == 0 else self._masked(raw)
+        else:
+            self._args = self._masked(tuple(raw) + (0,) * max(0, 6 - len(raw)))
+
+    def _masked(self, raw: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(v & ((1 << self.bits) - 1) for v in raw)
 
     # -- the call's outcome --
     @property

@@ -38,6 +38,12 @@ class Table:
         """The first name whose value is exactly ``value``."""
         return self._names.get(value)
 
+    @cached_property
+    def _flag_texts(self) -> dict[int, str]:
+        """:func:`flags`' texts of the values seen so far (programs repeat a few sets: the
+        trace runner prints them for every open, stat and mmap)."""
+        return {}
+
     def value(self, name: str) -> int:
         """The value of ``name`` (KeyError when the table has no such name)."""
         for known, value in self.entries:
@@ -71,7 +77,21 @@ def flags(value: int, table: Table, *, unknown: str | None = "") -> str:
 
     ``unknown`` overrides the table's comment for a value with no named bit (None: no comment).
     """
-    comment = table.unknown if unknown == "" else unknown
+    if unknown == "":
+        seen = table._flag_texts
+        text = seen.get(value)
+        if text is None:
+            text = _flags(value, table, table.unknown)
+            if len(seen) < _FLAG_TEXTS_KEPT:  # values come from the tracee: keep a bounded few
+                seen[value] = text
+        return text
+    return _flags(value, table, unknown)
+
+
+_FLAG_TEXTS_KEPT: Final = 256
+
+
+def _flags(value: int, table: Table, comment: str | None) -> str:
     if value == 0:
         zero = table.name(0)
         return zero if zero is not None else "0"

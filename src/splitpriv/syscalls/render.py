@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno as errno_module
 import os
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -32,10 +33,31 @@ _ESCAPES = {
 }
 
 
+# Each byte as strace prints it when no octal digit follows it: itself, a letter escape, or
+# octal in as few digits as it needs. A table for str.translate (indexed by code point).
+_NARROW: Final = [
+    _ESCAPES.get(byte) or (chr(byte) if 32 <= byte < 127 else f"\\{byte:o}") for byte in range(256)
+]
+# A byte printed in octal right before an octal digit: only then does strace use three digits.
+_WIDE: Final = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f-\xff][0-7]")
+
+
 def quote(data: bytes, *, limit: int | None = None, truncated: bool = False) -> str:
     """``data`` as a C string literal; cut at ``limit`` bytes with a trailing ``...``."""
     cut = limit is not None and len(data) > limit
     shown = data[:limit] if cut else data
+    if _WIDE.search(shown) is None:
+        # The common case, in C: every byte has its one spelling (this runs for every path
+        # and buffer the trace runner prints).
+        text = '"' + shown.decode("latin-1").translate(_NARROW) + '"'
+    else:
+        text = '"' + _quote_bytewise(shown) + '"'
+    return text + "..." if cut or truncated else text
+
+
+def _quote_bytewise(shown: bytes) -> str:
+    """The body of :func:`quote`, byte by byte, for data where some octal escape is followed by
+    an octal digit and so must be written with three digits."""
     out = []
     for i, byte in enumerate(shown):
         if byte in _ESCAPES:
@@ -47,8 +69,7 @@ def quote(data: bytes, *, limit: int | None = None, truncated: bool = False) -> 
             nxt = shown[i + 1] if i + 1 < len(shown) else None
             wide = nxt is not None and 0x30 <= nxt <= 0x37
             out.append(f"\\{byte:03o}" if wide else f"\\{byte:o}")
-    text = '"' + "".join(out) + '"'
-    return text + "..." if cut or truncated else text
+    return "".join(out)
 
 
 def signed(value: int, bits: int = 64) -> int:
