@@ -243,7 +243,7 @@ def _syscall_event(
 ) -> SyscallEvent:
     """The public event of a flat syscall record. This runs once per recorded event: the common
     case (no copied memory, no flags) builds one dict and nothing else. (The defaults bind
-    two globals as locals: one lookup fewer each, per event.)"""
+    globals as locals: one lookup fewer each, per event.)"""
     memory: dict[int, bytes] = {}
     truncated = faults = _NOTHING
     if segments:
