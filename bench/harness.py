@@ -27,6 +27,7 @@ from splitpriv import benchmarks
 DEFAULT_WITH = {
     "null_syscall": "strace,python-ptrace,raw,variants",
     "long_trace": "strace",
+    "long_find": "strace",
     "selective": "strace,python-ptrace,raw",
     "startup": "strace,python-ptrace,raw",  # the floors' launch cost, for startup correction
     "stub_actions": "loop,launch",  # the per-call twins of every peer (compare.py)

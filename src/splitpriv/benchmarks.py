@@ -118,6 +118,9 @@ class Workload:
         return max(1, n // 10) if cross_cpu else n
 
 
+LONG_FIND_REPEATS = 100
+"""How many times long_find names the tree of find: find walks each name in turn."""
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -180,6 +183,16 @@ WORKLOADS: dict[str, Workload] = {
             "run",
             0,
             "find over a tree of 40 directories and 1000 files",
+            tools=("find",),
+        ),
+        Workload(
+            "long_find",
+            "long find",
+            "run",
+            0,
+            f"find over the same tree named {LONG_FIND_REPEATS} times in one command (about "
+            "100,000 entries, a large source tree's count): the trace runner's cost on a real "
+            "workload once its start-up is spread thin",
             tools=("find",),
         ),
         Workload(
@@ -546,6 +559,8 @@ def _workload_argv(w: Workload, units: int, progs: dict[str, Path], fx: Fixtures
         return [str(progs["spawn_loop"]), str(units), str(progs["getppid_loop"]), "0"]
     if w.name == "find":
         return [_tool("find"), str(fx.tree), "-fprint", os.devnull]
+    if w.name == "long_find":
+        return [_tool("find"), *[str(fx.tree)] * LONG_FIND_REPEATS, "-fprint", os.devnull]
     if w.name == "tar":
         return [_tool("tar"), "-cf", str(_tar_output(fx)), "-C", str(fx.root), "tree"]
     if w.name == "python_import":
@@ -574,7 +589,18 @@ def _mechanism_reason(name: str) -> str | None:
 # Where the trace runner meets strace (-o /dev/null both): the issue's getppid loop and real
 # workloads. Start-up counts, as it does for strace; the startup workload measures both
 # launches too, so that a report can also give each ratio with the launch taken out.
-CLI_WORKLOADS = ("null_syscall", "long_trace", "file_io", "find", "tar", "sh_pipeline")
+CLI_WORKLOADS = (
+    "null_syscall",
+    "long_trace",
+    "file_io",
+    "find",
+    "long_find",
+    "tar",
+    "sh_pipeline",
+)
+LONG_WORKLOADS = ("long_trace", "long_find")
+"""Workloads that only compare the trace runner, the library under it and strace: long runs
+about their cost per call (the other mechanisms are measured on the short ones)."""
 CLI_LAUNCH_WORKLOAD = "startup"
 
 
@@ -586,9 +612,9 @@ def peers_for(
 ) -> list[Peer]:
     """The peers of one workload, in table order."""
     out = [Peer("untraced", "untraced", "untraced", native=True)]
-    if w.name == "long_trace":
+    if w.name in LONG_WORKLOADS:
         # Only the trace runner against strace (and the library it runs on): the long run is
-        # about their per-call cost, the other mechanisms are measured in null_syscall.
+        # about their per-call cost, the other mechanisms are measured on the short ones.
         mechanism_names = [m for m in mechanism_names if m == "ptrace"]
         with_peers = [p for p in with_peers if p == "strace"]
     extra = [p for p in placements if p != "same"] if w.name == "null_syscall" else []
