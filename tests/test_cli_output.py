@@ -18,9 +18,18 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import splitpriv
 from splitpriv.cli.trace_fds import FdPaths
 from splitpriv.cli.trace_json import SCHEMA, SCHEMA_VERSION, JsonTrace
-from splitpriv.cli.trace_records import Call, Exit, Signal, Stop
+from splitpriv.cli.trace_records import (
+    EV_SYSCALL,
+    Call,
+    Exit,
+    Signal,
+    Stop,
+    call_from_record,
+    other_from_record,
+)
 from splitpriv.cli.trace_render import Clock, LineFormat, Paint, TextTrace, duration
 from splitpriv.cli.trace_summary import Summary
 from splitpriv.events import ExitStatus
@@ -517,3 +526,51 @@ def test_color_option(progs, color):
     done = run_cli(f"--color={color}", "-e", "trace=getppid", progs["getppid_loop"], "1")
     assert done.returncode == 0
     assert ("\x1b[" in done.stderr) == (color == "always")
+
+
+def _feed(writer: TextTrace, batches: list, *, repeats: bool) -> None:
+    """Records to a writer as the trace command feeds them, with or without print_repeats."""
+    for batch in batches:
+        at = 0
+        while at < len(batch):
+            if repeats:
+                at = writer.print_repeats(batch, at)
+                if at == len(batch):
+                    break
+            h, segments = batch[at]
+            at += 1
+            if h[0] == EV_SYSCALL:
+                writer.call(call_from_record(h, segments))
+            else:
+                writer.other(other_from_record(h))
+        writer.end_batch()
+    writer.finish()
+
+
+@pytest.mark.parametrize("prefix", ["bracket", "column", "none"])
+def test_repeats_print_as_the_general_path_prints_them(progs, prefix: str):
+    """A repeat of a call already printed alone goes from its record straight to the stream
+    (TextTrace.print_repeats). The records of one real trace, fed both ways, must print the
+    same text: the same lines, the ``[pid N]`` prefix appearing with the child and going with
+    it, the signal and the exits between the same lines."""
+    n = 300
+    with splitpriv.trace(
+        [progs["repeat_fork"], str(n)], mechanism="ptrace", follow_forks=True
+    ) as t:
+        batches = list(t.record_batches())
+    assert t.exit_status is not None and t.exit_status.returncode == 0
+    texts = []
+    for repeats in (True, False):
+        out = StringIO()
+        writer = TextTrace(out, LineFormat(32), prefix=prefix, quiet_attach=True)
+        writer.begin(t.pid or 0)
+        _feed(writer, batches, repeats=repeats)
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]
+    lines = texts[0].splitlines()
+    assert sum("getuid(" in line for line in lines) == 5 * n  # (whole, or entered)
+    assert any("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER" in line for line in lines)
+    assert any(line.endswith("+++ exited with 3 +++") for line in lines)
+    if prefix == "bracket":  # shown while the child is, and only then
+        prefixed = [line for line in lines if line.startswith("[pid ")]
+        assert n <= len(prefixed) < len(lines) - 2 * n

@@ -56,6 +56,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("notsc", "notsc.c"),
     Program("alarm_calls", "alarm_calls.c"),
     Program("exit_while_logging", "exit_while_logging.c", ("-pthread",)),
+    Program("repeat_fork", "repeat_fork.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

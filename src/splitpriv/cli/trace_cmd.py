@@ -223,6 +223,11 @@ def _consume(
     captured = 0
     muted = False  # --syscall-limit reached with a launched tracee: drain, print nothing
     ticking = isinstance(writer, TextTrace) and opts.follow
+    # Repeats of a printed call go straight from the record to the stream, unless a record
+    # must be looked at for more than its line (a summary, a filter, a limit, -y).
+    repeats = writer if isinstance(writer, TextTrace) else None
+    if summary is not None or statuses is not None or limit is not None or shown is not None:
+        repeats = None
     detached = False
     try:
         with _sigint(session, attached), session:
@@ -244,7 +249,15 @@ def _consume(
                     if not begun and writer is not None and session.pid is not None:
                         writer.begin(session.pid)
                         begun = True
-                    for h, segments in batch:
+                    at, end = 0, len(batch)
+                    while at < end:
+                        h, segments = batch[at]
+                        if repeats is not None and not segments and not h[1]:
+                            at = repeats.print_repeats(batch, at)  # (copied memory: no repeat)
+                            if at == end:
+                                break
+                            h, segments = batch[at]
+                        at += 1
                         if h[0] == EV_SYSCALL:  # the record's kind (_binding.R_KIND)
                             call = call_from_record(h, segments)
                             if shown is not None and call.name not in shown:

@@ -14,6 +14,11 @@ that arrived, so that a call that entered before another task's lines but return
 event came for that long. A call that entered before what was already printed (it blocked
 longer than the hold-back, say ``wait4`` while a child runs for a second) cannot be put back in
 the past: it is printed whole, where it returned, stamped with its entry time.
+
+A program that repeats a call (same number, arguments and result, nothing copied) gets the
+same line each time while one task is traced without timestamps or colours: :meth:`TextTrace.
+print_repeats` prints such records straight from their flat form, without making a Call, so the
+trace runner keeps pace with the stub mechanisms' loops.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import time
 from collections.abc import Callable
 from typing import Final, TextIO
 
+from splitpriv import _binding
 from splitpriv.cli.trace_fds import FdPaths
 from splitpriv.cli.trace_records import (
     CHILD_CREATORS,
+    EV_SYSCALL,
     Call,
     Exec,
     Exit,
@@ -37,7 +44,7 @@ from splitpriv.cli.trace_records import (
     Stop,
 )
 from splitpriv.events import ExitStatus
-from splitpriv.syscalls import decode, layout
+from splitpriv.syscalls import ARCHES, decode, layout
 from splitpriv.syscalls.siginfo import format_siginfo, signal_name
 
 HOLDBACK_NS: Final = 50_000_000
@@ -144,9 +151,9 @@ class LineFormat:
         self.limit = string_limit
         self.fds = fds
         self.times = times_digits
-        cacheable = fds is None and times_digits is None
+        self.cacheable = fds is None and times_digits is None
         self._cache: dict[tuple[object, ...], tuple[str, str, str]] | None = (
-            {} if cacheable else None
+            {} if self.cacheable else None
         )
 
     def arguments(self, call: Call) -> list[str]:
@@ -280,6 +287,9 @@ class TextTrace:
         self._exited: set[int] = set()  # tasks whose exit record arrived
         self._printed_exits: set[int] = set()  # ... and was printed
         self._last_feed = time.monotonic()
+        # Whole lines of calls printed alone, by (tid, nr, arch, args, result): what a repeat
+        # of the call prints while the prefix stays what it was (see print_repeats).
+        self._repeats: dict[tuple[object, ...], str] = {}
 
     # -- feeding (consumer thread) -----------------------------------------------------------
 
@@ -329,6 +339,40 @@ class TextTrace:
                 self._settle(tid)
             else:
                 self._write_now(call)
+
+    def print_repeats(self, batch: list[_binding.Record], start: int) -> int:
+        """Print the records of ``batch`` from ``start`` on that repeat a call already printed
+        alone, as long as nothing can make a line differ from the first one's (one task
+        traced, no timestamps, colours or -y); return the index of the first record left for
+        :meth:`call` or :meth:`other`. The consumer's hot path for loops."""
+        with self.lock:
+            known = self._known
+            if (
+                len(known) != 1
+                or self._heap
+                or self._awaiting
+                or self._open is not None
+                or self.paint is not None
+                or self.clock.enabled
+                or not self.fmt.cacheable
+            ):
+                return start
+            (tid,) = known
+            lines, write, arch_of = self._repeats, self.write, ARCHES.get
+            i, end, last_exit = start, len(batch), 0
+            while i < end:
+                h, segments = batch[i]
+                if h[0] != EV_SYSCALL or h[1] or segments or h[3] != tid:
+                    break
+                line = lines.get((tid, h[5], arch_of(h[4], "x86_64"), h[6:12], h[12]))
+                if line is None:
+                    break
+                write(line)
+                last_exit = h[14]
+                i += 1
+            if last_exit > self._watermark:
+                self._watermark = last_exit
+            return i
 
     def other(self, record: Other) -> None:
         with self.lock:
@@ -445,6 +489,7 @@ class TextTrace:
         if tid in self._live:
             return
         self._live[tid] = None
+        self._repeats.clear()  # a prefix may change: "[pid N] " once two tasks show
         if self.root is None:
             self.root = tid
         elif self.follow and not self.quiet_attach:
@@ -487,7 +532,11 @@ class TextTrace:
         paint = self.paint
         if paint is None:
             text = prefix + stamp + head + tail
-            self.write(text + " " + self._pad(len(text) + 1) + "= " + result + "\n")
+            line = text + " " + self._pad(len(text) + 1) + "= " + result + "\n"
+            self.write(line)
+            if not stamp and not call.flags and not call.memory and not call.faults:
+                if self.fmt.cacheable:
+                    self._remember(call, line)
         else:
             length = len(prefix) + len(stamp) + len(head) + len(tail)
             self.write(
@@ -500,6 +549,13 @@ class TextTrace:
         exit_ns = call.exit_ns if call.exit_ns is not None else call.entry_ns
         if exit_ns > self._watermark:
             self._watermark = exit_ns
+
+    def _remember(self, call: Call, line: str) -> None:
+        """Keep the line of a call printed alone, for its repeats (:meth:`print_repeats`)."""
+        repeats = self._repeats
+        if len(repeats) >= _CACHE_SIZE:
+            repeats.clear()
+        repeats[(call.tid, call.nr, call.arch, call.args, call.retval)] = line
 
     def _painted_head(self, head: str) -> str:
         assert self.paint is not None
@@ -528,6 +584,7 @@ class TextTrace:
             if call.retval not in self._live and call.retval not in self._printed_exits:
                 child = call.retval
                 self._live[child] = None
+                self._repeats.clear()
         paint = self.paint
         if item.late:
             self._close_open()
@@ -590,6 +647,7 @@ class TextTrace:
         if is_exit:
             self._live.pop(tid, None)
             self._printed_exits.add(tid)
+            self._repeats.clear()
         if record.time_ns > self._watermark:
             self._watermark = record.time_ns
 
