@@ -22,5 +22,5 @@ fi
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e '.[test]'
 # An editable install leaves the package uncompiled, and with PYTHONDONTWRITEBYTECODE nothing
-# would ever write its bytecode: every `splitpriv` start would compile each module (~30 ms).
+# would ever write its bytecode: every `splitpriv` start would compile each module (~40 ms).
 "$PYTHON" -m compileall -q src/splitpriv

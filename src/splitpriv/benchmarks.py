@@ -388,7 +388,8 @@ def cli_command() -> list[str]:
 
     An editable install has no bytecode until something writes it, and with
     PYTHONDONTWRITEBYTECODE (set on these machines) nothing does: every start would compile
-    each module again, some 30 ms that a regular install, byte-compiled by pip, never pays."""
+    each module again, about 40 ms here, which a regular install (byte-compiled by pip) never
+    pays."""
     import compileall
 
     compileall.compile_dir(str(Path(__file__).parent), quiet=2)  # (read-only: as it is)
