@@ -126,6 +126,25 @@ def test_leaving_early_kills_the_launched_tracee(progs, mechanism):
     assert wait_until_gone(pid) in (None, "Z")
 
 
+def test_leaving_in_the_middle_of_a_full_ring_ends_the_session(progs, mechanism):
+    """Events are read one record at a time, and what was read is released when the loop is
+    left: leaving in the middle of a batch, with the engine held up by a full ring behind it,
+    must still end the session at once (its clean-up releases the rest) and kill the tracee."""
+    seen = 0
+    pid = 0
+    with splitpriv.trace([progs["getppid_loop"], "2000000"], mechanism=mechanism) as t:
+        for event in t:
+            if isinstance(event, SyscallEvent) and event.name == "getppid":
+                seen += 1
+                if seen == 5000:
+                    pid = event.pid
+                    time.sleep(0.3)  # the loop runs on: the ring fills, the engine waits
+                elif seen == 5001:
+                    break
+    assert seen == 5001
+    assert wait_until_gone(pid) in (None, "Z")
+
+
 def test_attach_and_detach_leaves_the_process_running(progs, mechanism):
     require(mechanism, "attach")
     sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)

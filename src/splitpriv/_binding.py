@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -392,6 +392,26 @@ class EngineSession:
             position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
         lib.sp_release(self._session, count, position - start)
         return records
+
+    def iter_records(self, count: int) -> Generator[Record, None, None]:
+        """The next ``count`` ready events as flat records, one at a time; the ones read are
+        released when the iterator ends or is closed (close it before anything else reads the
+        ring). Unlike :meth:`take_records` it holds no list of the batch: records the consumer
+        does not keep die at once, where a list would keep thousands alive through the
+        garbage collector's young generation and make each of its passes costly."""
+        ring, mask, unpack = self._ring, self._ring_mask, _RECORD.unpack_from
+        start = position = lib.sp_ring_tail(self._session)
+        done = 0
+        try:
+            while done < count:
+                at = position & mask
+                h = unpack(ring, at)
+                position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
+                done += 1
+                yield h, (_segments(ring, at, h[R_NSEG]) if h[R_NSEG] else ())
+        finally:
+            if done:
+                lib.sp_release(self._session, done, position - start)
 
     def release(self, count: int) -> None:
         """Release the next ``count`` ready events unread."""

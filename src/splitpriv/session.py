@@ -429,6 +429,11 @@ class Trace:
         the result, entry and exit times (ns), signal, status, si_code, si_pid, si_uid,
         si_status, the number of segments and the bytes of copied data, in that order;
         ``segments`` the copied memory, one per argument."""
+        for ready in self._ready_counts():
+            yield self._engine.take_records(ready)
+
+    def _ready_counts(self) -> Iterator[int]:
+        """How many events are ready, each time some are, until the session ends."""
         self.start()
         try:
             while True:
@@ -436,7 +441,7 @@ class Trace:
                 if ready < 0:
                     break
                 if ready:
-                    yield self._engine.take_records(ready)
+                    yield ready
         finally:
             self._finish()
 
@@ -447,10 +452,16 @@ class Trace:
 
     def events(self) -> Iterator[Event]:
         syscall, syscall_event, decode = _binding.EV_SYSCALL, _syscall_event, decode_record
-        for batch in self.record_batches():
-            for record in batch:
-                h, segments = record
-                yield syscall_event(h, segments) if h[0] == syscall else decode(record)
+        for ready in self._ready_counts():
+            # One record at a time (see iter_records: no batch kept alive for the garbage
+            # collector to walk), released before the session may end (_finish reads the ring).
+            records = self._engine.iter_records(ready)
+            try:
+                for record in records:
+                    h, segments = record
+                    yield syscall_event(h, segments) if h[0] == syscall else decode(record)
+            finally:
+                records.close()
 
     def wait(self) -> ExitStatus:
         """Run to the end, discarding events; the exit status of the traced process."""
