@@ -380,18 +380,8 @@ class EngineSession:
         return int(lib.sp_wait_events(self._session, timeout_ms))
 
     def take_records(self, count: int) -> list[Record]:
-        """Read the next ``count`` ready events in place as flat records, then release them.
-        The consumer's hot path: one unpack per event (see ``_RECORD``)."""
-        ring, mask, unpack = self._ring, self._ring_mask, _RECORD.unpack_from
-        start = position = lib.sp_ring_tail(self._session)
-        records: list[Record] = []
-        for _ in range(count):  # _record_at, written out: this loop runs once per event
-            at = position & mask
-            h = unpack(ring, at)
-            records.append((h, _segments(ring, at, h[R_NSEG]) if h[R_NSEG] else ()))
-            position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
-        lib.sp_release(self._session, count, position - start)
-        return records
+        """Read the next ``count`` ready events in place as flat records, then release them."""
+        return list(self.iter_records(count))
 
     def iter_records(self, count: int) -> Generator[Record, None, None]:
         """The next ``count`` ready events as flat records, one at a time; the ones read are
@@ -403,7 +393,7 @@ class EngineSession:
         start = position = lib.sp_ring_tail(self._session)
         done = 0
         try:
-            while done < count:
+            while done < count:  # _record_at, written out: this loop runs once per event
                 at = position & mask
                 h = unpack(ring, at)
                 position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7

@@ -145,7 +145,11 @@ class Policy:
         yield from self._rules.items()
 
     def rule_for(self, arch: int, nr: int) -> Rule:
-        return self._rules.get((arch, nr)) or Rule(self.default)
+        return self._rules.get((arch, nr)) or self.default_rule()
+
+    def default_rule(self) -> Rule:
+        """The rule of every number no rule names."""
+        return Rule(self.default)
 
     def rules_of_arch(self, arch: int) -> dict[int, Rule]:
         """The explicit rules of one arch by number (every other number has the default)."""

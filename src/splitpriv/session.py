@@ -142,7 +142,6 @@ def _traced_keys(syscalls: Iterable[str | int] | None) -> set[tuple[int, int]] |
 
 
 NO_CAPTURE = (0, 0, 0, 0, 0, 0)
-NR_NONE = -(1 << 40)  # a syscall number no policy rule can name
 
 
 @cache
@@ -192,7 +191,7 @@ def _engine_rules(
     distinct entry is built once (a frozen dataclass costs a microsecond to make)."""
     captures = _captures(arch)
     explicit = policy.rules_of_arch(arch)
-    default = policy.rule_for(arch, NR_NONE)  # a number no rule names
+    default = policy.default_rule()
     out_of_range = policy.rule_for(arch, -1)
     made: dict[tuple[int, bool, CaptureSpec], _binding.Rule] = {}
     rules = []

@@ -253,23 +253,28 @@ EXTRA_PROTOTYPES: Final[Mapping[str, Prototype]] = MappingProxyType(
 )
 
 
-def _from_ptrace(name: str) -> Prototype | None:
-    """Convert python-ptrace's tuple form, if it has an entry under ``name``."""
-    entry = SYSCALL_PROTOTYPES.get(name)
+def _entry(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """The result type and (type, name) parameter pairs either source has for ``name``: our
+    own prototypes first, then python-ptrace's (under the entry point's name)."""
+    target = _PTRACE_ALIASES.get(name, name)
+    extra = EXTRA_PROTOTYPES.get(target)
+    if extra is not None:
+        return extra.restype, tuple((p.type, p.name) for p in extra.params)
+    entry = SYSCALL_PROTOTYPES.get(target)
     if entry is None:
         return None
     restype, raw = entry
-    return Prototype(name, str(restype), tuple(Param(str(t), str(n)) for t, n in raw))
+    return str(restype), tuple((str(t), str(n)) for t, n in raw)
 
 
 @functools.cache
 def _known(name: str) -> Prototype | None:
-    target = _PTRACE_ALIASES.get(name, name)
-    found = EXTRA_PROTOTYPES.get(target) or _from_ptrace(target)
+    found = _entry(name)
     if found is None:
         return None
     # Report the name that was asked for, not the entry point's.
-    return Prototype(name, found.restype, found.params)
+    restype, params = found
+    return Prototype(name, restype, tuple(Param(t, n) for t, n in params))
 
 
 def has_prototype(name: str) -> bool:
@@ -381,19 +386,6 @@ def _is_string(syscall: str, type_: str, name: str) -> bool:
     )
 
 
-def _raw_params(name: str) -> tuple[tuple[str, str], ...]:
-    """The (type, name) pairs of ``name``'s parameters, read without making a Prototype: the
-    engine's tables ask this of every syscall at each session's start."""
-    target = _PTRACE_ALIASES.get(name, name)
-    extra = EXTRA_PROTOTYPES.get(target)
-    if extra is not None:
-        return tuple((p.type, p.name) for p in extra.params)
-    entry = SYSCALL_PROTOTYPES.get(target)
-    if entry is None:
-        return ()  # the generic prototype: no strings
-    return tuple((str(t), str(n)) for t, n in entry[1])
-
-
 CaptureSpec = tuple[int, int, int, int, int, int]
 
 
@@ -401,7 +393,9 @@ CaptureSpec = tuple[int, int, int, int, int, int]
 def capture_spec(name: str) -> CaptureSpec:
     """Per argument, the CAPTURE_* code telling the engine what to copy from the tracee."""
     spec = [CAPTURE_NONE] * MAX_ARGS
-    for index, (type_, param) in enumerate(_raw_params(name)[:MAX_ARGS]):
+    # The raw pairs, not prototype(): this runs for every syscall at each session's start.
+    found = _entry(name)
+    for index, (type_, param) in enumerate(found[1][:MAX_ARGS] if found else ()):
         if _is_string(name, type_, param):
             spec[index] = CAPTURE_CSTRING
     for index, length_index in _BUF_ARG.get(name, {}).items():
