@@ -11,6 +11,8 @@ from pathlib import Path
 
 from helpers import proc_state
 
+import splitpriv
+
 CLI = [sys.executable, "-m", "splitpriv"]
 
 
@@ -42,6 +44,32 @@ def test_exit_status_is_the_tracees(progs):
     died = splitpriv_cli("trace", "-e", "trace=kill", progs["signal_self"], "die")
     assert died.returncode == 128 + signal.SIGTERM
     assert died.stderr.splitlines()[-1] == "+++ killed by SIGTERM +++"
+
+
+def test_quick_exit_loses_no_output(progs, tmp_path: Path):
+    """The command ends with os._exit (no interpreter teardown): every line written to stderr,
+    to stdout and to -o must still be there, and exit handlers must still run."""
+    calls = 5000
+    done = splitpriv_cli("trace", "-e", "trace=getppid", progs["getppid_loop"], str(calls))
+    lines = done.stderr.splitlines()
+    assert sum(line.startswith("getppid()") for line in lines) == calls
+    assert lines[-1] == "+++ exited with 0 +++"
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    shown = subprocess.run(  # a short line on stdout, a pipe: held in the buffer until flushed
+        [*CLI, "trace", "-V"], capture_output=True, text=True, timeout=30, env=buffered
+    )
+    assert shown.returncode == 0 and shown.stdout == f"splitpriv trace {splitpriv.__version__}\n"
+    marker = tmp_path / "atexit-ran"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+        "from splitpriv.cli.main import entry\n"
+        "sys.argv[1:] = ['trace', '-e', 'trace=none', 'true']\n"
+        "entry()\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert ran.returncode == 0, ran.stderr
+    assert marker.exists()
 
 
 def test_follow_forks_prefixes_children(progs):

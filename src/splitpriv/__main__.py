@@ -1,7 +1,5 @@
 """``python -m splitpriv``: the same as the ``splitpriv`` command."""
 
-import sys
+from splitpriv.cli.main import entry
 
-from splitpriv.cli.main import main
-
-sys.exit(main())
+entry()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from splitpriv._engine import ffi, lib  # type: ignore[import-not-found]
@@ -94,8 +93,7 @@ class RawEvent(NamedTuple):
     segments: tuple[Segment, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class EngineResult:
+class EngineResult(NamedTuple):
     root_pid: int
     root_status: int | None
     launch_errno: int
@@ -106,8 +104,7 @@ class EngineResult:
     cancelled: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One entry of the engine's action table."""
 
     action: int = ALLOW
@@ -117,8 +114,7 @@ class Rule:
     rewrite: tuple[tuple[int, int], ...] = ()  # (argument index, new value) for REWRITE
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A Python callback's answer for one call."""
 
     action: int = ALLOW

@@ -213,7 +213,7 @@ def diagnose() -> Diagnosis:
                 reason=availability.reason or "all requirements met",
                 summary=mechanism.summary,
                 requirements=mechanism.requirements,
-                capabilities=asdict(mechanism.capabilities),
+                capabilities=mechanism.capabilities._asdict(),
             )
         )
     auto_trace, trace_reason = _auto(return_values=True)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import errno as errno_module
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from splitpriv.syscalls import classes, table
 from splitpriv.syscalls.layout import DEFAULT_COLUMN
@@ -69,8 +68,7 @@ class UsageError(Exception):
 # --- what the command line asks for --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """strace's ``when=FIRST[..LAST][+[STEP]]``: which invocations (counted from 1) an
     injection applies to."""
 
@@ -88,8 +86,7 @@ class When:
         return (n - self.first) % self.step == 0
 
 
-@dataclass(frozen=True)
-class Inject:
+class Inject(NamedTuple):
     """One ``-e inject=SET:error=E|retval=N[:when=W]`` (or ``fault=``)."""
 
     names: frozenset[str]
@@ -98,11 +95,12 @@ class Inject:
     when: When | None = None
 
 
-@dataclass
 class TraceOptions:
-    """Everything ``splitpriv trace`` was asked to do, checked and normalised."""
+    """Everything ``splitpriv trace`` was asked to do, checked and normalised (a plain
+    class: the parser fills in one at each start, and a dataclass costs half a millisecond
+    of start-up to define)."""
 
-    command: list[str] = field(default_factory=list)
+    command: list[str]
     pid: int | None = None
     follow: bool = False
     separate: bool = False  # -ff with -o: one file per process, FILE.PID
@@ -122,17 +120,24 @@ class TraceOptions:
     quiet_attach: bool = False
     quiet_exit: bool = False
     syscall_limit: int | None = None
-    injects: list[Inject] = field(default_factory=list)
+    injects: list[Inject]
     column: int = DEFAULT_COLUMN
-    env_set: dict[str, str] = field(default_factory=dict)
-    env_unset: list[str] = field(default_factory=list)
+    env_set: dict[str, str]
+    env_unset: list[str]
     mechanism: str = "ptrace"
     json: bool = False
     cpu: str = "same"
     color: str = "auto"
     help: bool = False
     version: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]
+
+    def __init__(self) -> None:
+        self.command = []
+        self.injects = []
+        self.env_set = {}
+        self.env_unset = []
+        self.warnings = []
 
 
 # --- the option table ----------------------------------------------------------------------
@@ -142,8 +147,7 @@ NONE, REQUIRED, OPTIONAL = 0, 1, 2
 Apply = Callable[[TraceOptions, "str | None", "Parser"], None]
 
 
-@dataclass(frozen=True)
-class Opt:
+class Opt(NamedTuple):
     """One option: its spellings, whether it takes a value, what it does, its help line."""
 
     short: str | None
@@ -155,8 +159,7 @@ class Opt:
     group: str = "Tracing"
 
 
-@dataclass(frozen=True)
-class Unsupported:
+class Unsupported(NamedTuple):
     """An strace option splitpriv does not implement, and why (said when it is used)."""
 
     short: str | None

@@ -12,8 +12,7 @@ strace-exact decoders print it directly; the meaning of each field is that of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from splitpriv import _binding
 from splitpriv.events import ExitStatus
@@ -152,8 +151,7 @@ def call_from_record(h: tuple[int, ...], segments: tuple[_binding.Segment, ...])
     return call
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(NamedTuple):
     """A signal delivered to a tracee, with the siginfo fields the engine records."""
 
     pid: int
@@ -166,8 +164,7 @@ class Signal:
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Stop:
+class Stop(NamedTuple):
     """A group-stop (SIGSTOP, SIGTSTP...)."""
 
     pid: int
@@ -176,8 +173,7 @@ class Stop:
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Exit:
+class Exit(NamedTuple):
     """A task ended."""
 
     pid: int
@@ -186,8 +182,7 @@ class Exit:
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Exec:
+class Exec(NamedTuple):
     """A successful execve; ``former_tid`` called it (its tid is now ``pid``)."""
 
     pid: int

@@ -15,7 +15,6 @@ stop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,17 +24,19 @@ _ARCH_ORDER = {"x86_64": 0, "i386": 1}
 _PERSONALITY = {"x86_64": "64 bit", "i386": "32 bit"}
 
 
-@dataclass
 class Row:
     """One syscall's totals."""
 
-    name: str
-    nr: int
-    calls: int = 0
-    errors: int = 0
-    total_ns: int = 0
-    min_ns: int | None = None
-    max_ns: int = 0
+    __slots__ = ("calls", "errors", "max_ns", "min_ns", "name", "nr", "total_ns")
+
+    def __init__(self, name: str, nr: int) -> None:
+        self.name = name
+        self.nr = nr
+        self.calls = 0
+        self.errors = 0
+        self.total_ns = 0
+        self.min_ns: int | None = None
+        self.max_ns = 0
 
     @property
     def avg_ns(self) -> int:

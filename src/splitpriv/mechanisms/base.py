@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from splitpriv._binding import Rule
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What a mechanism can do, as DESIGN.md's mechanism table states it."""
 
     deny: bool
@@ -40,8 +38,7 @@ class Capabilities:
     stops_per_traced_syscall: str
 
 
-@dataclass(frozen=True, slots=True)
-class Availability:
+class Availability(NamedTuple):
     ok: bool
     reason: str = ""
 

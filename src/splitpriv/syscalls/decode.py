@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, Protocol
 
 from splitpriv.syscalls import flags as fl
 from splitpriv.syscalls import render
@@ -53,14 +53,13 @@ class CallLike(Protocol):
     def faults(self) -> AbstractSet[int]: ...
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """A call built by hand (tests, tools): the same fields as a SyscallEvent's, with defaults."""
 
     name: str
     args: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
     retval: int | None = 0
-    memory: Mapping[int, bytes] = field(default_factory=dict)
+    memory: Mapping[int, bytes] = MappingProxyType({})
     truncated: AbstractSet[int] = frozenset()
     faults: AbstractSet[int] = frozenset()
     arch: str = "x86_64"

@@ -15,34 +15,44 @@ exit signal, a file mode); each has its own function here. Nothing in this modul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Final
 
 
-@dataclass(frozen=True)
 class Table:
-    """A strace "xlat": names and values in printing order, and the comment for unknown values."""
+    """A strace "xlat": names and values in printing order, and the comment for unknown values.
 
-    entries: tuple[tuple[str, int], ...]
-    unknown: str | None = None
+    (A plain class: there are about a hundred of them, made at import, where a dataclass
+    costs half a millisecond each to define.)"""
 
-    @cached_property
-    def _names(self) -> dict[int, str]:
-        names: dict[int, str] = {}
-        for name, value in self.entries:
-            names.setdefault(value, name)
-        return names
+    __slots__ = ("_flag_texts", "_names", "entries", "unknown")
+
+    def __init__(self, entries: tuple[tuple[str, int], ...], unknown: str | None = None) -> None:
+        self.entries = entries
+        self.unknown = unknown
+        self._names: dict[int, str] | None = None
+        # :func:`flags`' texts of the values seen so far (programs repeat a few sets: the
+        # trace runner prints them for every open, stat and mmap).
+        self._flag_texts: dict[int, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Table({self.entries!r}, {self.unknown!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return (self.entries, self.unknown) == (other.entries, other.unknown)
+
+    def __hash__(self) -> int:
+        return hash((self.entries, self.unknown))
 
     def name(self, value: int) -> str | None:
         """The first name whose value is exactly ``value``."""
-        return self._names.get(value)
-
-    @cached_property
-    def _flag_texts(self) -> dict[int, str]:
-        """:func:`flags`' texts of the values seen so far (programs repeat a few sets: the
-        trace runner prints them for every open, stat and mmap)."""
-        return {}
+        names = self._names
+        if names is None:
+            names = self._names = {}
+            for name, known in self.entries:
+                names.setdefault(known, name)
+        return names.get(value)
 
     def value(self, name: str) -> int:
         """The value of ``name`` (KeyError when the table has no such name)."""

@@ -13,10 +13,9 @@ import functools
 import importlib.util
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 
 def _python_ptrace_prototypes() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
@@ -50,16 +49,14 @@ CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument 
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One syscall parameter: its C type (without ``__user``) and its kernel name."""
 
     type: str
     name: str
 
 
-@dataclass(frozen=True)
-class Prototype:
+class Prototype(NamedTuple):
     """A syscall's C prototype."""
 
     name: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
@@ -51,16 +50,21 @@ def _suggest(name: str, candidates: frozenset[str]) -> str | None:
     return matches[0] if matches else None
 
 
-@dataclass(frozen=True)
 class SyscallTable:
-    """The syscalls of one architecture. Get instances from :func:`table`, not the constructor."""
+    """The syscalls of one architecture. Get instances from :func:`table`, not the constructor
+    (one per arch, so identity is equality)."""
 
-    arch: int
-    arch_name: str
-    # Excluded from eq/hash: mappings are unhashable and are fully determined by ``arch`` anyway.
-    _by_name: Mapping[str, int] = field(repr=False, compare=False)
-    _by_number: Mapping[int, str] = field(repr=False, compare=False)
-    _names: frozenset[str] = field(repr=False, compare=False)
+    __slots__ = ("_by_name", "_by_number", "_names", "arch", "arch_name")
+
+    def __init__(self, arch: int, arch_name: str, by_name: Mapping[str, int]) -> None:
+        self.arch = arch
+        self.arch_name = arch_name
+        self._by_name = by_name
+        self._by_number: Mapping[int, str] = MappingProxyType({nr: n for n, nr in by_name.items()})
+        self._names = frozenset(by_name)
+
+    def __repr__(self) -> str:
+        return f"SyscallTable(arch={self.arch:#x}, arch_name={self.arch_name!r})"
 
     def number(self, name: str) -> int:
         """The number of ``name`` on this arch; raises UnknownSyscallError with a suggestion."""
@@ -102,17 +106,8 @@ def _arch_value(arch: int | str) -> int:
 
 @functools.cache
 def _table(arch: int) -> SyscallTable:
-    source = _SOURCES[arch]
-    # Copy into read-only maps so nobody can mutate the shared package data through us.
-    by_name = dict(source)
-    by_number = {nr: name for name, nr in by_name.items()}
-    return SyscallTable(
-        arch=arch,
-        arch_name=ARCHES[arch],
-        _by_name=MappingProxyType(by_name),
-        _by_number=MappingProxyType(by_number),
-        _names=frozenset(by_name),
-    )
+    # A read-only copy, so nobody can mutate the shared package data through us.
+    return SyscallTable(arch, ARCHES[arch], MappingProxyType(dict(_SOURCES[arch])))
 
 
 def table(arch: int | str) -> SyscallTable:
