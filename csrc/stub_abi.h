@@ -21,12 +21,28 @@
 #define SP_STUB_STACK_SIZE 0x10000ULL
 #define SP_STUB_STACKS_SIZE (SP_STUB_SLOTS * SP_STUB_STACK_SIZE)
 
+/* Per process, for protect="mprotect" (stub.c: guard_enter): a private anonymous page right
+ * after the stacks, wiped in a forked child (MADV_WIPEONFORK). */
+#define SP_STUB_GUARD_ADDR (SP_STUB_STACKS_ADDR + SP_STUB_STACKS_SIZE)
+#define SP_STUB_GUARD_SIZE 0x1000ULL
+struct sp_stub_guard {
+    volatile int lock;   /* 0, or the tid changing `inside` and the protection */
+    volatile int inside; /* threads of this process between guard_enter and guard_leave */
+    volatile int nested; /* handlers that interrupted their own thread's change */
+};
+
 /* Entry points, as offsets in the code (stub/entry.S puts them there). */
 #define SP_STUB_HANDLER_OFF 0
 #define SP_STUB_RESTORER_OFF 16
 
 #define SP_STUB_SLOTS 1024
+/* The event ring's buffer, and the part of it a session uses (sp_stub_config.ring_size; a power
+ * of two). With protect="mprotect" the handler's two mprotect calls per trap cost about 13 ns
+ * for each page of the guarded part the tracee has touched, and a 1 MiB ring touches 256:
+ * that session uses 64 KiB of it (a log call under mprotect: 10.5 us with the whole ring, 4.7
+ * with 64 KiB). The others use all of it: a smaller ring wakes the drainer more often. */
 #define SP_STUB_RING_SIZE (1u << 20)
+#define SP_STUB_RING_SIZE_MPROTECT (1u << 16)
 
 #define SP_STUB_MODE_SUD 1
 #define SP_STUB_MODE_TRAP 2
@@ -71,7 +87,7 @@ _Static_assert(sizeof(struct sp_stub_slot) == 64, "a slot is one cache line");
 #define SP_DRAINER_AWAKE 0
 #define SP_DRAINER_NAPPING 1
 #define SP_DRAINER_DEEP 2
-#define SP_STUB_RING_URGENT (SP_STUB_RING_SIZE / 4)
+#define SP_STUB_RING_URGENT(ring_size) ((ring_size) / 4)
 
 /*
  * The event ring, written by every stub of the session, read by the drainer. Lock-free, so
@@ -106,14 +122,15 @@ struct sp_stub_ring {
 /* Mark the records a task reserved and never committed as abandoned, for a task that can no
  * longer run: the drainer steps over them instead of waiting for them. Then the slot may be
  * given to another thread. */
-static inline void sp_stub_abandon_pushes(struct sp_stub_ring *ring, struct sp_stub_slot *slot)
+static inline void sp_stub_abandon_pushes(struct sp_stub_ring *ring, unsigned int ring_size,
+                                          struct sp_stub_slot *slot)
 {
     unsigned int depth = slot->push_depth < 2 ? slot->push_depth : 2;
     for (unsigned int i = 0; i < depth; i++) {
         if (slot->push_at[i] == 0)
             continue; /* it died before it had reserved */
         unsigned long long at = slot->push_at[i] - 1;
-        char *record = ring->buf + (at & (SP_STUB_RING_SIZE - 1));
+        char *record = ring->buf + (at & (ring_size - 1));
         slot->push_at[i] = 0;
         if (__atomic_load_n((unsigned long long *)(void *)record, __ATOMIC_ACQUIRE) == at + 1)
             continue; /* it committed after all */
@@ -165,6 +182,7 @@ struct sp_stub_config {
     int pkey;
     unsigned long long guarded_size; /* bytes of sp_stub_data from `rules` on */
     unsigned int ask_spins;         /* how long an "ask" spins before it sleeps */
+    unsigned int ring_size;         /* bytes of the ring's buffer in use (SP_STUB_RING_SIZE*) */
     int supervisor_pid;             /* the engine thread, woken with wake_signal */
     int supervisor_tid;
     int wake_signal;

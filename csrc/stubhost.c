@@ -57,6 +57,7 @@ struct sp_stubhost {
     volatile int stop;
     int filter_installed;       /* seccomp-trap: the filter is in the tracee tree */
     struct sp_tracee *asker;    /* where serve_asks puts the call it answers (one at a time) */
+    unsigned int ring_size;     /* our copy of config->ring_size: the tracee could change its */
 };
 
 struct sud_config {
@@ -85,10 +86,11 @@ enum { NAP_NS = 1000000, DEEP_NS = 20000000, NAPS_BEFORE_DEEP = 50 };
  * it moved. It stops at a record still being written. */
 static unsigned long long drain_pass(struct sp_session *s, struct sp_stub_ring *ring)
 {
+    unsigned int ring_size = s->stub->ring_size;
     unsigned long long head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
     unsigned long long tail = ring->tail, start = tail;
     while (tail != head) {
-        const char *record = ring->buf + (tail & (SP_STUB_RING_SIZE - 1));
+        const char *record = ring->buf + (tail & (ring_size - 1));
         unsigned long long commit =
             __atomic_load_n((const unsigned long long *)(const void *)record, __ATOMIC_ACQUIRE);
         if ((commit & ~SP_STUB_RECORD_ABANDONED) != tail + 1)
@@ -114,7 +116,7 @@ static unsigned long long drain_pass(struct sp_session *s, struct sp_stub_ring *
  * ends without the events behind it (the engine's flush and the drainer's end are bounded). */
 enum { STUCK_PASSES = 100 };
 
-static void abandon_dead_pushes(struct sp_stub_data *data)
+static void abandon_dead_pushes(struct sp_stub_data *data, unsigned int ring_size)
 {
     int used = __atomic_load_n(&data->slots_used, __ATOMIC_ACQUIRE);
     for (int i = 0; i < used; i++) {
@@ -123,7 +125,7 @@ static void abandon_dead_pushes(struct sp_stub_data *data)
             continue;
         pid_t tid = slot->tid;
         if (tid == 0 || (syscall(SYS_tgkill, slot->tgid, tid, 0) != 0 && errno == ESRCH))
-            sp_stub_abandon_pushes(&data->ring, slot);
+            sp_stub_abandon_pushes(&data->ring, ring_size, slot);
     }
 }
 
@@ -137,14 +139,14 @@ static void *drain_main(void *arg)
     for (int empty = 0, stuck = 0;;) {
         sp_clock_keeper_tick(&clock, &s->stub->data->clock);
         unsigned long long moved = drain_pass(s, ring);
-        if (moved >= SP_STUB_RING_URGENT)
+        if (moved >= SP_STUB_RING_URGENT(s->stub->ring_size))
             continue; /* filling up: go again at once */
         int waiting = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != ring->tail;
         stuck = moved || !waiting ? 0 : stuck + 1;
         if (moved == 0 && s->stub->stop && (!waiting || stuck >= STUCK_PASSES))
             break; /* the session is over; a writer stopped that long will not be waited for */
         if (stuck % STUCK_PASSES == STUCK_PASSES - 1 || (stuck && s->stub->stop))
-            abandon_dead_pushes(s->stub->data);
+            abandon_dead_pushes(s->stub->data, s->stub->ring_size);
         if (moved && s->stub->stop)
             continue; /* the session is ending: no nap before the last pass */
         empty = moved || waiting ? 0 : empty + 1;
@@ -193,6 +195,9 @@ int sp_stub_setup(struct sp_session *s)
     /* Spinning only helps when the engine runs on another CPU; on the same one it would only
      * keep the engine from running. */
     config->ask_spins = s->config.cpu_policy == SP_CPU_SAME ? 0 : 20000;
+    h->ring_size = s->config.protect == SP_PROTECT_MPROTECT ? SP_STUB_RING_SIZE_MPROTECT
+                                                            : SP_STUB_RING_SIZE;
+    config->ring_size = h->ring_size;
     config->supervisor_pid = getpid();
     config->supervisor_tid = (int)syscall(SYS_gettid); /* sp_run's thread: the engine */
     config->wake_signal = sp_wake_signal();
@@ -301,7 +306,8 @@ void sp_stub_task_gone(struct sp_session *s, pid_t tid)
     struct sp_stub_slot *slot = s->stub ? slot_for(s, tid, 0) : NULL;
     if (!slot)
         return;
-    sp_stub_abandon_pushes(&s->stub->data->ring, slot); /* it cannot finish them now */
+    /* It cannot finish them now. */
+    sp_stub_abandon_pushes(&s->stub->data->ring, s->stub->ring_size, slot);
     slot->tid = 0;
 }
 
@@ -462,6 +468,16 @@ static long map_stub(struct injector *in)
     if (data != (long)SP_STUB_DATA_ADDR)
         return data < 0 ? data : -EEXIST;
     if (in->s->config.protect == SP_PROTECT_MPROTECT) {
+        long guard = inject(in, SYS_mmap, SP_STUB_GUARD_ADDR, SP_STUB_GUARD_SIZE,
+                            PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                            (unsigned long long)-1, 0);
+        if (guard != (long)SP_STUB_GUARD_ADDR)
+            return guard < 0 ? guard : -EEXIST;
+        long wiped = inject(in, SYS_madvise, SP_STUB_GUARD_ADDR, SP_STUB_GUARD_SIZE,
+                            MADV_WIPEONFORK, 0, 0, 0);
+        if (wiped < 0)
+            return wiped;
         long rc = inject(in, SYS_mprotect,
                          SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, rules),
                          data_size() - offsetof(struct sp_stub_data, rules), PROT_NONE, 0, 0, 0);

@@ -20,12 +20,18 @@ STUB_DATA_ADDR = 0x6E0000000000 + 0x10000
 GUARDED_ADDR = STUB_DATA_ADDR + 0x10000 + 0x1000
 
 
-def test_sixteen_threads_every_event_exactly_once(progs, mechanism, capfd):
+# With protect="mprotect" the stub uses 64 KiB of its ring, not 1 MiB: the threads wrap it
+# more than a hundred times.
+@pytest.mark.parametrize("protect", ["none", "mprotect"])
+def test_sixteen_threads_every_event_exactly_once(progs, mechanism, protect, capfd):
     require(mechanism, "privileged_only_memory")
     seen: dict[int, int] = {}
     stamps = set()
     with splitpriv.trace(
-        [progs["threads_many"], "16", "10000"], mechanism=mechanism, syscalls=["getppid"]
+        [progs["threads_many"], "16", "10000"],
+        mechanism=mechanism,
+        syscalls=["getppid"],
+        protect=protect,
     ) as t:
         for event in t:
             if isinstance(event, SyscallEvent):
@@ -79,6 +85,22 @@ def test_privileged_only_data(progs, mechanism, protect, outcome, capfd):
         assert status.code == 0 and capfd.readouterr().out == "peek ok\n"
     else:
         assert status.signal == signal.SIGSEGV
+
+
+def test_mprotect_closes_the_data_again_once_every_thread_has_left(progs, mechanism, capfd):
+    """mprotect protects per process while the handler runs per thread: the last thread out
+    closes the data, threads that exit from inside the handler leave it, and then a read
+    faults again."""
+    require(mechanism, "privileged_only_memory")
+    with splitpriv.trace(
+        [progs["threads_many"], "8", "2000", hex(GUARDED_ADDR)],
+        mechanism=mechanism,
+        protect="mprotect",
+        syscalls=["getppid"],
+    ) as t:
+        calls = sum(isinstance(e, SyscallEvent) for e in t)
+    assert capfd.readouterr().out == "done 16000\n" and calls == 16000
+    assert t.exit_status is not None and t.exit_status.signal == signal.SIGSEGV
 
 
 def test_protection_keys_where_the_cpu_has_them(progs, mechanism):
@@ -170,15 +192,20 @@ def test_timestamps_survive_a_program_that_turns_the_tsc_off(progs, mechanism, c
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(stamps))  # one thread: in order
 
 
-def test_a_signal_handlers_calls_nest_inside_the_stubs_push(progs, mechanism, capfd):
+@pytest.mark.parametrize("protect", ["none", "mprotect"])
+def test_a_signal_handlers_calls_nest_inside_the_stubs_push(progs, mechanism, protect, capfd):
     """The ring is lock-free so that the stub need not block signals around a push: a handler
     of the program interrupting a push traps and pushes too. A 20 µs timer lands many times
-    inside the stub; every call of the loop and of the handler arrives, once."""
+    inside the stub; every call of the loop and of the handler arrives, once. With mprotect,
+    the nested handler must not close the data on the handler it interrupted."""
     require(mechanism, "privileged_only_memory")
     counts = {"getppid": 0, "getpid": 0}
     stamps = set()
     with splitpriv.trace(
-        [progs["alarm_calls"], "50000"], mechanism=mechanism, syscalls=["getppid", "getpid"]
+        [progs["alarm_calls"], "50000"],
+        mechanism=mechanism,
+        syscalls=["getppid", "getpid"],
+        protect=protect,
     ) as t:
         for event in t:
             if isinstance(event, SyscallEvent):

@@ -134,17 +134,81 @@ static long self_copy(int tgid, int write, void *local, unsigned long long remot
                (unsigned long long)(uintptr_t)&l, 1, (unsigned long long)(uintptr_t)&r, 1, 0);
 }
 
-/* ---- privileged-only data ---------------------------------------------------------------- */
+/* ---- privileged-only data ----------------------------------------------------------------
+ * protect="pkey" opens and closes the guarded part per thread (PKRU), and the kernel gives a
+ * nested handler its own PKRU. protect="mprotect" changes it for the whole process while the
+ * handler runs per thread, so the first thread of a process to enter opens it and the last to
+ * leave closes it (GUARD->inside). Each change, the count and its mprotect together, happens
+ * under GUARD->lock, which holds the tid making it, so a close cannot land after the next
+ * open. A signal handler of the program can interrupt the stub and trap here again: inside an
+ * open section it only counts, like any other entry; in the middle of its own thread's change
+ * (the lock is its own tid) it opens for itself without the lock (GUARD->nested) and, leaving,
+ * closes only when nobody is inside. What mprotect cannot do: keep the part from a thread's
+ * reads while another thread of its process is in the handler (pkey can).
+ * GUARD is a private page wiped in a forked child (MADV_WIPEONFORK): a child starts with
+ * nobody inside and no lock held, whatever its parent's other threads were doing. */
+#define GUARD ((struct sp_stub_guard *)(uintptr_t)SP_STUB_GUARD_ADDR)
+enum { GUARD_NONE, GUARD_COUNTED, GUARD_NESTED };
 
-static void guarded_access(int open)
+static void set_guarded(int open)
 {
-    if (CONFIG->protect == SP_PROTECT_MPROTECT) {
-        sc3(SYS_mprotect, (unsigned long long)(uintptr_t)DATA->rules, CONFIG->guarded_size,
-            open ? PROT_READ | PROT_WRITE : PROT_NONE);
-    } else if (CONFIG->protect == SP_PROTECT_PKEY) {
-        unsigned int pkru = open ? 0 : (3u << (2 * CONFIG->pkey));
-        __asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(pkru), "c"(0), "d"(0));
+    sc3(SYS_mprotect, (unsigned long long)(uintptr_t)DATA->rules, CONFIG->guarded_size,
+        open ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+
+static void guard_lock(int tid)
+{
+    int free = 0;
+    while (!__atomic_compare_exchange_n(&GUARD->lock, &free, tid, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        free = 0;
+        __builtin_ia32_pause();
     }
+}
+
+/* Open the guarded part for this thread; what guard_leave needs to know. */
+static int guard_enter(int tid)
+{
+    if (CONFIG->protect == SP_PROTECT_PKEY) {
+        __asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(0), "c"(0), "d"(0)); /* wrpkru */
+        return GUARD_NONE;
+    }
+    if (CONFIG->protect != SP_PROTECT_MPROTECT)
+        return GUARD_NONE;
+    if (__atomic_load_n(&GUARD->lock, __ATOMIC_RELAXED) == tid) {
+        GUARD->nested++; /* we interrupted our own thread's change: it holds the lock */
+        set_guarded(1);
+        return GUARD_NESTED;
+    }
+    guard_lock(tid);
+    if (GUARD->inside++ == 0)
+        set_guarded(1);
+    __atomic_store_n(&GUARD->lock, 0, __ATOMIC_RELEASE);
+    return GUARD_COUNTED;
+}
+
+static void guard_leave(int tid, int how)
+{
+    if (CONFIG->protect == SP_PROTECT_PKEY) {
+        unsigned int pkru = 3u << (2 * CONFIG->pkey);
+        __asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(pkru), "c"(0), "d"(0));
+        return;
+    }
+    if (how == GUARD_NESTED) {
+        if (--GUARD->nested == 0 && GUARD->inside <= 0)
+            set_guarded(0);
+        return;
+    }
+    if (how != GUARD_COUNTED)
+        return;
+    guard_lock(tid);
+    /* A child forked from inside the handler leaves a section it never entered: its GUARD
+     * page was wiped, so its count is 0, and the part it inherited open is closed. */
+    if (GUARD->inside > 0)
+        GUARD->inside--;
+    if (GUARD->inside == 0 && GUARD->nested == 0)
+        set_guarded(0);
+    __atomic_store_n(&GUARD->lock, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- the ring (see struct sp_stub_ring) ------------------------------------------------ */
@@ -202,7 +266,7 @@ static void ring_push(struct sp_stub_slot *slot, const struct sp_event *ev)
     }
     unsigned long long at = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
     for (;;) {
-        if (at + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) > SP_STUB_RING_SIZE) {
+        if (at + len - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE) > CONFIG->ring_size) {
             if (!wait_for_room(ring))
                 goto done;
             at = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
@@ -216,11 +280,11 @@ static void ring_push(struct sp_stub_slot *slot, const struct sp_event *ev)
         slot->push_len[depth] = (unsigned short)len;
         slot->push_at[depth] = at + 1;
     }
-    char *record = ring->buf + (at & (SP_STUB_RING_SIZE - 1));
+    char *record = ring->buf + (at & (CONFIG->ring_size - 1));
     memcpy(record + SP_STUB_RECORD_HDR, ev, offsetof(struct sp_event, data) + ev->data_len);
     __atomic_store_n((unsigned long long *)(void *)record, at + 1, __ATOMIC_RELEASE);
     ring_doorbell(ring, at + len - __atomic_load_n(&ring->tail, __ATOMIC_RELAXED) >=
-                            SP_STUB_RING_URGENT);
+                            SP_STUB_RING_URGENT(CONFIG->ring_size));
 done:
     if (slot) {
         if (depth < 2)
@@ -618,7 +682,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         g[REG_RIP] = (greg_t)(SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF);
         goto out;
     }
-    guarded_access(1);
+    int guard = guard_enter(tid);
 
     const struct sp_rule *rule =
         arch < 0 ? &DATA->rules[0][SP_NR_MAX]
@@ -687,7 +751,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             ev.t_exit_ns = 0;
             ring_push(slot, &ev);
         }
-        guarded_access(0);
+        guard_leave(tid, guard);
         g[REG_RIP] -= 2;
         g[REG_RAX] = nr;
         return;
@@ -701,6 +765,8 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     if (!answered && arch == 1) {
         if (nr == 172 /* i386 prctl */ && ev.args[0] == 26 /* PR_SET_TSC */ && ev.args[1] != 1)
             DATA->clock.tsc_off = 1; /* as guard_entry_point does for x86_64 */
+        if (nr == 1 /* exit */)
+            guard_leave(tid, guard); /* the thread ends in the call: it must not stay counted */
         ret = sc6_i386(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
                        ev.args[5]);
         answered = 1;
@@ -729,7 +795,11 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         }
         if (slot && !DATA->supervisor_gone && (nr == SYS_execve || nr == SYS_execveat))
             ret = exec_with_supervisor(slot, &ev);
-        else
+        else if (nr == SYS_exit) {
+            guard_leave(tid, guard); /* the thread ends in the call: it must not stay counted */
+            ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
+                      ev.args[5]);
+        } else
             ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
                       ev.args[5]);
     }
@@ -747,7 +817,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         capture(&ev, rule, 1);
         ring_push(slot, &ev);
     }
-    guarded_access(0);
+    guard_leave(tid, guard);
 out:
     if (slot) {
         arm_signal_stack(uc, slot);

@@ -572,6 +572,8 @@ def trace(
     "same" (one CPU for both: the cheapest wake-ups here), "spread" or "none".
     ``protect`` ("none", "mprotect", "pkey"): for the stub mechanisms (``sud``,
     ``seccomp-trap``), keep the stub's data out of the tracee's reach outside the handler.
+    "pkey" guards per thread; "mprotect" per process, so while one thread of a process is in
+    the handler its other threads could read the data too.
     """
     return Trace(
         argv,

@@ -1,4 +1,6 @@
-/* threads_many N M: N threads, each calling getppid M times; prints "done N*M". */
+/* threads_many N M [ADDR]: N threads, each calling getppid M times; prints "done N*M". With
+ * ADDR (hex), it then reads a byte there, as peek does: once every thread has left the stub,
+ * its privileged-only data must be out of reach again. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,5 +31,12 @@ int main(int argc, char **argv)
         pthread_join(threads[i], NULL);
     char line[64];
     int len = snprintf(line, sizeof(line), "done %ld\n", (long)n * calls);
-    return write(1, line, (size_t)len) == len ? 0 : 1;
+    if (write(1, line, (size_t)len) != len)
+        return 1;
+    if (argc > 3) {
+        volatile const char *addr = (const char *)strtoull(argv[3], NULL, 16);
+        char byte = *addr;
+        (void)byte;
+    }
+    return 0;
 }
