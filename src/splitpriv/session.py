@@ -188,7 +188,7 @@ def _engine_rules(
 ) -> list[_binding.Rule]:
     """The engine's table for one arch: NR_MAX rules, then the one for numbers out of range.
     This runs at every start of ``splitpriv trace``: the 1025 entries are mostly alike, so each
-    distinct entry is built once (a frozen dataclass costs a microsecond to make)."""
+    distinct entry is built once."""
     captures = _captures(arch)
     explicit = policy.rules_of_arch(arch)
     default = policy.default_rule()

@@ -256,7 +256,7 @@ def _entry(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
     target = _PTRACE_ALIASES.get(name, name)
     extra = EXTRA_PROTOTYPES.get(target)
     if extra is not None:
-        return extra.restype, tuple((p.type, p.name) for p in extra.params)
+        return extra.restype, extra.params  # (a Param is a (type, name) pair)
     entry = SYSCALL_PROTOTYPES.get(target)
     if entry is None:
         return None
