@@ -87,6 +87,10 @@ struct sp_session *sp_session_new(const struct sp_config *config)
     }
     if (s->config.string_limit == 0 || s->config.string_limit > SP_DATA_MAX)
         s->config.string_limit = SP_DATA_MAX;
+    /* Entry records need one producer whose stops come in time order: the ptrace modes. */
+    if (config->mode != SP_MODE_PTRACE && config->mode != SP_MODE_SYSEMU &&
+        config->mode != SP_MODE_SECCOMP_TRACE)
+        s->config.entry_records = 0;
     if (sp_ring_init(&s->ring, config->ring_bytes ? config->ring_bytes : (4u << 20)) != 0) {
         munmap(s->rules, s->rules_size);
         free(s);
@@ -144,6 +148,34 @@ void sp_cancel(struct sp_session *s)
 
 /* ---- events ---------------------------------------------------------------------------- */
 
+/* config.entry_records: before a record goes out, show the entry of every recorded call in
+ * progress in another task (an SP_EVF_ENTRY copy of it). The consumer then knows, at each record, every
+ * call that began before it, and can print in time order at once, as strace prints
+ * `<unfinished ...>`, instead of holding lines back for calls that may still come. */
+static void show_entries(struct sp_session *s, const struct sp_event *ev)
+{
+    struct sp_tracee *tr = s->tracees.unshown;
+    while (tr) {
+        struct sp_tracee *next = tr->unshown_next;
+        /* A task's own call stays: its whole record is this one, or (its exec event amid its
+         * execve) comes later in order anyway. */
+        if (tr->tid != ev->tid) {
+            sp_unshown_drop(&s->tracees, tr);
+            tr->ev.flags |= SP_EVF_ENTRY;
+            sp_ring_push(s, &tr->ev); /* what was copied at entry goes along */
+            tr->ev.flags = (tr->ev.flags & ~SP_EVF_ENTRY) | SP_EVF_ENTRY_SHOWN;
+        }
+        tr = next;
+    }
+}
+
+static void emit(struct sp_session *s, const struct sp_event *ev)
+{
+    if (s->tracees.unshown)
+        show_entries(s, ev);
+    sp_ring_push(s, ev);
+}
+
 static void emit_simple(struct sp_session *s, const struct sp_tracee *tr, int kind, int sig,
                         int status)
 {
@@ -155,7 +187,7 @@ static void emit_simple(struct sp_session *s, const struct sp_tracee *tr, int ki
     ev.sig = sig;
     ev.status = status;
     ev.t_entry_ns = ev.t_exit_ns = sp_now_ns();
-    sp_ring_push(s, &ev);
+    emit(s, &ev);
 }
 
 static void emit_signal(struct sp_session *s, const struct sp_tracee *tr, int sig)
@@ -175,7 +207,7 @@ static void emit_signal(struct sp_session *s, const struct sp_tracee *tr, int si
         ev.args[0] = (unsigned long long)(uintptr_t)si.si_addr;
     }
     ev.t_entry_ns = ev.t_exit_ns = sp_now_ns();
-    sp_ring_push(s, &ev);
+    emit(s, &ev);
 }
 
 /* The syscall in progress never returns (exit_group, killed, superseded by exec): emit it. */
@@ -184,8 +216,9 @@ void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr)
     if (tr->in_syscall && tr->recording) {
         tr->ev.flags |= SP_EVF_NORETURN;
         tr->ev.t_exit_ns = 0;
-        sp_ring_push(s, &tr->ev);
+        emit(s, &tr->ev);
     }
+    sp_unshown_drop(&s->tracees, tr);
     tr->in_syscall = 0;
     tr->recording = 0;
 }
@@ -247,6 +280,8 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     ev->nseg = 0;
     ev->data_len = 0;
     sp_capture_entry(s, tr);
+    if (tr->recording && s->config.entry_records)
+        sp_unshown_add(&s->tracees, tr);
 }
 
 /* Argument registers of each ABI, in argument order. */
@@ -339,8 +374,9 @@ void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
         /* A continued call (seccomp-notify) ends unseen, in the kernel: no time to take. */
         tr->ev.t_exit_ns = tr->ev.flags & SP_EVF_CONTINUED ? tr->ev.t_entry_ns : sp_now_ns();
         sp_capture_exit(s, tr);
-        sp_ring_push(s, &tr->ev);
+        emit(s, &tr->ev);
     }
+    sp_unshown_drop(&s->tracees, tr);
     tr->in_syscall = 0;
     tr->recording = 0;
 }

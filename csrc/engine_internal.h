@@ -64,6 +64,9 @@ struct sp_tracee {
     int detaching;            /* cancel in attach mode: detach at the next stop */
     int in_handshake;         /* launched, not yet past our SIGSTOP/SIGCONT: hide those */
     int armed;                /* stub modes: has its slot (and SUD) */
+    /* entry_records: on the table's list of calls begun and not yet shown (prev/next). */
+    int entry_unshown;
+    struct sp_tracee *unshown_prev, *unshown_next;
     const struct sp_rule *rule;
     struct sp_event ev;       /* the syscall in progress */
 };
@@ -73,6 +76,8 @@ struct sp_tracee_table {
     size_t count;
     size_t capacity;
     struct sp_tracee *last;   /* the one most recently looked up: most stops repeat it */
+    struct sp_tracee *unshown; /* entry_records: tracees inside a recorded call whose entry
+                                * no record has shown yet */
 };
 
 struct sp_session {
@@ -118,6 +123,8 @@ struct sp_tracee *sp_tracee_add(struct sp_tracee_table *t, pid_t tid, pid_t tgid
 void sp_tracee_remove(struct sp_tracee_table *t, pid_t tid);
 void sp_tracee_rename(struct sp_tracee_table *t, struct sp_tracee *tr, pid_t new_tid);
 void sp_tracee_table_free(struct sp_tracee_table *t);
+void sp_unshown_add(struct sp_tracee_table *t, struct sp_tracee *tr);
+void sp_unshown_drop(struct sp_tracee_table *t, struct sp_tracee *tr);
 pid_t sp_read_tgid(pid_t tid);
 void sp_kill_tree(pid_t root);
 

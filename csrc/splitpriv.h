@@ -92,6 +92,8 @@ enum {
     SP_EVF_CALLBACK = 8,     /* the verdict came from the Python callback */
     SP_EVF_CONTINUED = 16,   /* seccomp-notify let it run in the kernel: result unknown */
     SP_EVF_REWRITTEN = 32,   /* it ran with rewritten arguments (args holds the new ones) */
+    SP_EVF_ENTRY = 64,       /* only the entry of a call still in progress (entry_records) */
+    SP_EVF_ENTRY_SHOWN = 128, /* the whole call, whose SP_EVF_ENTRY record came earlier */
 };
 
 enum {
@@ -147,6 +149,9 @@ struct sp_config {
     const void *filter;      /* seccomp modes: struct sock_filter[filter_len], installed in */
     unsigned int filter_len; /* the child after the handshake and before execve */
     int protect;             /* stub modes: SP_PROTECT_* for the stub's data */
+    int entry_records;       /* ptrace, sysemu, seccomp-trace: before any record, first emit
+                              * an SP_EVF_ENTRY record for each other task inside a recorded
+                              * call (what strace prints as `<unfinished ...>`) */
     void *py_handle;         /* passed back to sp_py_decide */
 };
 

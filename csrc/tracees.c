@@ -57,11 +57,39 @@ void sp_tracee_remove(struct sp_tracee_table *t, pid_t tid)
         if (t->items[i]->tid == tid) {
             if (t->last == t->items[i])
                 t->last = NULL;
+            sp_unshown_drop(t, t->items[i]);
             free(t->items[i]);
             t->items[i] = t->items[--t->count];
             return;
         }
     }
+}
+
+/* The list of calls whose entry is not shown yet (config.entry_records): few at a time. */
+void sp_unshown_add(struct sp_tracee_table *t, struct sp_tracee *tr)
+{
+    if (tr->entry_unshown)
+        return;
+    tr->entry_unshown = 1;
+    tr->unshown_prev = NULL;
+    tr->unshown_next = t->unshown;
+    if (t->unshown)
+        t->unshown->unshown_prev = tr;
+    t->unshown = tr;
+}
+
+void sp_unshown_drop(struct sp_tracee_table *t, struct sp_tracee *tr)
+{
+    if (!tr->entry_unshown)
+        return;
+    tr->entry_unshown = 0;
+    if (tr->unshown_prev)
+        tr->unshown_prev->unshown_next = tr->unshown_next;
+    else
+        t->unshown = tr->unshown_next;
+    if (tr->unshown_next)
+        tr->unshown_next->unshown_prev = tr->unshown_prev;
+    tr->unshown_prev = tr->unshown_next = NULL;
 }
 
 void sp_tracee_rename(struct sp_tracee_table *t, struct sp_tracee *tr, pid_t new_tid)

@@ -22,8 +22,11 @@ import splitpriv
 from splitpriv.cli.trace_fds import FdPaths
 from splitpriv.cli.trace_json import SCHEMA, SCHEMA_VERSION, JsonTrace
 from splitpriv.cli.trace_records import (
+    ENTRY,
+    ENTRY_SHOWN,
     EV_SYSCALL,
     Call,
+    Exec,
     Exit,
     Signal,
     Stop,
@@ -199,6 +202,62 @@ def test_interleaved_calls_are_unfinished_and_resumed_like_strace():
         "+++ exited with 0 +++",
     ]
     assert err.getvalue() == "splitpriv: Process 101 attached\n"
+
+
+def test_entry_records_let_lines_out_at_each_batch_in_straces_order():
+    """With entry records (ptrace, sysemu, seccomp-trace), what came before a batch's newest
+    point is final: it is printed when the batch ends, not held back, and the lines are
+    those of test_interleaved_calls_are_unfinished_and_resumed_like_strace."""
+    parent, child = 100, 101
+
+    def entry(tid: int, name: str, args: tuple[int, ...], entry_us: int) -> Call:
+        return make_call(tid, name, args, ret=None, entry_us=entry_us, flags=ENTRY)
+
+    trace, out, _ = text_trace(entries=True)
+    # The engine's order: a record comes after the entry of every call of another task that
+    # began before it.
+    trace.call(make_call(parent, "getppid", ret=1, entry_us=1, exit_us=5))
+    trace.call(entry(child, "getpid", (), 25))
+    trace.call(make_call(parent, "fork", ret=child, entry_us=10, exit_us=30))
+    trace.end_batch()
+    assert out.getvalue() == line("getppid()", "1") + "\nfork( <unfinished ...>\n" + (
+        "[pid   101] getpid("
+    )
+    trace.call(entry(parent, "wait4", (child, 0, 0, 0), 32))
+    shown = make_call(child, "getpid", ret=child, entry_us=25, exit_us=35, flags=ENTRY_SHOWN)
+    trace.call(shown)
+    trace.end_batch()
+    assert out.getvalue().endswith("[pid   100] wait4(101, ")
+    trace.call(make_call(child, "exit_group", (7,), ret=None, entry_us=50))
+    trace.other(Exit(child, child, ExitStatus(code=7), 60 * US))
+    wait4 = make_call(parent, "wait4", (child, 0, 0, 0), ret=child, entry_us=32, exit_us=70)
+    wait4.flags = ENTRY_SHOWN
+    trace.call(wait4)
+    trace.other(Signal(parent, parent, 17, 1, child, 0, 7, 75 * US))
+    trace.call(make_call(parent, "exit_group", (0,), ret=None, entry_us=90))
+    trace.other(Exit(parent, parent, ExitStatus(code=0), 95 * US))
+    trace.end_batch()
+    trace.finish()
+    reference, reference_out, _ = text_trace()
+    fork_and_wait(reference)
+    assert out.getvalue() == reference_out.getvalue()
+
+
+def test_an_entry_record_whose_task_exec_d_from_a_thread_finds_its_whole_record():
+    """execve from a thread: its entry shows under its own tid, its whole record comes under
+    the pid it takes over."""
+    trace, out, _ = text_trace(entries=True, quiet_attach=True)
+    trace.begin(100)
+    trace.call(make_call(100, "clone", ret=102, entry_us=1, exit_us=2))
+    trace.call(make_call(102, "execve", (1, 2, 3), ret=None, entry_us=3, flags=ENTRY))
+    trace.call(make_call(100, "futex", (1, 2, 3), ret=None, entry_us=4, exit_us=None))
+    trace.other(Exec(100, 100, 102, 6 * US))
+    trace.call(make_call(100, "execve", (1, 2, 3), ret=0, entry_us=3, exit_us=7, flags=ENTRY_SHOWN))
+    trace.end_batch()
+    trace.finish()
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == line("[pid   100] <... execve resumed>)", "0")
+    assert sum("execve(" in text for text in lines) == 1
 
 
 def test_pid_column_with_output_file_and_follow():

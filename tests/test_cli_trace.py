@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import proc_state
+from helpers import proc_state, require
 
 import splitpriv
 
@@ -78,6 +78,29 @@ def test_follow_forks_prefixes_children(progs):
     assert any(line.endswith("+++ exited with 7 +++") for line in child_lines)
     assert any(" getpid() " in line for line in child_lines)
     assert any(line.startswith("splitpriv: Process ") for line in done.stderr.splitlines())
+
+
+def test_a_call_blocked_while_another_task_runs_is_unfinished_then_resumed(progs, mechanism):
+    """strace prints a call's entry when it enters: a parent blocked in wait4 for longer than
+    any hold-back shows ``wait4(...  <unfinished ...>`` before its child's lines and
+    ``<... wait4 resumed>`` after them, live, as strace does; not one late line at the end."""
+    require(mechanism, "entry_records")
+    script = f"import subprocess; subprocess.run([{progs['sleeper']!r}, '0.15'], stdout=-3)"
+    command = ["-f", "-e", "trace=wait4,nanosleep", sys.executable, "-c", script]
+    done = splitpriv_cli("trace", "-m", mechanism, *command)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("splitpriv:")]
+    parent = next(line for line in lines if "wait4(" in line)
+    child = lines.index(next(line for line in lines if "nanosleep(" in line))
+    assert parent.endswith(" <unfinished ...>") and lines.index(parent) < child
+    resumed = next(i for i, line in enumerate(lines) if "<... wait4 resumed>" in line)
+    assert "+++ exited with 0 +++" in lines[resumed - 1] and resumed > child
+    assert sum("nanosleep(" in line for line in lines[child:resumed]) == 2
+    # strace itself, on the same command:
+    strace = subprocess.run(["strace", *command], capture_output=True, text=True, timeout=30)
+    theirs = strace.stderr.splitlines()
+    assert any("wait4(" in line and line.endswith("<unfinished ...>") for line in theirs)
+    assert any("<... wait4 resumed>" in line for line in theirs)
 
 
 def test_bad_input_is_one_line_without_traceback(tmp_path: Path):

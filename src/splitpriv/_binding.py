@@ -55,6 +55,8 @@ EVF_NORETURN: int = lib.SP_EVF_NORETURN
 EVF_CALLBACK: int = lib.SP_EVF_CALLBACK
 EVF_CONTINUED: int = lib.SP_EVF_CONTINUED
 EVF_REWRITTEN: int = lib.SP_EVF_REWRITTEN
+EVF_ENTRY: int = lib.SP_EVF_ENTRY
+EVF_ENTRY_SHOWN: int = lib.SP_EVF_ENTRY_SHOWN
 
 SEGF_TRUNCATED: int = lib.SP_SEGF_TRUNCATED
 SEGF_FAULT: int = lib.SP_SEGF_FAULT
@@ -316,6 +318,7 @@ class EngineSession:
         decide: DecideFn | None = None,
         seccomp_filter: bytes = b"",
         protect: str = "none",
+        entry_records: bool = False,
     ) -> None:
         self.decide = decide
         self.callback_error: BaseException | None = None
@@ -334,6 +337,7 @@ class EngineSession:
         config.filter = self._filter
         config.filter_len = len(seccomp_filter) // 8
         config.protect = PROTECT[protect]
+        config.entry_records = int(entry_records)
         session = lib.sp_session_new(config)
         if session == ffi.NULL:
             raise MemoryError("splitpriv: cannot allocate an engine session")

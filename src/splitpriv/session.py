@@ -326,6 +326,7 @@ class Trace:
         signals: bool = True,
         ring_bytes: int = 4 << 20,
         protect: str = "none",
+        entry_records: bool = False,
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
@@ -350,6 +351,8 @@ class Trace:
             return_values=record,
         )
         _check_protect(self.mechanism, protect)
+        # Whether record_batches() has entry records (they need the mechanism's support).
+        self.entry_records = entry_records and record and self.mechanism.capabilities.entry_records
         self._callbacks = {key: r.callback for key, r in self.policy.rules() if r.callback}
         traced = _traced_keys(syscalls) if record else set()
         fingerprint = self.policy.fingerprint()
@@ -366,6 +369,7 @@ class Trace:
             decide=self._decide if self._callbacks else None,
             seccomp_filter=_seccomp_filter(self.mechanism.name, fingerprint, traced_key),
             protect=protect,
+            entry_records=self.entry_records,
         )
         for arch, index in ARCH_INDEX.items():
             self._engine.set_rules(index, rules[arch])
@@ -427,7 +431,15 @@ class Trace:
         ``fields`` holds kind, flags, pid, tid, arch (AUDIT_ARCH_*), nr, the six arguments,
         the result, entry and exit times (ns), signal, status, si_code, si_pid, si_uid,
         si_status, the number of segments and the bytes of copied data, in that order;
-        ``segments`` the copied memory, one per argument."""
+        ``segments`` the copied memory, one per argument.
+
+        With ``entry_records=True`` (mechanisms whose capabilities say ``entry_records``), a
+        record of one task is preceded by the entry of each other task's recorded call still
+        in progress: a syscall record flagged ``EVF_ENTRY``, with the arguments and what was
+        copied at entry but no result. That call's whole record follows later, flagged
+        ``EVF_ENTRY_SHOWN``. So, at each record, every call that began before it has shown
+        up: what a printer needs to write strace's ``<unfinished ...>`` lines as it goes.
+        :meth:`events` and :meth:`batches` leave these entry records out."""
         for ready in self._ready_counts():
             yield self._engine.take_records(ready)
 
@@ -446,11 +458,13 @@ class Trace:
 
     def batches(self) -> Iterator[list[_binding.RawEvent]]:
         """Raw engine records, with named fields, in the batches the engine hands over."""
+        entry = _binding.EVF_ENTRY
         for batch in self.record_batches():
-            yield [_binding.raw_event(record) for record in batch]
+            yield [_binding.raw_event(record) for record in batch if not record[0][1] & entry]
 
     def events(self) -> Iterator[Event]:
         syscall, syscall_event, decode = _binding.EV_SYSCALL, _syscall_event, decode_record
+        entry = _binding.EVF_ENTRY  # (entry_records: the whole call comes later)
         for ready in self._ready_counts():
             # One record at a time (see iter_records: no batch kept alive for the garbage
             # collector to walk), released before the session may end (_finish reads the ring).
@@ -458,7 +472,10 @@ class Trace:
             try:
                 for record in records:
                     h, segments = record
-                    yield syscall_event(h, segments) if h[0] == syscall else decode(record)
+                    if h[0] != syscall:
+                        yield decode(record)
+                    elif not h[1] & entry:
+                        yield syscall_event(h, segments)
             finally:
                 records.close()
 
@@ -563,6 +580,7 @@ def trace(
     env: Mapping[str, str] | None = None,
     string_limit: int = 4096,
     protect: str = "none",
+    entry_records: bool = False,
 ) -> Trace:
     """Trace a command (``argv``) or a running process (``pid``).
 
@@ -574,6 +592,9 @@ def trace(
     ``seccomp-trap``), keep the stub's data out of the tracee's reach outside the handler.
     "pkey" guards per thread; "mprotect" per process, so while one thread of a process is in
     the handler its other threads could read the data too.
+    ``entry_records``: also hand over, in :meth:`Trace.record_batches`, the entry of calls
+    still in progress when another task's record comes (see there); for mechanisms whose
+    capabilities say ``entry_records``, ignored by the others.
     """
     return Trace(
         argv,
@@ -586,6 +607,7 @@ def trace(
         env=env,
         string_limit=string_limit,
         protect=protect,
+        entry_records=entry_records,
     )
 
 

@@ -70,6 +70,64 @@ def test_raw_batches_name_every_field(progs, mechanism):
     assert t.exit_status.code == 0
 
 
+PIPELINE = ["sh", "-c", "seq 1 3000 | sort -rn | wc -l > /dev/null"]
+
+
+def test_entry_records_come_before_every_later_record(mechanism):
+    """entry_records=True: each record comes after the entry of every other task's call that
+    began before it (an EVF_ENTRY record, or the whole call); each entry record is followed
+    by its call's whole record, once. Mechanisms that cannot see calls enter in time order
+    hand over whole calls only."""
+    from splitpriv import _binding
+
+    entry, shown = _binding.EVF_ENTRY, _binding.EVF_ENTRY_SHOWN
+    with splitpriv.trace(PIPELINE, mechanism=mechanism, entry_records=True) as t:
+        records = [h for batch in t.record_batches() for h, _ in batch]
+    assert t.exit_status == splitpriv.ExitStatus(code=0)
+    syscall = _binding.EV_SYSCALL
+    calls = [h for h in records if h[0] == syscall]
+    if not capabilities(mechanism).entry_records:
+        assert t.entry_records is False
+        assert not [h for h in calls if h[1] & (entry | shown)]
+        return
+    assert t.entry_records is True
+    # The shell waits in wait4 while its children make calls: some entries must show.
+    assert any(h[1] & entry for h in calls)
+    pending: dict[int, tuple[int, ...]] = {}
+    for h in calls:
+        tid, key = h[3], (h[4], h[5], h[6:12], h[13])  # arch, nr, args, entry time
+        if h[1] & entry:
+            assert tid not in pending and not h[1] & shown
+            pending[tid] = key
+        elif h[1] & shown:
+            assert pending.pop(tid) == key
+        else:
+            assert tid not in pending
+    assert pending == {}
+    # Time order: once a record of one task (its end, or its event) is out, no call of
+    # another task that entered before it may show up for the first time.
+    latest: dict[int, int] = {}  # tid -> the time of its newest whole record or event
+    no_end = _binding.EVF_NORETURN | entry
+    for h in records:
+        tid = h[3]
+        if h[0] == syscall and not h[1] & shown:
+            older = [t for other, t in latest.items() if other != tid and t > h[13]]
+            assert not older, f"a call of {tid} that entered at {h[13]} came after {older}"
+        if h[0] != syscall:
+            latest[tid] = max(latest.get(tid, 0), h[13])
+        elif not h[1] & no_end:
+            latest[tid] = max(latest.get(tid, 0), h[14])
+
+
+def test_events_leave_entry_records_out(mechanism):
+    with splitpriv.trace(PIPELINE, mechanism=mechanism, entry_records=True) as t:
+        calls = syscalls(list(t))
+    seen = [(c.tid, c.nr, c.entry_ns) for c in calls]
+    assert len(seen) == len(set(seen)) and any(c.name == "wait4" for c in calls)
+    if capabilities(mechanism).sees_return_value:
+        assert all(c.retval is not None for c in calls if c.name == "wait4")
+
+
 def test_only_selected_syscalls_are_recorded(progs, mechanism):
     events, t = trace_all([progs["getppid_loop"], "20"], mechanism=mechanism, syscalls=["getppid"])
     names = [c.name for c in syscalls(events)]

@@ -16,6 +16,7 @@ Ctrl-C detaches from the process, which runs on.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -186,6 +187,22 @@ def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _prints_entries(opts: TraceOptions) -> bool:
+    """Whether the trace asks the engine for the entries of calls in progress: for one text
+    stream of several tasks that prints every record it gets, where they let lines go out in
+    time order as they come (trace_render). Filters that look at a call's result, and -y's
+    descriptor model, want whole calls only."""
+    return (
+        opts.follow
+        and not opts.separate
+        and not opts.json
+        and opts.summary == "none"
+        and opts.statuses is None
+        and opts.syscall_limit is None
+        and not opts.decode_fds
+    )
+
+
 def trace_main(opts: TraceOptions) -> int:
     """Run the trace the options describe; the exit status for the shell."""
     command = opts.command[1:] if opts.command[:1] == ["--"] else opts.command
@@ -203,10 +220,15 @@ def trace_main(opts: TraceOptions) -> int:
         cpu=opts.cpu,
         env=_environment(opts) if command else None,
         string_limit=string_limit,
+        entry_records=_prints_entries(opts),
     )
+    # What the imports made lives as long as the command: keep the collector from walking it
+    # again and again while records stream in (a full pass costs about 0.6 ms here).
+    gc.freeze()
     with _output(opts) as out:
         summary = Summary() if opts.summary != "none" else None
-        writer = None if opts.summary == "only" else make_writer(opts, out)
+        entries = {"entries": True} if session.entry_records else {}
+        writer = None if opts.summary == "only" else make_writer(opts, out, **entries)
         status = _consume(session, opts, writer, summary)
         if summary is not None:
             _print_summary(summary, opts, out, writer)

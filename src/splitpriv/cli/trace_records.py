@@ -30,6 +30,9 @@ _INJECTED: Final = _binding.EVF_DENIED | _binding.EVF_EMULATED
 _DENIED: Final = _binding.EVF_DENIED
 _EMULATED: Final = _binding.EVF_EMULATED
 _REWRITTEN: Final = _binding.EVF_REWRITTEN
+ENTRY: Final = _binding.EVF_ENTRY  # only the entry of a call in progress (entry_records)
+ENTRY_SHOWN: Final = _binding.EVF_ENTRY_SHOWN  # a whole call whose ENTRY record came before
+_NO_RESULT: Final = _NORETURN | _CONTINUED | ENTRY
 
 _NOTHING: Final[frozenset[int]] = frozenset()
 _NO_MEMORY: Final[dict[int, bytes]] = {}
@@ -137,7 +140,7 @@ def call_from_record(h: tuple[int, ...], segments: tuple[_binding.Segment, ...])
     flags = h[1]
     call.flags = flags
     call.entry_ns = h[13]
-    if flags & (_NORETURN | _CONTINUED):
+    if flags & _NO_RESULT:
         call.retval = None
         call.exit_ns = None
     else:
@@ -213,6 +216,8 @@ def other_from_record(h: tuple[int, ...]) -> Other:
 
 __all__ = [
     "CHILD_CREATORS",
+    "ENTRY",
+    "ENTRY_SHOWN",
     "EV_EXEC",
     "EV_EXIT",
     "EV_SIGNAL",

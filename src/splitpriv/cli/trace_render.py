@@ -8,12 +8,19 @@ timestamps: every call becomes two points (entry, exit), signals and exits one, 
 are printed in time order with strace's rules.
 
 While one task is traced nothing can interleave and each call is printed at once. As soon as a
-second task exists, points are held back for :data:`HOLDBACK_NS` (50 ms) after the newest one
-that arrived, so that a call that entered before another task's lines but returned after them
-(its record arrives later) is still put in its place; a timer flushes what is held when no
-event came for that long. A call that entered before what was already printed (it blocked
-longer than the hold-back, say ``wait4`` while a child runs for a second) cannot be put back in
-the past: it is printed whole, where it returned, stamped with its entry time.
+second task exists, points go through a heap in time order. Which of them can be printed
+depends on what the engine hands over:
+
+* With entry records (``entries=True``: ptrace, sysemu and seccomp-trace, see
+  :meth:`splitpriv.Trace.record_batches`), every call that entered before a record arrives
+  ahead of it, as its entry alone (ENTRY) and later whole (ENTRY_SHOWN). So at the end of each
+  batch everything older than its newest point is final and goes out, as strace prints.
+* Without them, points are held back for :data:`HOLDBACK_NS` (50 ms) after the newest one
+  that arrived, so that a call that entered before another task's lines but returned after
+  them (its record arrives later) is still put in its place; a timer flushes what is held when
+  no event came for that long. A call that entered before what was already printed (it
+  blocked longer than the hold-back, say ``wait4`` while a child runs for a second) cannot be
+  put back in the past: it is printed whole, where it returned, stamped with its entry time.
 
 A program that repeats a call (same number, arguments and result, nothing copied) gets the
 same line each time while one task is traced without timestamps or colours: :meth:`TextTrace.
@@ -35,6 +42,8 @@ from splitpriv import _binding
 from splitpriv.cli.trace_fds import FdPaths
 from splitpriv.cli.trace_records import (
     CHILD_CREATORS,
+    ENTRY,
+    ENTRY_SHOWN,
     EV_SYSCALL,
     Call,
     Exec,
@@ -224,14 +233,17 @@ def other_text(record: Other) -> str:
 
 
 class _Item:
-    """One call on its way through the timeline."""
+    """One call on its way through the timeline. An entry record's text waits (``undecoded``)
+    until it is printed, since its whole record often comes first and is then the only one
+    decoded."""
 
-    __slots__ = ("call", "head", "late", "result", "tail")
+    __slots__ = ("call", "head", "late", "result", "tail", "undecoded")
 
-    def __init__(self, call: Call, parts: tuple[str, str, str]) -> None:
+    def __init__(self, call: Call, parts: tuple[str, str, str] | None) -> None:
         self.call = call
         self.late = False
-        self.head, self.tail, self.result = parts
+        self.undecoded = parts is None
+        self.head, self.tail, self.result = ("", "", "") if parts is None else parts
 
 
 Point = tuple[int, int, int, "_Item | Other"]
@@ -259,6 +271,7 @@ class TextTrace:
         paint: Paint | None = None,
         stderr: TextIO | None = None,
         holdback_ns: int = HOLDBACK_NS,
+        entries: bool = False,
     ) -> None:
         self.out = out
         self.write: Callable[[str], object] = out.write
@@ -272,6 +285,7 @@ class TextTrace:
         self.paint = paint
         self.stderr = stderr if stderr is not None else sys.stderr
         self.holdback_ns = holdback_ns
+        self.entries = entries  # the engine hands over entry records (see the module doc)
         self.lock = threading.Lock()
         self.root: int | None = None
         self._pads = [" " * n for n in range(column + 1)]
@@ -284,6 +298,7 @@ class TextTrace:
         self._known: dict[int, None] = {}  # tasks alive, as far as records have arrived
         self._live: dict[int, None] = {}  # tasks alive, where printing has got to
         self._awaiting: dict[int, _Item] = {}  # calls that never returned, by tid
+        self._entered: dict[int, _Item] = {}  # calls whose entry record came, by tid
         self._exited: set[int] = set()  # tasks whose exit record arrived
         self._printed_exits: set[int] = set()  # ... and was printed
         self._last_feed = time.monotonic()
@@ -298,6 +313,7 @@ class TextTrace:
         return (
             len(self._known) > 1
             or bool(self._awaiting)
+            or bool(self._entered)
             or bool(self._heap)
             or self._open is not None
         )
@@ -334,7 +350,7 @@ class TextTrace:
                 assert call.retval is not None
                 if call.retval not in self._exited:
                     known[call.retval] = None
-            if creates or self._buffered():
+            if creates or self._buffered() or call.flags & (ENTRY | ENTRY_SHOWN):
                 self._push_call(call)
                 self._settle(tid)
             else:
@@ -382,8 +398,13 @@ class TextTrace:
                 self._resolve(tid, record.time_ns)
                 if record.former_tid != tid:
                     self._known.pop(record.former_tid, None)
+                    execve = self._entered.pop(record.former_tid, None)
+                    if execve is not None:  # its whole record comes under the new tid
+                        self._entered[tid] = execve
                 return
             self._resolve(tid, record.time_ns)
+            if isinstance(record, Exit):
+                self._abandon(tid, record.time_ns)
             if tid not in self._known:
                 self._known[tid] = None
             buffered = self._buffered()
@@ -402,7 +423,7 @@ class TextTrace:
         with self.lock:
             self._last_feed = time.monotonic()
             if self._heap:
-                self._flush(self._newest - self.holdback_ns)
+                self._flush(self._newest if self.entries else self._newest - self.holdback_ns)
 
     def tick(self) -> None:
         """Timer: when nothing arrived for the hold-back time, print everything held."""
@@ -426,6 +447,8 @@ class TextTrace:
         with self.lock:
             for tid in list(self._awaiting):
                 self._resolve(tid, max(self._watermark, self._awaiting[tid].call.entry_ns))
+            for tid in list(self._entered):
+                self._abandon(tid, max(self._watermark, self._entered[tid].call.entry_ns))
             self._flush(None)
             self._close_open()
             self.out.flush()
@@ -437,13 +460,23 @@ class TextTrace:
         heapq.heappush(self._heap, (t, self._seq, kind, obj))
 
     def _push_call(self, call: Call) -> None:
-        self._resolve(call.tid, call.entry_ns)
-        item = _Item(call, self.fmt.parts(call))
-        if call.entry_ns < self._watermark:
-            item.late = True
+        tid = call.tid
+        shown = self._entered.pop(tid, None) if call.flags & ENTRY_SHOWN else None
+        self._resolve(tid, call.entry_ns)
+        if shown is not None:  # its entry point is in already: now the rest of it
+            shown.call = call
+            shown.head, shown.tail, shown.result = self.fmt.parts(call)
+            shown.undecoded = False
+            item = shown
         else:
-            self._push(call.entry_ns, _ENTRY, item)
-        if call.exit_ns is not None:
+            item = _Item(call, None if call.flags & ENTRY else self.fmt.parts(call))
+            if call.entry_ns < self._watermark:
+                item.late = True
+            else:
+                self._push(call.entry_ns, _ENTRY, item)
+        if call.flags & ENTRY:
+            self._entered[tid] = item
+        elif call.exit_ns is not None:
             self._push(call.exit_ns, _EXIT, item)
             self._newest = max(self._newest, call.exit_ns)
         elif call.unavailable:
@@ -455,6 +488,13 @@ class TextTrace:
     def _resolve(self, tid: int, t: int) -> None:
         """A call of ``tid`` that never returned ends here (its task exited or exec'd)."""
         item = self._awaiting.pop(tid, None)
+        if item is not None:
+            self._push(max(t, item.call.entry_ns), _EXIT, item)
+
+    def _abandon(self, tid: int, t: int) -> None:
+        """The task or the trace ended after a call's entry record, and its whole record
+        never came (the engine sends one for every entry it showed; this is a safety net)."""
+        item = self._entered.pop(tid, None)
         if item is not None:
             self._push(max(t, item.call.entry_ns), _EXIT, item)
 
@@ -562,10 +602,16 @@ class TextTrace:
         name, paren, rest = head.partition("(")
         return self.paint("name", name) + paren + rest
 
+    def _decode(self, item: _Item) -> None:
+        item.head, item.tail, item.result = self.fmt.parts(item.call)
+        item.undecoded = False
+
     def _write_entry(self, item: _Item, t: int) -> None:
         self._close_open()
         call = item.call
         self._enter(call.tid)
+        if item.undecoded:  # an entry record printed before its whole record came
+            self._decode(item)
         head = item.head
         prefix = self._prefix(call.tid)
         stamp = self.clock.stamp(t) if self.clock.enabled else ""
@@ -579,6 +625,8 @@ class TextTrace:
 
     def _write_exit(self, item: _Item, t: int) -> None:
         call = item.call
+        if item.undecoded:  # (an entry record whose whole record never came)
+            self._decode(item)
         child = None
         if self.follow and call.name in CHILD_CREATORS and call.retval and call.retval > 0:
             if call.retval not in self._live and call.retval not in self._printed_exits:

@@ -36,6 +36,9 @@ class Capabilities(NamedTuple):
     holds_against_hostile_tracee: bool
     privileged_only_memory: bool  # protect="mprotect"/"pkey" hides its data from the tracee
     stops_per_traced_syscall: str
+    # It sees each call enter and return in one thread, in time order, so it can hand over
+    # the entry of a call in progress (Trace's entry_records) for strace's interleaving.
+    entry_records: bool = False
 
 
 class Availability(NamedTuple):

@@ -31,6 +31,7 @@ class PtraceMechanism(Mechanism):
         holds_against_hostile_tracee=True,
         privileged_only_memory=False,
         stops_per_traced_syscall="2",
+        entry_records=True,
     )
     requirements = ("ptrace", "PTRACE_GET_SYSCALL_INFO")
     cost_rank = 30

@@ -38,6 +38,7 @@ class SeccompTraceMechanism(Mechanism):
         holds_against_hostile_tracee=True,
         privileged_only_memory=False,
         stops_per_traced_syscall="1 (+1 for the exit value); 0 for untraced and denied",
+        entry_records=True,
     )
     requirements = ("ptrace", "PTRACE_GET_SYSCALL_INFO", "seccomp filters", "SECCOMP_RET_TRACE")
     cost_rank = 20

@@ -42,6 +42,7 @@ class SysemuMechanism(Mechanism):
         holds_against_hostile_tracee=True,
         privileged_only_memory=False,
         stops_per_traced_syscall="1 emulated, 3 passed through",
+        entry_records=True,
     )
     requirements = ("ptrace", "PTRACE_SYSEMU", "PTRACE_GET_SYSCALL_INFO")
     cost_rank = 31
