@@ -2,10 +2,11 @@
  * memory.c - copies the strings and buffers a syscall names out of the tracee.
  *
  * The rule of each syscall says, per argument, what to copy (SP_CAPTURE_*): a NUL-terminated
- * string or a buffer whose length is another argument (at entry), or a buffer whose length is the
- * return value (at exit). Bytes go into the event's data area as segments. Reads use
- * process_vm_readv, one page at a time for strings so that a string ending just before an
- * unmapped page is still read whole. Nothing here ever writes to the tracee.
+ * string or a buffer whose length is another argument (at entry), or a buffer whose length is
+ * the return value, or a few ints the kernel wrote (at exit). Bytes go into the event's data
+ * area as segments. Reads use process_vm_readv, one page at a time for strings so that a string
+ * ending just before an unmapped page is still read whole. Nothing here ever writes to the
+ * tracee.
  */
 #include "engine_internal.h"
 
@@ -113,7 +114,10 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
 {
     const unsigned char *capture = tr->rule->capture;
     for (int i = 0; i < SP_NARGS; i++) {
-        if (capture[i] == SP_CAPTURE_BUF_RET && tr->ev.ret > 0)
+        unsigned char c = capture[i];
+        if (c == SP_CAPTURE_BUF_RET && tr->ev.ret > 0)
             copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
+        else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
+            copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
     }
 }

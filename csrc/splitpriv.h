@@ -41,6 +41,8 @@ enum {
     SP_CAPTURE_CSTRING = 1,  /* NUL-terminated string, copied at entry */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
+    SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the
+                               * call did not fail (a wait status, pipe2's two fds) */
 };
 
 struct sp_rule {

@@ -728,3 +728,43 @@ def test_event_format_string_limit():
     mmap = event("mmap", 9, (0, 4096, 3, 0x22, MINUS_ONE, 0), PTR)
     assert mmap.format().endswith(f"= {hex(PTR)}")
     assert event("exit_group", 231, (0,), None).format() == "exit_group(0) = ?"
+
+
+# --- ints the kernel wrote (copied at exit) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (0, "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]"),
+        (3 << 8, "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"),
+        (9, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"),
+        (11 | 0x80, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"),
+        (19 << 8 | 0x7F, "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]"),
+        ((5 | 0x80) << 8 | 0x7F, "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP | 0x80}]"),
+        (
+            3 << 16 | 5 << 8 | 0x7F,
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP} | PTRACE_EVENT_CLONE << 16]",
+        ),
+        (0xFFFF, "[{WIFCONTINUED(s)}]"),
+    ],
+)
+def test_wait_status_as_strace_prints_it(status, expected):
+    assert decode.wait_status(status) == expected
+
+
+def test_wait4_status_and_pipe_fds_when_the_kernel_wrote_them():
+    status = (7 << 8).to_bytes(4, "little")
+    assert show("wait4", 2**64 - 1, PTR, 0, 0, retval=42, memory={1: status}) == (
+        "-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 7}], 0, NULL"
+    )
+    # WNOHANG and no child changed state (0), an error, or a fault: the pointer.
+    assert show("wait4", 2**64 - 1, PTR, 1, 0, retval=0, memory={1: status}).startswith(
+        f"-1, {hex(PTR)}, WNOHANG"
+    )
+    assert show("wait4", 5, PTR, 0, 0, retval=-10).startswith(f"5, {hex(PTR)}")
+    fds = (3).to_bytes(4, "little") + (4).to_bytes(4, "little")
+    assert show("pipe2", PTR, 0o2000000, retval=0, memory={0: fds}) == "[3, 4], O_CLOEXEC"
+    assert show("pipe2", PTR, 0, retval=-24) == f"{hex(PTR)}, 0"
+    assert show("pipe2", 0, 0, retval=-14) == "NULL, 0"
+    assert show("socketpair", 1, 1, 0, PTR, retval=0, memory={3: fds}).endswith(", [3, 4]")

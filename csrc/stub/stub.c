@@ -358,6 +358,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)
             copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
+        else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 && ev->args[i])
+            copy_segment(ev, i, (unsigned long long)(c & 0x0f) * 4, 0, 1);
     }
 }
 

@@ -499,12 +499,23 @@ class TextTrace:
             self._push(max(t, item.call.entry_ns), _EXIT, item)
 
     def _flush(self, limit: int | None) -> None:
-        heap = self._heap
+        heap, pop = self._heap, heapq.heappop
         while heap and (limit is None or heap[0][0] < limit):
-            t, _seq, kind, obj = heapq.heappop(heap)
+            t, _seq, kind, obj = pop(heap)
             if kind == _ENTRY:
                 assert isinstance(obj, _Item)
-                self._write_entry(obj, t)
+                after = heap[0] if heap else None
+                if (
+                    after is not None
+                    and after[3] is obj  # its own exit comes next: one whole line
+                    and (limit is None or after[0] < limit)
+                    and self.paint is None
+                ):
+                    pop(heap)
+                    self._write_whole(obj, t)
+                    t = after[0]
+                else:
+                    self._write_entry(obj, t)
             elif kind == _EXIT:
                 assert isinstance(obj, _Item)
                 self._write_exit(obj, t)
@@ -623,16 +634,38 @@ class TextTrace:
         self._open = item
         self._open_col = len(prefix) + len(stamp) + len(head)
 
+    def _write_whole(self, item: _Item, t: int) -> None:
+        """A call whose entry and exit points come one after the other: what
+        :meth:`_write_entry` and then :meth:`_write_exit` would write, in one go."""
+        self._close_open()
+        call = item.call
+        tid = call.tid
+        if tid not in self._live:
+            self._enter(tid)
+        if item.undecoded:
+            self._decode(item)
+        text = self._prefix(tid) + (self.clock.stamp(t) if self.clock.enabled else "")
+        text += item.head + item.tail
+        child = self._child_shown(call)
+        self.write(text + " " + self._pad(len(text) + 1) + "= " + item.result + "\n")
+        if child is not None and not self.quiet_attach:
+            self._message(f"Process {child} attached")
+
+    def _child_shown(self, call: Call) -> int | None:
+        """The task a call made, if it is new to the printed trace (it counts from here)."""
+        retval = call.retval
+        if self.follow and retval and retval > 0 and call.name in CHILD_CREATORS:
+            if retval not in self._live and retval not in self._printed_exits:
+                self._live[retval] = None
+                self._repeats.clear()
+                return retval
+        return None
+
     def _write_exit(self, item: _Item, t: int) -> None:
         call = item.call
         if item.undecoded:  # (an entry record whose whole record never came)
             self._decode(item)
-        child = None
-        if self.follow and call.name in CHILD_CREATORS and call.retval and call.retval > 0:
-            if call.retval not in self._live and call.retval not in self._printed_exits:
-                child = call.retval
-                self._live[child] = None
-                self._repeats.clear()
+        child = self._child_shown(call)
         paint = self.paint
         if item.late:
             self._close_open()

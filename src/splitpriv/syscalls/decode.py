@@ -7,11 +7,12 @@ prototype-driven rendering of :mod:`splitpriv.syscalls.render`, as strace prints
 not decode. :func:`result` prints what follows ``=``.
 
 What we cannot print like strace, and why: the engine copies strings and flat buffers only
-(paths, read/write data, see :func:`splitpriv.syscalls.prototypes.capture_spec`). Structures and
-arrays behind pointers (``struct stat``, ``struct sigaction``, sigsets, sockaddrs, execve's argv
-and envp, the fds pipe2 returns, a wait status, timespecs, getrandom's random bytes...) are not
-copied, so where strace prints ``{st_mode=S_IFREG|0644, ...}`` or ``["ls", "-l"]`` we print the
-pointer (``0x7ffc...``, or ``NULL``), exactly as strace itself does when it cannot read them.
+(paths, read/write data, see :func:`splitpriv.syscalls.prototypes.capture_spec`), and a few
+ints the kernel writes (a wait status, the fds pipe2 and socketpair return). Structures and
+arrays behind pointers (``struct stat``, ``struct sigaction``, sigsets, sockaddrs, execve's
+argv and envp, timespecs, getrandom's random bytes...) are not copied, so where strace prints
+``{st_mode=S_IFREG|0644, ...}`` or ``["ls", "-l"]`` we print the pointer (``0x7ffc...``, or
+``NULL``), exactly as strace itself does when it cannot read them.
 
 Pure functions of their inputs: nothing here touches a process.
 """
@@ -212,6 +213,27 @@ class Args:
         if data is None:
             return self.ptr(i)
         return Shown(self._quote(data[:count], count, i), i)
+
+    def ints(self, i: int, count: int) -> list[int] | None:
+        """The ``count`` 32-bit ints the kernel wrote at argument ``i`` (copied at exit), or
+        None when they were not (the call failed, or the memory could not be read)."""
+        if self.failed:
+            return None
+        data = self.copied(i)
+        if data is None or len(data) < 4 * count:
+            return None
+        return [
+            int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True) for k in range(count)
+        ]
+
+    def int_array(self, i: int, count: int) -> Shown:
+        """strace's ``[3, 4]`` for the fds pipe2 and socketpair return."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        values = self.ints(i, count)
+        if values is None:
+            return self.ptr(i)
+        return Shown("[" + ", ".join(map(str, values)) + "]", i)
 
     def _quote(self, data: bytes, length: int, i: int) -> str:
         limit = self.limit
@@ -614,12 +636,12 @@ def _dup3(a: Args) -> list[str]:
 
 @decoder("pipe")
 def _pipe(a: Args) -> list[str]:
-    return [a.ptr(0)]
+    return [a.int_array(0, 2)]
 
 
 @decoder("pipe2")
 def _pipe2(a: Args) -> list[str]:
-    return [a.ptr(0), a.flags(1, fl.PIPE_FLAGS)]
+    return [a.int_array(0, 2), a.flags(1, fl.PIPE_FLAGS)]
 
 
 F_GETFD, F_SETFD, F_GETFL, F_SETFL = 1, 2, 3, 4
@@ -823,9 +845,61 @@ def _clone3(a: Args) -> list[str]:
     return [a.ptr(0), a.ulong(1)]
 
 
+_PTRACE_EVENTS = fl.Table(
+    (
+        ("PTRACE_EVENT_FORK", 1),
+        ("PTRACE_EVENT_VFORK", 2),
+        ("PTRACE_EVENT_CLONE", 3),
+        ("PTRACE_EVENT_EXEC", 4),
+        ("PTRACE_EVENT_VFORK_DONE", 5),
+        ("PTRACE_EVENT_EXIT", 6),
+        ("PTRACE_EVENT_SECCOMP", 7),
+        ("PTRACE_EVENT_STOP", 128),
+    ),
+    "PTRACE_EVENT_???",
+)
+
+
+def _signal(number: int) -> str:
+    return fl.signal_name(number) or str(number)
+
+
+def wait_status(status: int) -> str:
+    """A wait status as strace prints it: ``[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]``."""
+    status &= 0xFFFFFFFF
+    low = status & 0x7F
+    if status & 0xFF == 0x7F:  # stopped
+        sig = (status >> 8) & 0xFF
+        text = f"{{WIFSTOPPED(s) && WSTOPSIG(s) == {_signal(sig & 0x7F)}"
+        text += " | 0x80}" if sig & 0x80 else "}"
+        rest = status & ~0xFF7F
+    elif low and low != 0x7F:  # killed by a signal
+        core = " && WCOREDUMP(s)" if status & 0x80 else ""
+        text = f"{{WIFSIGNALED(s) && WTERMSIG(s) == {_signal(low)}{core}}}"
+        rest = status & ~0xFF
+    elif low == 0:  # exited
+        text = f"{{WIFEXITED(s) && WEXITSTATUS(s) == {(status >> 8) & 0xFF}}}"
+        rest = status & ~0xFF00
+    elif status == 0xFFFF:  # continued
+        text, rest = "{WIFCONTINUED(s)}", 0
+    else:
+        return f"[{fl.hexnum(status)}]"
+    if rest >> 16:
+        text += " | " + fl.constant(rest >> 16, _PTRACE_EVENTS) + " << 16"
+        rest &= 0xFFFF
+    if rest:
+        text += " | " + fl.hexnum(rest)
+    return "[" + text + "]"
+
+
 @decoder("wait4")
 def _wait4(a: Args) -> list[str]:
-    return [a.int32(0), a.ptr(1), a.flags(2, fl.WAIT_OPTIONS, bits=32), a.ptr(3)]
+    status = a.ptr(1)
+    if a.raw(1) and a.retval:  # (0 with WNOHANG: no child changed, nothing was written)
+        value = a.ints(1, 1)
+        if value is not None:
+            status = a.shown(1, wait_status(value[0]))
+    return [a.int32(0), status, a.flags(2, fl.WAIT_OPTIONS, bits=32), a.ptr(3)]
 
 
 _IDTYPES = fl.Table((("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2), ("P_PIDFD", 3)), "P_???")
@@ -1012,7 +1086,7 @@ def _socketpair(a: Args) -> list[str]:
         a.const(0, fl.ADDRESS_FAMILIES, bits=None),
         a.shown(1, fl.socket_type(a.raw(1))),
         a.ulong(2),
-        a.ptr(3),
+        a.int_array(3, 2),
     ]
 
 

@@ -47,6 +47,7 @@ CAPTURE_NONE: Final = 0
 CAPTURE_CSTRING: Final = 1  # NUL-terminated string, copied at syscall entry
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
+CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
 
 
 class Param(NamedTuple):
@@ -365,6 +366,16 @@ _BUF_RET: Final[dict[str, int]] = {
 }
 
 
+# Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
+# the call did not fail.
+_OUT_INTS: Final[dict[str, dict[int, int]]] = {
+    "wait4": {1: 1},  # the wait status
+    "pipe": {0: 2},
+    "pipe2": {0: 2},
+    "socketpair": {3: 2},
+}
+
+
 def is_pointer(param: Param) -> bool:
     """Whether the parameter is a pointer into tracee memory."""
     return "*" in param.type or param.type.removeprefix("const ") in _POINTER_TYPEDEFS
@@ -399,4 +410,6 @@ def capture_spec(name: str) -> CaptureSpec:
         spec[index] = CAPTURE_BUF_ARG | length_index
     if name in _BUF_RET:
         spec[_BUF_RET[name]] = CAPTURE_BUF_RET
+    for index, count in _OUT_INTS.get(name, {}).items():
+        spec[index] = CAPTURE_OUT_INTS | count
     return (spec[0], spec[1], spec[2], spec[3], spec[4], spec[5])
