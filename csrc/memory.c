@@ -2,13 +2,14 @@
  * memory.c - copies the strings and buffers a syscall names out of the tracee.
  *
  * The rule of each syscall says, per argument, what to copy (SP_CAPTURE_*): a NUL-terminated
- * string or a buffer whose length is another argument (at entry), or a buffer whose length is
- * the return value, or a few ints the kernel wrote (at exit). Bytes go into the event's data
- * area as segments. Reads use process_vm_readv, one page at a time for strings so that a string
- * ending just before an unmapped page is still read whole. Nothing here ever writes to the
- * tracee.
+ * string, execve's argv (or how many strings envp holds), or a buffer whose length is another
+ * argument (at entry); a buffer whose length is the return value, or a few ints the kernel
+ * wrote (at exit). Bytes go into the event's data area as segments. Reads use
+ * process_vm_readv, one page at a time for strings so that a string ending just before an
+ * unmapped page is still read whole. Nothing here ever writes to the tracee.
  */
 #include "engine_internal.h"
+#include "string_array.h"
 
 #include <errno.h>
 #include <string.h>
@@ -98,6 +99,51 @@ static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
     tr->ev.data_len += (unsigned short)n;
 }
 
+static long read_tracee(void *ctx, unsigned long long addr, void *dst, size_t len)
+{
+    return read_remote(*(const pid_t *)ctx, addr, dst, len);
+}
+
+/* execve's argv (string_array.h), each string cut at the string limit. */
+static void copy_argv(struct sp_session *s, struct sp_tracee *tr, int arg)
+{
+    size_t room;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    if (tr->ev.args[arg] == 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    int wide = tr->ev.arch != AUDIT_ARCH_I386_VALUE;
+    size_t used = sp_copy_string_array(read_tracee, &tr->tid, tr->ev.args[arg], wide,
+                                       tr->ev.data + seg->off, room, s->config.string_limit,
+                                       &seg->flags);
+    seg->len = (unsigned short)used;
+    tr->ev.data_len += (unsigned short)used;
+}
+
+/* envp: only how many strings it holds, as an int. */
+static void count_envp(struct sp_tracee *tr, int arg)
+{
+    size_t room;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    int wide = tr->ev.arch != AUDIT_ARCH_I386_VALUE;
+    long count = tr->ev.args[arg] == 0 || room < sizeof(int)
+                     ? -1
+                     : sp_count_string_array(read_tracee, &tr->tid, tr->ev.args[arg], wide);
+    if (count < 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    int value = (int)count;
+    memcpy(tr->ev.data + seg->off, &value, sizeof(value));
+    seg->len = sizeof(value);
+    tr->ev.data_len += sizeof(value);
+}
+
 void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
 {
     const unsigned char *capture = tr->rule->capture;
@@ -105,6 +151,10 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
         unsigned char c = capture[i];
         if (c == SP_CAPTURE_CSTRING)
             copy_string(s, tr, i);
+        else if (c == SP_CAPTURE_ARGV)
+            copy_argv(s, tr, i);
+        else if (c == SP_CAPTURE_ENVC)
+            count_envp(tr, i);
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
     }

@@ -768,3 +768,38 @@ def test_wait4_status_and_pipe_fds_when_the_kernel_wrote_them():
     assert show("pipe2", PTR, 0, retval=-24) == f"{hex(PTR)}, 0"
     assert show("pipe2", 0, 0, retval=-14) == "NULL, 0"
     assert show("socketpair", 1, 1, 0, PTR, retval=0, memory={3: fds}).endswith(", [3, 4]")
+
+
+def _array(*elements: bytes, cut: int = -1, fault: int = -1) -> bytes:
+    """A string array as the engine copies it (csrc/string_array.h)."""
+    out = b""
+    for k, value in enumerate(elements):
+        if k == fault:
+            out += bytes([decode.ELEM_FAULT]) + value + b"\0"
+        else:
+            out += bytes([decode.ELEM_CUT if k == cut else decode.ELEM_WHOLE]) + value + b"\0"
+    return out
+
+
+def test_execve_argv_and_envp_as_strace_prints_them():
+    argv = _array(b"/bin/echo", b"a", b"b c")
+    envc = (35).to_bytes(4, "little")
+    memory = {0: b"/bin/echo", 1: argv, 2: envc}
+    assert show("execve", PTR, PTR + 8, PTR + 16, memory=memory, retval=0) == (
+        f'"/bin/echo", ["/bin/echo", "a", "b c"], {hex(PTR + 16)} /* 35 vars */'
+    )
+    one = {0: b"/x", 1: _array(b"x"), 2: (1).to_bytes(4, "little")}
+    assert show("execve", PTR, PTR, PTR, memory=one).endswith(" /* 1 var */")
+    # At most as many strings as the string limit, each cut at it; then "...".
+    many = _array(b"/bin/echo", *(str(n).encode() for n in range(1, 9)))
+    assert show("execve", PTR, PTR, 0, limit=4, memory={0: b"/bin/echo", 1: many}) == (
+        '"/bin/echo", ["/bin"..., "1", "2", "3", ...], NULL'
+    )
+    # A string the engine cut, an element it could not read, elements it had no room for.
+    odd = _array(b"long", (0x1234).to_bytes(8, "little"), b"x", cut=0, fault=1)
+    call = Call("execve", args(PTR, PTR, 0), memory={0: b"/x", 1: odd}, truncated=frozenset({1}))
+    assert decode.arguments(call, 32)[1] == '["long"..., 0x1234, "x", ...]'
+    # NULL arrays, and arrays that could not be read at all.
+    assert show("execve", PTR, 0, 0, memory={0: b"/x"}) == '"/x", NULL, NULL'
+    unread = Call("execve", args(PTR, PTR, PTR), memory={0: b"/x"}, faults=frozenset({1, 2}))
+    assert decode.arguments(unread, 32)[1:] == [hex(PTR), hex(PTR)]

@@ -14,10 +14,9 @@ and the result must be the same, with these normalisations:
   those arguments (listed in NOT_COPIED with the reason) strace's text is replaced by the
   pointer placeholder before comparing. A NULL pointer must still print ``NULL`` on both sides.
 
-Deliberate differences beyond that: execve's argv and envp (strace: ``["ls", "-l"], 0x7ffc...
-/* 20 vars */``, we: two pointers: the arrays are not copied), and rt_sigreturn, whose
-``{mask=[...]}`` strace reads from the signal frame on the stack, which is not an argument at
-all (we print no argument; it is not compared).
+Deliberate difference beyond that: rt_sigreturn, whose ``{mask=[...]}`` strace reads from the
+signal frame on the stack, which is not an argument at all (we print no argument; it is not
+compared).
 """
 
 from __future__ import annotations
@@ -49,10 +48,6 @@ PLACEHOLDER = "0xADDR"
 
 # (syscall, argument position in strace's output) -> why strace prints more than we can.
 NOT_COPIED: dict[tuple[str, int], str] = {
-    ("execve", 1): "argv array: ['ls', ...] is not copied",
-    ("execve", 2): "envp array: strace adds /* N vars */",
-    ("execveat", 2): "argv array is not copied",
-    ("execveat", 3): "envp array is not copied",
     ("stat", 1): "struct stat",
     ("lstat", 1): "struct stat",
     ("fstat", 1): "struct stat",

@@ -9,10 +9,13 @@ from splitpriv.syscalls import (
     ARCHES,
     AUDIT_ARCH_I386,
     AUDIT_ARCH_X86_64,
+    CAPTURE_ARGV,
     CAPTURE_BUF_ARG,
     CAPTURE_BUF_RET,
     CAPTURE_CSTRING,
+    CAPTURE_ENVC,
     CAPTURE_NONE,
+    CAPTURE_OUT_INTS,
     EXTRA_PROTOTYPES,
     Param,
     capture_spec,
@@ -235,6 +238,13 @@ def test_is_pointer() -> None:
 def test_capture_codes_are_fixed() -> None:
     # Shared with the C engine: changing these breaks the ABI.
     assert (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_BUF_ARG, CAPTURE_BUF_RET) == (0, 1, 0x10, 0x20)
+    assert (CAPTURE_ARGV, CAPTURE_ENVC, CAPTURE_OUT_INTS) == (2, 3, 0x40)
+    from splitpriv._binding import lib
+
+    names = ("NONE", "CSTRING", "ARGV", "ENVC", "BUF_ARG", "BUF_RET", "OUT_INTS")
+    ours = (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_ARGV, CAPTURE_ENVC)
+    ours += (CAPTURE_BUF_ARG, CAPTURE_BUF_RET, CAPTURE_OUT_INTS)
+    assert tuple(getattr(lib, f"SP_CAPTURE_{name}") for name in names) == ours
 
 
 N, S = CAPTURE_NONE, CAPTURE_CSTRING
@@ -247,8 +257,8 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("openat", (N, S, N, N, N, N)),
         ("openat2", (N, S, N, N, N, N)),
         ("open", (S, N, N, N, N, N)),
-        ("execve", (S, N, N, N, N, N)),
-        ("execveat", (N, S, N, N, N, N)),
+        ("execve", (S, CAPTURE_ARGV, CAPTURE_ENVC, N, N, N)),
+        ("execveat", (N, S, CAPTURE_ARGV, CAPTURE_ENVC, N, N)),
         ("rename", (S, S, N, N, N, N)),
         ("renameat2", (N, S, N, S, N, N)),
         ("symlink", (S, S, N, N, N, N)),
@@ -266,6 +276,9 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("readlink", (S, CAPTURE_BUF_RET, N, N, N, N)),
         ("readlinkat", (N, S, CAPTURE_BUF_RET, N, N, N)),
         ("getcwd", (CAPTURE_BUF_RET, N, N, N, N, N)),
+        ("wait4", (N, CAPTURE_OUT_INTS | 1, N, N, N, N)),
+        ("pipe2", (CAPTURE_OUT_INTS | 2, N, N, N, N, N)),
+        ("socketpair", (N, N, N, CAPTURE_OUT_INTS | 2, N, N)),
         ("seccomp", (N, N, N, N, N, N)),
         ("no_such_syscall", (N, N, N, N, N, N)),
     ],

@@ -38,6 +38,7 @@
 
 #include "../raw_syscall.h"
 #include "../stub_abi.h"
+#include "../string_array.h"
 
 #define DATA ((struct sp_stub_data *)SP_STUB_DATA_ADDR)
 #define CONFIG ((const struct sp_stub_config *)(SP_STUB_CODE_ADDR + SP_STUB_CONFIG_OFF))
@@ -348,12 +349,55 @@ static void copy_segment(struct sp_event *ev, int arg, unsigned long long len, i
     ev->data_len += (unsigned short)got;
 }
 
+static long read_self(void *ctx, unsigned long long addr, void *dst, size_t len)
+{
+    return self_copy(*(const int *)ctx, 0, dst, addr, len);
+}
+
+/* execve's argv (string_array.h), or how many strings envp holds (an int). */
+static void copy_array(struct sp_event *ev, int arg, int count_only)
+{
+    if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
+        return;
+    struct sp_segment *seg = &ev->seg[ev->nseg++];
+    size_t room = SP_DATA_MAX - ev->data_len;
+    seg->arg = (unsigned char)arg;
+    seg->flags = 0;
+    seg->len = 0;
+    seg->off = ev->data_len;
+    int wide = ev->arch != AUDIT_ARCH_I386_VALUE;
+    if (ev->args[arg] == 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    if (count_only) {
+        long count =
+            room < sizeof(int) ? -1 : sp_count_string_array(read_self, &ev->pid, ev->args[arg], wide);
+        if (count < 0) {
+            seg->flags |= SP_SEGF_FAULT;
+            return;
+        }
+        int value = (int)count;
+        char *dst = ev->data + seg->off;
+        for (size_t b = 0; b < sizeof(value); b++)
+            dst[b] = (char)(value >> (8 * b));
+        seg->len = sizeof(value);
+    } else {
+        seg->len = (unsigned short)sp_copy_string_array(read_self, &ev->pid, ev->args[arg], wide,
+                                                        ev->data + seg->off, room,
+                                                        CONFIG->string_limit, &seg->flags);
+    }
+    ev->data_len += seg->len;
+}
+
 static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit)
 {
     for (int i = 0; i < SP_NARGS; i++) {
         unsigned char c = rule->capture[i];
         if (!at_exit && c == SP_CAPTURE_CSTRING)
             copy_segment(ev, i, 0, 1, 0);
+        else if (!at_exit && (c == SP_CAPTURE_ARGV || c == SP_CAPTURE_ENVC))
+            copy_array(ev, i, c == SP_CAPTURE_ENVC);
         else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)

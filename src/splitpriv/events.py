@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from splitpriv.syscalls import ARCHES, decode, prototype, render, table
-from splitpriv.syscalls.prototypes import Param
+from splitpriv.syscalls.prototypes import CAPTURE_ARGV, Param, capture_spec
 
 
 def signal_name(number: int) -> str:
@@ -144,6 +144,19 @@ class SyscallEvent:
         """A copied string argument decoded as text (surrogate escapes for odd bytes)."""
         data = self.memory.get(index)
         return None if data is None else os.fsdecode(data)
+
+    def strings(self, index: int) -> list[str | None] | None:
+        """A copied string array (execve's and execveat's argv) as a list, each string decoded
+        like :meth:`string` and cut where the engine cut it (the string limit); an element it
+        could not read is None. None when the argument is not such an array or was not copied.
+        """
+        data = self.memory.get(index)
+        if data is None or capture_spec(self.name)[index] != CAPTURE_ARGV:
+            return None
+        return [
+            None if flag == decode.ELEM_FAULT else os.fsdecode(value)
+            for flag, value in decode.string_array(data)
+        ]
 
     def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
         """The strace line: ``openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC) = 3``."""

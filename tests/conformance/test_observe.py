@@ -45,6 +45,19 @@ def test_getppid_loop_sequence(progs, mechanism):
     assert t.exit_status == splitpriv.ExitStatus(code=0)
 
 
+def test_execve_shows_argv_and_how_many_envp_strings(progs, mechanism):
+    from splitpriv.syscalls.decode import arguments
+
+    argv = [progs["getppid_loop"], "3", "two words"]
+    events, _ = trace_all(argv, mechanism=mechanism, env={"A": "1", "B": "2"}, syscalls=["execve"])
+    execve = syscalls(events)[0]
+    path, shown_argv, shown_envp = arguments(execve, 200)
+    assert path == f'"{progs["getppid_loop"]}"'
+    assert shown_argv == f'["{progs["getppid_loop"]}", "3", "two words"]'
+    assert shown_envp == f"{hex(execve.args[2])} /* 2 vars */"
+    assert execve.strings(1) == argv and execve.strings(0) is None
+
+
 def test_events_equal_what_their_constructor_makes(progs, mechanism):
     # The session builds each event on a fast path (its dict at once, not __init__): the result
     # must be the very value the dataclass would make, with no field missing or extra.

@@ -7,10 +7,13 @@ the CLI agree on what "openat" or argument 1 means. It must never touch processe
 """
 
 from splitpriv.syscalls.prototypes import (
+    CAPTURE_ARGV,
     CAPTURE_BUF_ARG,
     CAPTURE_BUF_RET,
     CAPTURE_CSTRING,
+    CAPTURE_ENVC,
     CAPTURE_NONE,
+    CAPTURE_OUT_INTS,
     EXTRA_PROTOTYPES,
     CaptureSpec,
     Param,
@@ -36,10 +39,13 @@ __all__ = [
     "ARCHES",
     "AUDIT_ARCH_I386",
     "AUDIT_ARCH_X86_64",
+    "CAPTURE_ARGV",
     "CAPTURE_BUF_ARG",
     "CAPTURE_BUF_RET",
     "CAPTURE_CSTRING",
+    "CAPTURE_ENVC",
     "CAPTURE_NONE",
+    "CAPTURE_OUT_INTS",
     "EXTRA_PROTOTYPES",
     "MAX_SYSCALL_NR",
     "CaptureSpec",

@@ -77,6 +77,29 @@ class Shown(str):
         return obj
 
 
+# The records of a copied string array (csrc/string_array.h): a flag byte, the bytes, a NUL.
+ELEM_WHOLE, ELEM_CUT, ELEM_FAULT = 0, 1, 2
+
+
+def string_array(data: bytes) -> list[tuple[int, bytes]]:
+    """The elements of a copied string array (execve's argv), each as (ELEM_* flag, bytes);
+    an ELEM_FAULT element's bytes are the unreadable pointer (8 bytes, little-endian)."""
+    elements = []
+    at, end = 0, len(data)
+    while at < end:
+        flag = data[at]
+        if flag == ELEM_FAULT:
+            elements.append((flag, data[at + 1 : at + 9]))
+            at += 10
+            continue
+        stop = data.find(b"\0", at + 1)
+        if stop < 0:
+            stop = end
+        elements.append((flag, data[at + 1 : stop]))
+        at = stop + 1
+    return elements
+
+
 def param_index(text: str, position: int) -> int:
     """The raw argument a decoded text shows: its own index, else its position in the list."""
     return text.argno if isinstance(text, Shown) else position
@@ -234,6 +257,40 @@ class Args:
         if values is None:
             return self.ptr(i)
         return Shown("[" + ", ".join(map(str, values)) + "]", i)
+
+    def argv(self, i: int) -> Shown:
+        """execve's argv as strace prints it: ``["ls", "-l"]``, at most as many strings as the
+        string limit (then ``...``), each cut at it."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        data = self.copied(i)
+        if data is None:
+            return self.ptr(i)
+        texts = []
+        limit = self.limit
+        elements = string_array(data)
+        more = i in self.call.truncated
+        if limit is not None and len(elements) > limit:
+            elements, more = elements[:limit], True
+        for flag, value in elements:
+            if flag == ELEM_FAULT:
+                texts.append(hex(int.from_bytes(value, "little")))
+                continue
+            cut = flag == ELEM_CUT or (limit is not None and len(value) > limit)
+            texts.append(render.quote(value if limit is None else value[:limit], truncated=cut))
+        if more:
+            texts.append("...")
+        return Shown("[" + ", ".join(texts) + "]", i)
+
+    def envp(self, i: int) -> Shown:
+        """execve's envp as strace prints it by default: ``0x7ffc... /* 20 vars */``."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        data = self.copied(i)
+        if data is None or len(data) < 4:
+            return self.ptr(i)
+        count = int.from_bytes(data[:4], "little")
+        return Shown(f"{hex(self.raw(i))} /* {count} var{'' if count == 1 else 's'} */", i)
 
     def _quote(self, data: bytes, length: int, i: int) -> str:
         limit = self.limit
@@ -801,14 +858,12 @@ def _memfd_create(a: Args) -> list[str]:
 
 @decoder("execve")
 def _execve(a: Args) -> list[str]:
-    # strace shows argv as ["ls", "-l"] and envp as 0x7ffc... /* 20 vars */: the arrays are not
-    # copied, so both are pointers here.
-    return [a.path(0), a.ptr(1), a.ptr(2)]
+    return [a.path(0), a.argv(1), a.envp(2)]
 
 
 @decoder("execveat")
 def _execveat(a: Args) -> list[str]:
-    return [a.dirfd(0), a.path(1), a.ptr(2), a.ptr(3), a.flags(4, fl.AT_FLAGS)]
+    return [a.dirfd(0), a.path(1), a.argv(2), a.envp(3), a.flags(4, fl.AT_FLAGS)]
 
 
 _CLONE_PARENT_SETTID = 0x100000

@@ -45,6 +45,8 @@ MAX_ARGS: Final = 6
 # Capture codes. The C engine decodes these same numbers, so they must never change.
 CAPTURE_NONE: Final = 0
 CAPTURE_CSTRING: Final = 1  # NUL-terminated string, copied at syscall entry
+CAPTURE_ARGV: Final = 2  # array of strings (execve's argv), copied at entry (see decode)
+CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at entry
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
@@ -366,6 +368,12 @@ _BUF_RET: Final[dict[str, int]] = {
 }
 
 
+# String arrays: execve's argv is copied, its envp only counted (strace's /* N vars */).
+_ARRAYS: Final[dict[str, dict[int, int]]] = {
+    "execve": {1: CAPTURE_ARGV, 2: CAPTURE_ENVC},
+    "execveat": {2: CAPTURE_ARGV, 3: CAPTURE_ENVC},
+}
+
 # Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
 # the call did not fail.
 _OUT_INTS: Final[dict[str, dict[int, int]]] = {
@@ -412,4 +420,6 @@ def capture_spec(name: str) -> CaptureSpec:
         spec[_BUF_RET[name]] = CAPTURE_BUF_RET
     for index, count in _OUT_INTS.get(name, {}).items():
         spec[index] = CAPTURE_OUT_INTS | count
+    for index, code in _ARRAYS.get(name, {}).items():
+        spec[index] = code
     return (spec[0], spec[1], spec[2], spec[3], spec[4], spec[5])

@@ -1,0 +1,146 @@
+/*
+ * string_array.h - execve's argv and envp: copy an array of string pointers into an event
+ * segment, or count its entries.
+ *
+ * Shared by the engine (memory.c reads a tracee with process_vm_readv) and the stub (stub.c
+ * reads its own process the same way): static functions over a read callback, no libc, so the
+ * freestanding stub can include it. Nothing here writes to the process read.
+ *
+ * An array segment holds one record per element, in order: a flag byte (SP_ELEM_*), the
+ * string's bytes, a NUL. The segment is SP_SEGF_TRUNCATED when elements were left out (no
+ * room), and SP_SEGF_FAULT when the array itself could not be read.
+ */
+#ifndef SPLITPRIV_STRING_ARRAY_H
+#define SPLITPRIV_STRING_ARRAY_H
+
+#include <stddef.h>
+
+#include "splitpriv.h"
+
+enum {
+    SP_ELEM_WHOLE = 0,   /* the whole string */
+    SP_ELEM_CUT = 1,     /* the first bytes of a longer string */
+    SP_ELEM_FAULT = 2,   /* unreadable: the bytes are the pointer, 8 little-endian bytes */
+    SP_ARRAY_MAX = 4096, /* entries read at most (argv copied, envp counted) */
+};
+
+/* Reads len bytes at addr; the count read (short at an unmapped page), or <= 0. */
+typedef long (*sp_read_fn)(void *ctx, unsigned long long addr, void *dst, size_t len);
+
+/* Entries of a pointer array (4-byte pointers for i386), read 64 at a time. */
+struct sp_ptr_reader {
+    sp_read_fn read;
+    void *ctx;
+    unsigned long long array;
+    int wide;
+    unsigned long base, count;
+    unsigned long long buf[64];
+};
+
+static void sp_ptr_reader_init(struct sp_ptr_reader *r, sp_read_fn read, void *ctx,
+                               unsigned long long array, int wide)
+{
+    /* Field by field: a zeroing initializer could become a memset call the stub cannot make. */
+    r->read = read;
+    r->ctx = ctx;
+    r->array = array;
+    r->wide = wide;
+    r->base = r->count = 0;
+}
+
+/* Entry k (k only grows): 1 and the pointer, or 0 when it cannot be read. */
+static int sp_array_entry(struct sp_ptr_reader *r, unsigned long k, unsigned long long *ptr)
+{
+    size_t size = r->wide ? 8 : 4;
+    if (k < r->base || k >= r->base + r->count) {
+        long n = r->read(r->ctx, r->array + k * size, r->buf, sizeof(r->buf));
+        r->base = k;
+        r->count = n > 0 ? (unsigned long)n / size : 0;
+        if (r->count == 0)
+            return 0;
+    }
+    unsigned long i = k - r->base;
+    *ptr = r->wide ? r->buf[i] : ((const unsigned int *)r->buf)[i];
+    return 1;
+}
+
+/* Up to max bytes of the string at addr into dst, page by page (one ending just before an
+ * unmapped page is still read whole). The length copied; *whole says whether its NUL came. */
+static size_t sp_read_cstring(sp_read_fn read, void *ctx, unsigned long long addr, char *dst,
+                              size_t max, int *whole)
+{
+    size_t got = 0;
+    *whole = 0;
+    while (got < max) {
+        size_t chunk = 4096 - (size_t)((addr + got) & 4095);
+        if (chunk > max - got)
+            chunk = max - got;
+        long n = read(ctx, addr + got, dst + got, chunk);
+        if (n <= 0)
+            break;
+        for (long i = 0; i < n; i++) {
+            if (dst[got + (size_t)i] == '\0') {
+                *whole = 1;
+                return got + (size_t)i;
+            }
+        }
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* argv: each element's record into dst (room bytes), each string cut at per_string bytes.
+ * Returns the bytes used; sets SP_SEGF_* in *flags. */
+static size_t sp_copy_string_array(sp_read_fn read, void *ctx, unsigned long long array, int wide,
+                                   char *dst, size_t room, size_t per_string, unsigned char *flags)
+{
+    struct sp_ptr_reader r;
+    sp_ptr_reader_init(&r, read, ctx, array, wide);
+    size_t used = 0;
+    for (unsigned long k = 0;; k++) {
+        unsigned long long ptr;
+        if (!sp_array_entry(&r, k, &ptr)) {
+            if (k == 0)
+                *flags |= SP_SEGF_FAULT;
+            return used;
+        }
+        if (ptr == 0)
+            return used;
+        if (k >= SP_ARRAY_MAX || room - used < 2 + 8) {
+            *flags |= SP_SEGF_TRUNCATED;
+            return used;
+        }
+        size_t max = room - used - 2;
+        if (max > per_string)
+            max = per_string;
+        int whole;
+        size_t len = sp_read_cstring(read, ctx, ptr, dst + used + 1, max, &whole);
+        if (len == 0 && !whole) {
+            dst[used] = SP_ELEM_FAULT;
+            for (int b = 0; b < 8; b++)
+                dst[used + 1 + (size_t)b] = (char)(ptr >> (8 * b));
+            len = 8;
+        } else {
+            dst[used] = whole ? SP_ELEM_WHOLE : SP_ELEM_CUT;
+        }
+        dst[used + 1 + len] = '\0';
+        used += len + 2;
+    }
+}
+
+/* envp: how many entries before the NULL (at most SP_ARRAY_MAX), or -1 when unreadable. */
+static long sp_count_string_array(sp_read_fn read, void *ctx, unsigned long long array, int wide)
+{
+    struct sp_ptr_reader r;
+    sp_ptr_reader_init(&r, read, ctx, array, wide);
+    for (unsigned long k = 0; k < SP_ARRAY_MAX; k++) {
+        unsigned long long ptr;
+        if (!sp_array_entry(&r, k, &ptr))
+            return k == 0 ? -1 : (long)k;
+        if (ptr == 0)
+            return (long)k;
+    }
+    return SP_ARRAY_MAX;
+}
+
+#endif
