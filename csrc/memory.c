@@ -2,11 +2,11 @@
  * memory.c - copies the strings and buffers a syscall names out of the tracee.
  *
  * The rule of each syscall says, per argument, what to copy (SP_CAPTURE_*): a NUL-terminated
- * string, execve's argv (or how many strings envp holds), or a buffer whose length is another
- * argument (at entry); a buffer whose length is the return value, or a few ints the kernel
- * wrote (at exit). Bytes go into the event's data area as segments. Reads use
- * process_vm_readv, one page at a time for strings so that a string ending just before an
- * unmapped page is still read whole. Nothing here ever writes to the tracee.
+ * string, execve's argv (or how many strings envp holds), a buffer whose length is another
+ * argument, or a small struct (at entry); a buffer whose length is the return value, a few
+ * ints or a small struct the kernel wrote (at exit). Bytes go into the event's data area as
+ * segments. Reads use process_vm_readv, one page at a time for strings so that a string ending
+ * just before an unmapped page is still read whole. Nothing here ever writes to the tracee.
  */
 #include "engine_internal.h"
 #include "string_array.h"
@@ -155,6 +155,8 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_argv(s, tr, i);
         else if (c == SP_CAPTURE_ENVC)
             count_envp(tr, i);
+        else if ((c & 0xe0) == SP_CAPTURE_IN_WORDS && tr->ev.args[i])
+            copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
     }
@@ -169,5 +171,7 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
         else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
+        else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])
+            copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
     }
 }

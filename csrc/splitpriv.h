@@ -45,6 +45,10 @@ enum {
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the
                                * call did not fail (a wait status, pipe2's two fds) */
+    SP_CAPTURE_IN_WORDS = 128, /* | n (< 32): a struct of n 8-byte words the kernel reads,
+                                * copied at entry (a sigaction, a timespec, an rlimit) */
+    SP_CAPTURE_OUT_WORDS = 160, /* | n (< 32): one the kernel writes, copied at exit when the
+                                 * call did not fail (a struct stat, the old sigaction) */
 };
 
 struct sp_rule {

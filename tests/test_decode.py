@@ -803,3 +803,46 @@ def test_execve_argv_and_envp_as_strace_prints_them():
     assert show("execve", PTR, 0, 0, memory={0: b"/x"}) == '"/x", NULL, NULL'
     unread = Call("execve", args(PTR, PTR, PTR), memory={0: b"/x"}, faults=frozenset({1, 2}))
     assert decode.arguments(unread, 32)[1:] == [hex(PTR), hex(PTR)]
+
+
+# --- small structs (copied at entry or exit) -------------------------------------------------
+
+
+def _words(*values: int) -> bytes:
+    return b"".join((v % (1 << 64)).to_bytes(8, "little") for v in values)
+
+
+def test_structs_as_strace_prints_them():
+    regular = _words(1, 2, 1, 0o100644, 0, 0, 5690, *[0] * 11)
+    assert show("fstat", 3, PTR, retval=0, memory={1: regular}) == (
+        "3, {st_mode=S_IFREG|0644, st_size=5690, ...}"
+    )
+    null_device = _words(1, 2, 1, 0o20666, 0, 0x103, 0, *[0] * 11)
+    assert decode.stat_text(
+        list(int.from_bytes(null_device[k : k + 8], "little") for k in range(0, 144, 8))
+    ) == ("{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}")
+    # A failed stat wrote nothing: the pointer.
+    assert show("fstat", 3, PTR, retval=-9, memory={1: regular}) == f"3, {hex(PTR)}"
+    assert decode.sigset_text(0) == "[]"
+    assert decode.sigset_text(1 << 9 | 1 << 16) == "[USR1 CHLD]"
+    glibc_full = ((1 << 64) - 1) & ~(1 << 31 | 1 << 32)
+    assert decode.sigset_text(glibc_full) == "~[RTMIN RT_1]"
+    assert decode.sigset_text(1 << 33 | 1 << 39 | 1 << 63) == "[RT_2 RT_8 RT_32]"
+    action = _words(1, 0x04000000 | 0x08000000, 0x7F00, 1 << 16)
+    assert show("rt_sigaction", 12, PTR, 0, 8, retval=0, memory={1: action}) == (
+        "SIGUSR2, {sa_handler=SIG_IGN, sa_mask=[CHLD], sa_flags=SA_RESTORER|SA_ONSTACK, "
+        "sa_restorer=0x7f00}, NULL, 8"
+    )
+    assert decode.sigaction_text([0, 0, 0, 0]) == "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}"
+    limits = _words(8192 * 1024, (1 << 64) - 1)
+    assert show("prlimit64", 0, 3, 0, PTR, retval=0, memory={3: limits}).endswith(
+        "NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
+    )
+    assert decode.rlimit_text([1024, 4096]) == "{rlim_cur=1024, rlim_max=4*1024}"
+    sleep = _words(0, 1000)
+    assert show("clock_nanosleep", 0, 0, PTR, 0, retval=0, memory={2: sleep}) == (
+        "CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=1000}, NULL"
+    )
+    # i386 calls have other layouts: their structs print as pointers.
+    i386 = Call("nanosleep", args(PTR & 0xFFFFFFFF, 0), arch="i386", memory={0: sleep})
+    assert decode.arguments(i386, 32)[0] == hex(PTR & 0xFFFFFFFF)

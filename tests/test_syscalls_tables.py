@@ -14,8 +14,10 @@ from splitpriv.syscalls import (
     CAPTURE_BUF_RET,
     CAPTURE_CSTRING,
     CAPTURE_ENVC,
+    CAPTURE_IN_WORDS,
     CAPTURE_NONE,
     CAPTURE_OUT_INTS,
+    CAPTURE_OUT_WORDS,
     EXTRA_PROTOTYPES,
     Param,
     capture_spec,
@@ -239,11 +241,19 @@ def test_capture_codes_are_fixed() -> None:
     # Shared with the C engine: changing these breaks the ABI.
     assert (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_BUF_ARG, CAPTURE_BUF_RET) == (0, 1, 0x10, 0x20)
     assert (CAPTURE_ARGV, CAPTURE_ENVC, CAPTURE_OUT_INTS) == (2, 3, 0x40)
+    assert (CAPTURE_IN_WORDS, CAPTURE_OUT_WORDS) == (0x80, 0xA0)
     from splitpriv._binding import lib
 
     names = ("NONE", "CSTRING", "ARGV", "ENVC", "BUF_ARG", "BUF_RET", "OUT_INTS")
+    names += ("IN_WORDS", "OUT_WORDS")
     ours = (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_ARGV, CAPTURE_ENVC)
-    ours += (CAPTURE_BUF_ARG, CAPTURE_BUF_RET, CAPTURE_OUT_INTS)
+    ours += (
+        CAPTURE_BUF_ARG,
+        CAPTURE_BUF_RET,
+        CAPTURE_OUT_INTS,
+        CAPTURE_IN_WORDS,
+        CAPTURE_OUT_WORDS,
+    )
     assert tuple(getattr(lib, f"SP_CAPTURE_{name}") for name in names) == ours
 
 
@@ -279,6 +289,8 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("wait4", (N, CAPTURE_OUT_INTS | 1, N, N, N, N)),
         ("pipe2", (CAPTURE_OUT_INTS | 2, N, N, N, N, N)),
         ("socketpair", (N, N, N, CAPTURE_OUT_INTS | 2, N, N)),
+        ("newfstatat", (N, S, CAPTURE_OUT_WORDS | 18, N, N, N)),
+        ("rt_sigaction", (N, CAPTURE_IN_WORDS | 4, CAPTURE_OUT_WORDS | 4, N, N, N)),
         ("seccomp", (N, N, N, N, N, N)),
         ("no_such_syscall", (N, N, N, N, N, N)),
     ],

@@ -398,12 +398,16 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_segment(ev, i, 0, 1, 0);
         else if (!at_exit && (c == SP_CAPTURE_ARGV || c == SP_CAPTURE_ENVC))
             copy_array(ev, i, c == SP_CAPTURE_ENVC);
+        else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS && ev->args[i])
+            copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 0);
         else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)
             copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
         else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x0f) * 4, 0, 1);
+        else if (at_exit && (c & 0xe0) == SP_CAPTURE_OUT_WORDS && ev->ret >= 0 && ev->args[i])
+            copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 1);
     }
 }
 

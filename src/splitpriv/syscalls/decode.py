@@ -237,6 +237,28 @@ class Args:
             return self.ptr(i)
         return Shown(self._quote(data[:count], count, i), i)
 
+    def words(self, i: int, count: int, *, at_exit: bool) -> list[int] | None:
+        """The ``count`` 8-byte words of a struct the engine copied at argument ``i``, or None:
+        not copied, an i386 call (the layouts here are x86_64's), or (a struct the kernel
+        writes) the call failed."""
+        if self.bits != 64 or (at_exit and self.failed):
+            return None
+        data = self.copied(i)
+        if data is None or len(data) < 8 * count:
+            return None
+        return [int.from_bytes(data[8 * k : 8 * k + 8], "little") for k in range(count)]
+
+    def struct(
+        self, i: int, count: int, text: Callable[[list[int]], str], *, at_exit: bool = False
+    ) -> Shown:
+        """A struct as strace prints it (``text`` of its words), or the pointer."""
+        if not self.raw(i):
+            return Shown("NULL", i)
+        words = self.words(i, count, at_exit=at_exit)
+        if words is None:
+            return self.ptr(i)
+        return Shown(text(words), i)
+
     def ints(self, i: int, count: int) -> list[int] | None:
         """The ``count`` 32-bit ints the kernel wrote at argument ``i`` (copied at exit), or
         None when they were not (the call failed, or the memory could not be read)."""
@@ -472,19 +494,25 @@ def _creat(a: Args) -> list[str]:
     return [a.path(0), a.shown(1, fl.mode(a.u32(1)))]
 
 
+# (Only stat, lstat, fstat and newfstatat have their struct copied; the others print pointers.)
 @decoder("stat", "lstat", "statfs", "stat64", "lstat64")
 def _stat(a: Args) -> list[str]:
-    return [a.path(0), a.ptr(1)]
+    return [a.path(0), a.struct(1, 18, stat_text, at_exit=True)]
 
 
 @decoder("fstat", "fstatfs", "fstat64")
 def _fstat(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1)]
+    return [a.fd(0), a.struct(1, 18, stat_text, at_exit=True)]
 
 
 @decoder("newfstatat", "fstatat64")
 def _newfstatat(a: Args) -> list[str]:
-    return [a.dirfd(0), a.path(1), a.ptr(2), a.flags(3, fl.AT_FLAGS)]
+    return [
+        a.dirfd(0),
+        a.path(1),
+        a.struct(2, 18, stat_text, at_exit=True),
+        a.flags(3, fl.AT_FLAGS),
+    ]
 
 
 @decoder("statx")
@@ -575,8 +603,8 @@ def _umask(a: Args) -> list[str]:
 
 
 def _dev(value: int) -> str:
-    major = ((value >> 8) & 0xFFF) | ((value >> 32) & ~0xFFF)
-    minor = (value & 0xFF) | ((value >> 12) & ~0xFF)
+    major = ((value >> 8) & 0xFFF) | ((value >> 32) & 0xFFFFF000)
+    minor = (value & 0xFF) | ((value >> 12) & 0xFFFFFF00)
     return f"makedev({fl.hexnum(major)}, {fl.hexnum(minor)})"
 
 
@@ -684,6 +712,80 @@ def _flock(a: Args) -> list[str]:
 @decoder("dup2")
 def _dup2(a: Args) -> list[str]:
     return [a.fd(0), a.fd(1)]
+
+
+# --- small structs (x86_64 layouts, copied by the engine: prototypes._STRUCTS) ---------------
+
+
+def _s64(value: int) -> int:
+    return value - (1 << 64) if value >> 63 else value
+
+
+_S_IFCHR, _S_IFBLK = 0o20000, 0o60000
+
+
+def stat_text(w: list[int]) -> str:
+    """struct stat as strace abbreviates it: ``{st_mode=S_IFREG|0644, st_size=5, ...}``."""
+    mode = w[3] & 0xFFFFFFFF  # st_mode, then st_uid in the high half
+    if mode & fl.S_IFMT in (_S_IFCHR, _S_IFBLK):
+        return f"{{st_mode={fl.file_mode(mode)}, st_rdev={_dev(w[5])}, ...}}"
+    return f"{{st_mode={fl.file_mode(mode)}, st_size={_s64(w[6])}, ...}}"
+
+
+def timespec_text(w: list[int]) -> str:
+    return f"{{tv_sec={_s64(w[0])}, tv_nsec={_s64(w[1])}}}"
+
+
+def _rlim(value: int) -> str:
+    if value == (1 << 64) - 1:
+        return "RLIM64_INFINITY"
+    return f"{value // 1024}*1024" if value > 1024 and value % 1024 == 0 else str(value)
+
+
+def rlimit_text(w: list[int]) -> str:
+    return f"{{rlim_cur={_rlim(w[0])}, rlim_max={_rlim(w[1])}}}"
+
+
+def _signal_short(number: int) -> str:
+    """A signal in a set: ``CHLD``, ``RTMIN``, ``RT_2``."""
+    name = fl.signal_name(number)
+    return name[3:] if name is not None else str(number)
+
+
+def sigset_text(mask: int) -> str:
+    """A 64-signal set: ``[USR1 CHLD]``, or (more than half of them) what it leaves out:
+    ``~[RTMIN RT_1]``."""
+    members = [n for n in range(1, 65) if mask >> (n - 1) & 1]
+    if len(members) * 2 > 64:
+        left_out = [n for n in range(1, 65) if not mask >> (n - 1) & 1]
+        return "~[" + " ".join(map(_signal_short, left_out)) + "]"
+    return "[" + " ".join(map(_signal_short, members)) + "]"
+
+
+_SA_RESTORER = 0x04000000
+SA_FLAGS = fl.Table(
+    (
+        ("SA_RESTORER", _SA_RESTORER),
+        ("SA_ONSTACK", 0x08000000),
+        ("SA_RESTART", 0x10000000),
+        ("SA_NODEFER", 0x40000000),
+        ("SA_RESETHAND", 0x80000000),
+        ("SA_SIGINFO", 4),
+        ("SA_NOCLDSTOP", 1),
+        ("SA_NOCLDWAIT", 2),
+    )
+)
+
+
+def sigaction_text(w: list[int]) -> str:
+    """The kernel's struct sigaction: handler, flags, restorer, mask."""
+    handler = {0: "SIG_DFL", 1: "SIG_IGN"}.get(w[0]) or hex(w[0])
+    text = (
+        f"{{sa_handler={handler}, sa_mask={sigset_text(w[3])}, sa_flags={fl.flags(w[1], SA_FLAGS)}"
+    )
+    if w[1] & _SA_RESTORER:
+        text += f", sa_restorer={hex(w[2]) if w[2] else 'NULL'}"
+    return text + "}"
 
 
 @decoder("dup3")
@@ -988,12 +1090,26 @@ def _tgkill(a: Args) -> list[str]:
 
 @decoder("rt_sigaction")
 def _rt_sigaction(a: Args) -> list[str]:
-    return [a.shown(0, fl.signal(a.raw(0))), a.ptr(1), a.ptr(2), a.ulong(3)]
+    return [
+        a.shown(0, fl.signal(a.raw(0))),
+        a.struct(1, 4, sigaction_text),
+        a.struct(2, 4, sigaction_text, at_exit=True),
+        a.ulong(3),
+    ]
+
+
+def _sigset(words: list[int]) -> str:
+    return sigset_text(words[0])
 
 
 @decoder("rt_sigprocmask")
 def _rt_sigprocmask(a: Args) -> list[str]:
-    return [a.const(0, fl.SIGPROCMASK_HOW), a.ptr(1), a.ptr(2), a.ulong(3)]
+    return [
+        a.const(0, fl.SIGPROCMASK_HOW),
+        a.struct(1, 1, _sigset),
+        a.struct(2, 1, _sigset, at_exit=True),
+        a.ulong(3),
+    ]
 
 
 @decoder("rt_sigsuspend", "rt_sigpending")
@@ -1001,9 +1117,15 @@ def _rt_sigsuspend(a: Args) -> list[str]:
     return [a.ptr(0), a.ulong(1)]
 
 
-@decoder("sigaltstack", "nanosleep", "gettimeofday", "settimeofday")
+@decoder("sigaltstack", "gettimeofday", "settimeofday")
 def _two_pointers(a: Args) -> list[str]:
     return [a.ptr(0), a.ptr(1)]
+
+
+@decoder("nanosleep")
+def _nanosleep(a: Args) -> list[str]:
+    # The time left is written only when a signal cut the sleep short: a pointer here.
+    return [a.struct(0, 2, timespec_text), a.ptr(1)]
 
 
 @decoder("set_robust_list")
@@ -1038,7 +1160,12 @@ def _arch_prctl(a: Args) -> list[str]:
 
 @decoder("prlimit64")
 def _prlimit64(a: Args) -> list[str]:
-    return [a.int32(0), a.const(1, fl.RLIMITS), a.ptr(2), a.ptr(3)]
+    return [
+        a.int32(0),
+        a.const(1, fl.RLIMITS),
+        a.struct(2, 2, rlimit_text),
+        a.struct(3, 2, rlimit_text, at_exit=True),
+    ]
 
 
 @decoder("getrlimit", "setrlimit", "ugetrlimit")
@@ -1101,12 +1228,17 @@ def _futex_wake_op(val3: int) -> str:
 
 @decoder("clock_gettime", "clock_getres", "clock_settime")
 def _clock_gettime(a: Args) -> list[str]:
-    return [a.const(0, fl.CLOCKS), a.ptr(1)]
+    return [a.const(0, fl.CLOCKS), a.struct(1, 2, timespec_text, at_exit=True)]
 
 
 @decoder("clock_nanosleep")
 def _clock_nanosleep(a: Args) -> list[str]:
-    return [a.const(0, fl.CLOCKS), a.flags(1, fl.TIMER_FLAGS, bits=32), a.ptr(2), a.ptr(3)]
+    return [
+        a.const(0, fl.CLOCKS),
+        a.flags(1, fl.TIMER_FLAGS, bits=32),
+        a.struct(2, 2, timespec_text),
+        a.ptr(3),
+    ]
 
 
 @decoder("sched_getaffinity", "sched_setaffinity")

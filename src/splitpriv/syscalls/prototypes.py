@@ -50,6 +50,8 @@ CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at en
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
+CAPTURE_IN_WORDS: Final = 0x80  # | n (< 32): a struct of n 8-byte words, copied at entry
+CAPTURE_OUT_WORDS: Final = 0xA0  # | n (< 32): a struct the kernel writes, copied at exit
 
 
 class Param(NamedTuple):
@@ -374,6 +376,24 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "execveat": {2: CAPTURE_ARGV, 3: CAPTURE_ENVC},
 }
 
+# Small structs (x86_64 layouts; decode.py prints i386 ones as pointers): syscall -> {arg
+# index: capture code}. The kernel reads an IN struct (copied at entry) and writes an OUT one
+# (copied at exit when the call did not fail).
+_STAT_WORDS: Final = 18  # struct stat, 144 bytes
+_STRUCTS: Final[dict[str, dict[int, int]]] = {
+    "stat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
+    "lstat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
+    "fstat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
+    "newfstatat": {2: CAPTURE_OUT_WORDS | _STAT_WORDS},
+    "rt_sigaction": {1: CAPTURE_IN_WORDS | 4, 2: CAPTURE_OUT_WORDS | 4},  # struct sigaction
+    "rt_sigprocmask": {1: CAPTURE_IN_WORDS | 1, 2: CAPTURE_OUT_WORDS | 1},  # sigset_t
+    "prlimit64": {2: CAPTURE_IN_WORDS | 2, 3: CAPTURE_OUT_WORDS | 2},  # struct rlimit64
+    "nanosleep": {0: CAPTURE_IN_WORDS | 2},  # struct timespec
+    "clock_nanosleep": {2: CAPTURE_IN_WORDS | 2},
+    "clock_gettime": {1: CAPTURE_OUT_WORDS | 2},
+    "clock_getres": {1: CAPTURE_OUT_WORDS | 2},
+}
+
 # Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
 # the call did not fail.
 _OUT_INTS: Final[dict[str, dict[int, int]]] = {
@@ -421,5 +441,7 @@ def capture_spec(name: str) -> CaptureSpec:
     for index, count in _OUT_INTS.get(name, {}).items():
         spec[index] = CAPTURE_OUT_INTS | count
     for index, code in _ARRAYS.get(name, {}).items():
+        spec[index] = code
+    for index, code in _STRUCTS.get(name, {}).items():
         spec[index] = code
     return (spec[0], spec[1], spec[2], spec[3], spec[4], spec[5])
