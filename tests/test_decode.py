@@ -818,9 +818,7 @@ def test_structs_as_strace_prints_them():
         "3, {st_mode=S_IFREG|0644, st_size=5690, ...}"
     )
     null_device = _words(1, 2, 1, 0o20666, 0, 0x103, 0, *[0] * 11)
-    assert decode.stat_text(
-        list(int.from_bytes(null_device[k : k + 8], "little") for k in range(0, 144, 8))
-    ) == ("{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}")
+    assert decode.stat_text(null_device) == "{st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}"
     # A failed stat wrote nothing: the pointer.
     assert show("fstat", 3, PTR, retval=-9, memory={1: regular}) == f"3, {hex(PTR)}"
     assert decode.sigset_text(0) == "[]"
@@ -833,12 +831,15 @@ def test_structs_as_strace_prints_them():
         "SIGUSR2, {sa_handler=SIG_IGN, sa_mask=[CHLD], sa_flags=SA_RESTORER|SA_ONSTACK, "
         "sa_restorer=0x7f00}, NULL, 8"
     )
-    assert decode.sigaction_text([0, 0, 0, 0]) == "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}"
+    assert decode.sigaction_text(_words(0, 0, 0, 0)) == (
+        "{sa_handler=SIG_DFL, sa_mask=[], sa_flags=0}"
+    )
     limits = _words(8192 * 1024, (1 << 64) - 1)
     assert show("prlimit64", 0, 3, 0, PTR, retval=0, memory={3: limits}).endswith(
         "NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}"
     )
-    assert decode.rlimit_text([1024, 4096]) == "{rlim_cur=1024, rlim_max=4*1024}"
+    assert decode.rlimit_text(_words(1024, 4096)) == "{rlim_cur=1024, rlim_max=4*1024}"
+    assert decode.timespec_text(_words(-1, 5)) == "{tv_sec=-1, tv_nsec=5}"
     sleep = _words(0, 1000)
     assert show("clock_nanosleep", 0, 0, PTR, 0, retval=0, memory={2: sleep}) == (
         "CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=1000}, NULL"

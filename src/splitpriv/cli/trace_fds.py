@@ -29,7 +29,6 @@ from typing import Final
 
 from splitpriv.cli.trace_records import CHILD_CREATORS, Call
 from splitpriv.syscalls import decode, prototype, render
-from splitpriv.syscalls.decode import Shown
 from splitpriv.syscalls.flags import AT_FDCWD, O_CLOEXEC
 
 # Calls whose (non-negative) result is a new descriptor.
@@ -301,7 +300,7 @@ class FdPaths:
         """The argument texts, descriptors annotated (before the call's own update)."""
         fn = decode.decoder_for(call.name)
         if fn is not None:
-            args = _FdArgs(call, string_limit)
+            args = _FdArgs(call, string_limit, indexed=False)
             args.paths = self
             args.pid = call.pid
             return fn(args)
@@ -328,11 +327,11 @@ class _FdArgs(decode.Args):
     paths: FdPaths
     pid: int
 
-    def fd(self, i: int) -> Shown:
-        return Shown(self.paths.describe(self.pid, self.s32(i)), i)
+    def fd(self, i: int) -> str:
+        return self._as(self.paths.describe(self.pid, self.s32(i)), i)
 
-    def dirfd(self, i: int) -> Shown:
-        return Shown(self.paths.describe_dirfd(self.pid, self.s32(i)), i)
+    def dirfd(self, i: int) -> str:
+        return self._as(self.paths.describe_dirfd(self.pid, self.s32(i)), i)
 
 
 __all__ = ["FD_LIFECYCLE", "FD_RESULTS", "FdPaths"]

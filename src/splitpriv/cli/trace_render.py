@@ -57,6 +57,7 @@ from splitpriv.syscalls import ARCHES, decode, layout
 from splitpriv.syscalls.siginfo import format_siginfo, signal_name
 
 HOLDBACK_NS: Final = 50_000_000
+_ENTRY_FLAGS: Final = ENTRY | ENTRY_SHOWN
 _ENTRY, _EXIT, _LINE = 0, 1, 2
 _UNFINISHED: Final = " <unfinished ...>"
 _CACHE_SIZE: Final = 4096
@@ -168,7 +169,7 @@ class LineFormat:
     def arguments(self, call: Call) -> list[str]:
         if self.fds is not None:
             return self.fds.arguments(call, self.limit)
-        return decode.arguments(call, self.limit)
+        return decode.arguments(call, self.limit, indexed=False)
 
     def result(self, call: Call) -> str:
         text = decode.result(call)
@@ -350,7 +351,15 @@ class TextTrace:
                 assert call.retval is not None
                 if call.retval not in self._exited:
                     known[call.retval] = None
-            if creates or self._buffered() or call.flags & (ENTRY | ENTRY_SHOWN):
+            if (  # (self._buffered(), inline: this runs for every call printed)
+                creates
+                or len(known) > 1
+                or self._heap
+                or self._awaiting
+                or self._entered
+                or self._open is not None
+                or call.flags & _ENTRY_FLAGS
+            ):
                 self._push_call(call)
                 self._settle(tid)
             else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from struct import Struct
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -108,11 +109,18 @@ def param_index(text: str, position: int) -> int:
 # --- the view decoders work on --------------------------------------------------------------
 
 
+def _text(text: str, argno: int) -> str:
+    return text
+
+
 class Args:
     """One call's arguments, with helpers that print each the way strace does."""
 
-    def __init__(self, call: CallLike, string_limit: int | None) -> None:
+    def __init__(self, call: CallLike, string_limit: int | None, indexed: bool = True) -> None:
         self.call = call
+        # Each text a Shown that knows its argument (for SyscallEvent.arguments), or, for the
+        # trace runner's lines, the plain str: a Shown costs 0.25 us, for every argument.
+        self._as: Callable[[str, int], str] = Shown if indexed else _text
         self.name = call.name
         self.limit = string_limit
         self.retval = call.retval
@@ -153,49 +161,49 @@ class Args:
         return render.signed(self._args[i], self.bits)
 
     # -- printed values --
-    def int32(self, i: int) -> Shown:
-        return Shown(str(self.s32(i)), i)
+    def int32(self, i: int) -> str:
+        return self._as(str(self.s32(i)), i)
 
-    def uint32(self, i: int) -> Shown:
-        return Shown(str(self.u32(i)), i)
+    def uint32(self, i: int) -> str:
+        return self._as(str(self.u32(i)), i)
 
-    def long(self, i: int) -> Shown:
-        return Shown(str(self.slong(i)), i)
+    def long(self, i: int) -> str:
+        return self._as(str(self.slong(i)), i)
 
-    def ulong(self, i: int) -> Shown:
-        return Shown(str(self.raw(i)), i)
+    def ulong(self, i: int) -> str:
+        return self._as(str(self.raw(i)), i)
 
     fd = int32
 
-    def dirfd(self, i: int) -> Shown:
+    def dirfd(self, i: int) -> str:
         value = self.s32(i)
-        return Shown("AT_FDCWD" if value == fl.AT_FDCWD else str(value), i)
+        return self._as("AT_FDCWD" if value == fl.AT_FDCWD else str(value), i)
 
-    def ptr(self, i: int) -> Shown:
+    def ptr(self, i: int) -> str:
         """A pointer: ``NULL`` or ``0x7ffd...``."""
         value = self.raw(i)
-        return Shown(hex(value) if value else "NULL", i)
+        return self._as(hex(value) if value else "NULL", i)
 
-    def hex(self, i: int, *, bits: int | None = None) -> Shown:
+    def hex(self, i: int, *, bits: int | None = None) -> str:
         """C's ``%#lx``: ``0x1f``, and ``0`` for zero."""
         value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
-        return Shown(fl.hexnum(value), i)
+        return self._as(fl.hexnum(value), i)
 
-    def flags(self, i: int, table: fl.Table, *, bits: int | None = None) -> Shown:
+    def flags(self, i: int, table: fl.Table, *, bits: int | None = None) -> str:
         value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
-        return Shown(fl.flags(value, table), i)
+        return self._as(fl.flags(value, table), i)
 
-    def const(self, i: int, table: fl.Table, *, bits: int | None = 32) -> Shown:
+    def const(self, i: int, table: fl.Table, *, bits: int | None = 32) -> str:
         value = self.raw(i) if bits is None else self.raw(i) & ((1 << bits) - 1)
-        return Shown(fl.constant(value, table), i)
+        return self._as(fl.constant(value, table), i)
 
-    def shown(self, i: int, text: str) -> Shown:
+    def shown(self, i: int, text: str) -> str:
         """``text``, computed by the caller, as the text of argument ``i``."""
-        return Shown(text, i)
+        return self._as(text, i)
 
-    def named(self, name: str, i: int, text: str) -> Shown:
+    def named(self, name: str, i: int, text: str) -> str:
         """strace's ``name=value`` form, which it uses for clone's arguments."""
-        return Shown(f"{name}={text}", i)
+        return self._as(f"{name}={text}", i)
 
     # -- memory --
     def copied(self, i: int) -> bytes | None:
@@ -203,61 +211,52 @@ class Args:
             return None
         return self.call.memory.get(i)
 
-    def path(self, i: int) -> Shown:
+    def path(self, i: int) -> str:
         """A NUL-terminated string copied at entry: quoted whole (strace never cuts paths)."""
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         data = self.copied(i)
         if data is None:
             return self.ptr(i)
-        return Shown(render.quote(data, truncated=i in self.call.truncated), i)
+        return self._as(render.quote(data, truncated=i in self.call.truncated), i)
 
-    def buffer(self, i: int, length: int) -> Shown:
+    def buffer(self, i: int, length: int) -> str:
         """A buffer the kernel reads (copied at entry), cut at the string limit with ``...``."""
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         if length == 0:
-            return Shown('""', i)
+            return self._as('""', i)
         data = self.copied(i)
         if data is None:
             return self.ptr(i)
-        return Shown(self._quote(data[:length], length, i), i)
+        return self._as(self._quote(data[:length], length, i), i)
 
-    def output(self, i: int, length: int | None = None) -> Shown:
+    def output(self, i: int, length: int | None = None) -> str:
         """A buffer the kernel filled (copied at exit, as long as the return value)."""
         if self.failed or self.retval is None:
             return self.ptr(i)
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         count = self.retval if length is None else min(self.retval, length)
         if count <= 0:
-            return Shown('""', i)
+            return self._as('""', i)
         data = self.copied(i)
         if data is None:
             return self.ptr(i)
-        return Shown(self._quote(data[:count], count, i), i)
-
-    def words(self, i: int, count: int, *, at_exit: bool) -> list[int] | None:
-        """The ``count`` 8-byte words of a struct the engine copied at argument ``i``, or None:
-        not copied, an i386 call (the layouts here are x86_64's), or (a struct the kernel
-        writes) the call failed."""
-        if self.bits != 64 or (at_exit and self.failed):
-            return None
-        data = self.copied(i)
-        if data is None or len(data) < 8 * count:
-            return None
-        return [int.from_bytes(data[8 * k : 8 * k + 8], "little") for k in range(count)]
+        return self._as(self._quote(data[:count], count, i), i)
 
     def struct(
-        self, i: int, count: int, text: Callable[[list[int]], str], *, at_exit: bool = False
-    ) -> Shown:
-        """A struct as strace prints it (``text`` of its words), or the pointer."""
+        self, i: int, size: int, text: Callable[[bytes], str], *, at_exit: bool = False
+    ) -> str:
+        """A struct of ``size`` bytes the engine copied at argument ``i``, as strace prints it
+        (``text`` of its bytes), or the pointer: not copied, an i386 call (the layouts here
+        are x86_64's), or a struct the kernel writes (``at_exit``) and the call failed."""
         if not self.raw(i):
-            return Shown("NULL", i)
-        words = self.words(i, count, at_exit=at_exit)
-        if words is None:
+            return self._as("NULL", i)
+        data = self.copied(i)
+        if data is None or len(data) < size or self.bits != 64 or (at_exit and self.failed):
             return self.ptr(i)
-        return Shown(text(words), i)
+        return self._as(text(data), i)
 
     def ints(self, i: int, count: int) -> list[int] | None:
         """The ``count`` 32-bit ints the kernel wrote at argument ``i`` (copied at exit), or
@@ -271,20 +270,20 @@ class Args:
             int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True) for k in range(count)
         ]
 
-    def int_array(self, i: int, count: int) -> Shown:
+    def int_array(self, i: int, count: int) -> str:
         """strace's ``[3, 4]`` for the fds pipe2 and socketpair return."""
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         values = self.ints(i, count)
         if values is None:
             return self.ptr(i)
-        return Shown("[" + ", ".join(map(str, values)) + "]", i)
+        return self._as("[" + ", ".join(map(str, values)) + "]", i)
 
-    def argv(self, i: int) -> Shown:
+    def argv(self, i: int) -> str:
         """execve's argv as strace prints it: ``["ls", "-l"]``, at most as many strings as the
         string limit (then ``...``), each cut at it."""
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         data = self.copied(i)
         if data is None:
             return self.ptr(i)
@@ -302,17 +301,17 @@ class Args:
             texts.append(render.quote(value if limit is None else value[:limit], truncated=cut))
         if more:
             texts.append("...")
-        return Shown("[" + ", ".join(texts) + "]", i)
+        return self._as("[" + ", ".join(texts) + "]", i)
 
-    def envp(self, i: int) -> Shown:
+    def envp(self, i: int) -> str:
         """execve's envp as strace prints it by default: ``0x7ffc... /* 20 vars */``."""
         if not self.raw(i):
-            return Shown("NULL", i)
+            return self._as("NULL", i)
         data = self.copied(i)
         if data is None or len(data) < 4:
             return self.ptr(i)
         count = int.from_bytes(data[:4], "little")
-        return Shown(f"{hex(self.raw(i))} /* {count} var{'' if count == 1 else 's'} */", i)
+        return self._as(f"{hex(self.raw(i))} /* {count} var{'' if count == 1 else 's'} */", i)
 
     def _quote(self, data: bytes, length: int, i: int) -> str:
         limit = self.limit
@@ -380,12 +379,18 @@ def plain_arguments(call: CallLike, string_limit: int | None) -> list[str]:
     return texts
 
 
-def arguments(call: CallLike, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> list[str]:
-    """The argument texts strace prints for ``call``, strings cut at ``string_limit`` bytes."""
+def arguments(
+    call: CallLike,
+    string_limit: int | None = render.DEFAULT_STRING_LIMIT,
+    *,
+    indexed: bool = True,
+) -> list[str]:
+    """The argument texts strace prints for ``call``, strings cut at ``string_limit`` bytes;
+    with ``indexed``, each a :class:`Shown` that knows its raw argument (:func:`param_index`)."""
     fn = DECODERS.get(call.name)
     if fn is None:
         return plain_arguments(call, string_limit)
-    return fn(Args(call, string_limit))
+    return fn(Args(call, string_limit, indexed))
 
 
 def result(call: CallLike) -> str:
@@ -468,9 +473,9 @@ def _fd_only(a: Args) -> list[str]:
 
 def _open_tail(a: Args, first: int) -> list[str]:
     value = a.u32(first + 1)
-    texts: list[str] = [a.path(first), Shown(fl.open_flags(value), first + 1)]
+    texts: list[str] = [a.path(first), a.shown(first + 1, fl.open_flags(value))]
     if value & (fl.O_CREAT | fl.O_TMPFILE_BIT):
-        texts.append(Shown(fl.mode(a.u32(first + 2)), first + 2))
+        texts.append(a.shown(first + 2, fl.mode(a.u32(first + 2))))
     return texts
 
 
@@ -497,12 +502,12 @@ def _creat(a: Args) -> list[str]:
 # (Only stat, lstat, fstat and newfstatat have their struct copied; the others print pointers.)
 @decoder("stat", "lstat", "statfs", "stat64", "lstat64")
 def _stat(a: Args) -> list[str]:
-    return [a.path(0), a.struct(1, 18, stat_text, at_exit=True)]
+    return [a.path(0), a.struct(1, 144, stat_text, at_exit=True)]
 
 
 @decoder("fstat", "fstatfs", "fstat64")
 def _fstat(a: Args) -> list[str]:
-    return [a.fd(0), a.struct(1, 18, stat_text, at_exit=True)]
+    return [a.fd(0), a.struct(1, 144, stat_text, at_exit=True)]
 
 
 @decoder("newfstatat", "fstatat64")
@@ -510,7 +515,7 @@ def _newfstatat(a: Args) -> list[str]:
     return [
         a.dirfd(0),
         a.path(1),
-        a.struct(2, 18, stat_text, at_exit=True),
+        a.struct(2, 144, stat_text, at_exit=True),
         a.flags(3, fl.AT_FLAGS),
     ]
 
@@ -573,7 +578,7 @@ def _getcwd(a: Args) -> list[str]:
         shown = a.ptr(0)
     else:
         end = data.find(b"\0")
-        shown = Shown(render.quote(data if end < 0 else data[:end]), 0)
+        shown = a.shown(0, render.quote(data if end < 0 else data[:end]))
     return [shown, a.ulong(1)]
 
 
@@ -656,9 +661,9 @@ def _symlinkat(a: Args) -> list[str]:
     return [a.path(0), a.dirfd(1), a.path(2)]
 
 
-def _id(a: Args, i: int) -> Shown:
+def _id(a: Args, i: int) -> str:
     value = a.u32(i)
-    return Shown("-1" if value == 0xFFFFFFFF else str(value), i)
+    return a.shown(i, "-1" if value == 0xFFFFFFFF else str(value))
 
 
 @decoder("chown", "lchown")
@@ -717,23 +722,33 @@ def _dup2(a: Args) -> list[str]:
 # --- small structs (x86_64 layouts, copied by the engine: prototypes._STRUCTS) ---------------
 
 
-def _s64(value: int) -> int:
-    return value - (1 << 64) if value >> 63 else value
-
-
+_STAT = Struct("<24xI12xQq")  # struct stat: st_mode, st_rdev, st_size
+_TIMESPEC = Struct("<qq")
+_RLIMIT = Struct("<QQ")
+_SIGACTION = Struct("<QQQQ")  # the kernel's: handler, flags, restorer, mask
+_SIGSET = Struct("<Q")
 _S_IFCHR, _S_IFBLK = 0o20000, 0o60000
 
 
-def stat_text(w: list[int]) -> str:
+_MODE_TEXTS: dict[int, str] = {}  # "{st_mode=S_IFREG|0644, " by mode: a program has a few
+
+
+def stat_text(data: bytes) -> str:
     """struct stat as strace abbreviates it: ``{st_mode=S_IFREG|0644, st_size=5, ...}``."""
-    mode = w[3] & 0xFFFFFFFF  # st_mode, then st_uid in the high half
+    mode, rdev, size = _STAT.unpack_from(data)
+    head = _MODE_TEXTS.get(mode)
+    if head is None:
+        head = "{st_mode=" + fl.file_mode(mode) + ", "
+        if len(_MODE_TEXTS) < 256:  # (modes come from the tracee: keep a bounded few)
+            _MODE_TEXTS[mode] = head
     if mode & fl.S_IFMT in (_S_IFCHR, _S_IFBLK):
-        return f"{{st_mode={fl.file_mode(mode)}, st_rdev={_dev(w[5])}, ...}}"
-    return f"{{st_mode={fl.file_mode(mode)}, st_size={_s64(w[6])}, ...}}"
+        return head + "st_rdev=" + _dev(rdev) + ", ...}"
+    return head + "st_size=" + str(size) + ", ...}"
 
 
-def timespec_text(w: list[int]) -> str:
-    return f"{{tv_sec={_s64(w[0])}, tv_nsec={_s64(w[1])}}}"
+def timespec_text(data: bytes) -> str:
+    seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+    return f"{{tv_sec={seconds}, tv_nsec={nanoseconds}}}"
 
 
 def _rlim(value: int) -> str:
@@ -742,8 +757,9 @@ def _rlim(value: int) -> str:
     return f"{value // 1024}*1024" if value > 1024 and value % 1024 == 0 else str(value)
 
 
-def rlimit_text(w: list[int]) -> str:
-    return f"{{rlim_cur={_rlim(w[0])}, rlim_max={_rlim(w[1])}}}"
+def rlimit_text(data: bytes) -> str:
+    cur, limit = _RLIMIT.unpack_from(data)
+    return f"{{rlim_cur={_rlim(cur)}, rlim_max={_rlim(limit)}}}"
 
 
 def _signal_short(number: int) -> str:
@@ -777,14 +793,14 @@ SA_FLAGS = fl.Table(
 )
 
 
-def sigaction_text(w: list[int]) -> str:
+def sigaction_text(data: bytes) -> str:
     """The kernel's struct sigaction: handler, flags, restorer, mask."""
-    handler = {0: "SIG_DFL", 1: "SIG_IGN"}.get(w[0]) or hex(w[0])
-    text = (
-        f"{{sa_handler={handler}, sa_mask={sigset_text(w[3])}, sa_flags={fl.flags(w[1], SA_FLAGS)}"
-    )
-    if w[1] & _SA_RESTORER:
-        text += f", sa_restorer={hex(w[2]) if w[2] else 'NULL'}"
+    handler, flags, restorer, mask = _SIGACTION.unpack_from(data)
+    shown = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler) or hex(handler)
+    text = f"{{sa_handler={shown}, sa_mask={sigset_text(mask)}, "
+    text += f"sa_flags={fl.flags(flags, SA_FLAGS)}"
+    if flags & _SA_RESTORER:
+        text += f", sa_restorer={hex(restorer) if restorer else 'NULL'}"
     return text + "}"
 
 
@@ -1092,22 +1108,22 @@ def _tgkill(a: Args) -> list[str]:
 def _rt_sigaction(a: Args) -> list[str]:
     return [
         a.shown(0, fl.signal(a.raw(0))),
-        a.struct(1, 4, sigaction_text),
-        a.struct(2, 4, sigaction_text, at_exit=True),
+        a.struct(1, 32, sigaction_text),
+        a.struct(2, 32, sigaction_text, at_exit=True),
         a.ulong(3),
     ]
 
 
-def _sigset(words: list[int]) -> str:
-    return sigset_text(words[0])
+def _sigset(data: bytes) -> str:
+    return sigset_text(_SIGSET.unpack_from(data)[0])
 
 
 @decoder("rt_sigprocmask")
 def _rt_sigprocmask(a: Args) -> list[str]:
     return [
         a.const(0, fl.SIGPROCMASK_HOW),
-        a.struct(1, 1, _sigset),
-        a.struct(2, 1, _sigset, at_exit=True),
+        a.struct(1, 8, _sigset),
+        a.struct(2, 8, _sigset, at_exit=True),
         a.ulong(3),
     ]
 
@@ -1125,7 +1141,7 @@ def _two_pointers(a: Args) -> list[str]:
 @decoder("nanosleep")
 def _nanosleep(a: Args) -> list[str]:
     # The time left is written only when a signal cut the sleep short: a pointer here.
-    return [a.struct(0, 2, timespec_text), a.ptr(1)]
+    return [a.struct(0, 16, timespec_text), a.ptr(1)]
 
 
 @decoder("set_robust_list")
@@ -1163,8 +1179,8 @@ def _prlimit64(a: Args) -> list[str]:
     return [
         a.int32(0),
         a.const(1, fl.RLIMITS),
-        a.struct(2, 2, rlimit_text),
-        a.struct(3, 2, rlimit_text, at_exit=True),
+        a.struct(2, 16, rlimit_text),
+        a.struct(3, 16, rlimit_text, at_exit=True),
     ]
 
 
@@ -1177,7 +1193,7 @@ def _getrlimit(a: Args) -> list[str]:
 def _getrandom(a: Args) -> list[str]:
     # strace prints the random bytes (in \x hex) after the call; they are not copied, so only
     # an empty result can be shown as strace does.
-    buf = Shown('""', 0) if a.retval == 0 and a.raw(0) else a.ptr(0)
+    buf = a.shown(0, '""') if a.retval == 0 and a.raw(0) else a.ptr(0)
     return [buf, a.ulong(1), a.flags(2, fl.GRND, bits=32)]
 
 
@@ -1228,7 +1244,7 @@ def _futex_wake_op(val3: int) -> str:
 
 @decoder("clock_gettime", "clock_getres", "clock_settime")
 def _clock_gettime(a: Args) -> list[str]:
-    return [a.const(0, fl.CLOCKS), a.struct(1, 2, timespec_text, at_exit=True)]
+    return [a.const(0, fl.CLOCKS), a.struct(1, 16, timespec_text, at_exit=True)]
 
 
 @decoder("clock_nanosleep")
@@ -1236,7 +1252,7 @@ def _clock_nanosleep(a: Args) -> list[str]:
     return [
         a.const(0, fl.CLOCKS),
         a.flags(1, fl.TIMER_FLAGS, bits=32),
-        a.struct(2, 2, timespec_text),
+        a.struct(2, 16, timespec_text),
         a.ptr(3),
     ]
 
@@ -1249,7 +1265,7 @@ def _sched_affinity(a: Args) -> list[str]:
 # --- sockets --------------------------------------------------------------------------------
 
 
-def _protocol(a: Args, family: int, i: int) -> Shown:
+def _protocol(a: Args, family: int, i: int) -> str:
     if family in (fl.AF_INET, fl.AF_INET6):
         return a.const(i, fl.IP_PROTOCOLS, bits=None)
     if family == fl.AF_NETLINK:
