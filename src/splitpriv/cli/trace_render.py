@@ -290,6 +290,7 @@ class TextTrace:
         self.lock = threading.Lock()
         self.root: int | None = None
         self._pads = [" " * n for n in range(column + 1)]
+        self._prefixes: dict[int, str] = {}  # a task's line prefix, by tid
         self._heap: list[Point] = []
         self._seq = 0
         self._open: _Item | None = None
@@ -469,30 +470,36 @@ class TextTrace:
         heapq.heappush(self._heap, (t, self._seq, kind, obj))
 
     def _push_call(self, call: Call) -> None:
-        tid = call.tid
-        shown = self._entered.pop(tid, None) if call.flags & ENTRY_SHOWN else None
-        self._resolve(tid, call.entry_ns)
+        tid, flags, entry_ns = call.tid, call.flags, call.entry_ns
+        heap, push = self._heap, heapq.heappush
+        shown = self._entered.pop(tid, None) if flags & ENTRY_SHOWN else None
+        if self._awaiting:
+            self._resolve(tid, entry_ns)
         if shown is not None:  # its entry point is in already: now the rest of it
             shown.call = call
             shown.head, shown.tail, shown.result = self.fmt.parts(call)
             shown.undecoded = False
             item = shown
         else:
-            item = _Item(call, None if call.flags & ENTRY else self.fmt.parts(call))
-            if call.entry_ns < self._watermark:
+            item = _Item(call, None if flags & ENTRY else self.fmt.parts(call))
+            if entry_ns < self._watermark:
                 item.late = True
             else:
-                self._push(call.entry_ns, _ENTRY, item)
-        if call.flags & ENTRY:
+                self._seq += 1
+                push(heap, (entry_ns, self._seq, _ENTRY, item))
+        newest = entry_ns
+        if flags & ENTRY:
             self._entered[tid] = item
         elif call.exit_ns is not None:
-            self._push(call.exit_ns, _EXIT, item)
-            self._newest = max(self._newest, call.exit_ns)
+            self._seq += 1
+            push(heap, (call.exit_ns, self._seq, _EXIT, item))
+            newest = call.exit_ns
         elif call.unavailable:
-            self._push(call.entry_ns, _EXIT, item)
+            self._push(entry_ns, _EXIT, item)
         else:
-            self._awaiting[call.tid] = item
-        self._newest = max(self._newest, call.entry_ns)
+            self._awaiting[tid] = item
+        if newest > self._newest:
+            self._newest = newest
 
     def _resolve(self, tid: int, t: int) -> None:
         """A call of ``tid`` that never returned ends here (its task exited or exec'd)."""
@@ -538,11 +545,20 @@ class TextTrace:
 
     def _prefix(self, tid: int) -> str:
         mode = self.prefix_mode
-        if mode == "bracket":
-            return f"[pid {tid:5d}] " if len(self._live) > 1 else ""
-        if mode == "column":
-            return f"{tid:<5d} "
-        return ""
+        if mode == "bracket" and len(self._live) <= 1:
+            return ""
+        prefix = self._prefixes.get(tid)
+        if prefix is None:
+            if mode == "bracket":
+                prefix = f"[pid {tid:5d}] "
+            elif mode == "column":
+                prefix = f"{tid:<5d} "
+            else:
+                prefix = ""
+            if len(self._prefixes) >= _CACHE_SIZE:
+                self._prefixes.clear()
+            self._prefixes[tid] = prefix
+        return prefix
 
     def _enter(self, tid: int) -> None:
         """``tid`` shows up in the printed trace (a new task: say so, like strace)."""

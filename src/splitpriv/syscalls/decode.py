@@ -771,11 +771,16 @@ def _signal_short(number: int) -> str:
 def sigset_text(mask: int) -> str:
     """A 64-signal set: ``[USR1 CHLD]``, or (more than half of them) what it leaves out:
     ``~[RTMIN RT_1]``."""
-    members = [n for n in range(1, 65) if mask >> (n - 1) & 1]
-    if len(members) * 2 > 64:
-        left_out = [n for n in range(1, 65) if not mask >> (n - 1) & 1]
-        return "~[" + " ".join(map(_signal_short, left_out)) + "]"
-    return "[" + " ".join(map(_signal_short, members)) + "]"
+    mask &= (1 << 64) - 1
+    prefix = "["
+    if mask.bit_count() * 2 > 64:
+        mask, prefix = mask ^ ((1 << 64) - 1), "~["
+    names = []
+    while mask:
+        low = mask & -mask
+        names.append(_signal_short(low.bit_length()))
+        mask ^= low
+    return prefix + " ".join(names) + "]"
 
 
 _SA_RESTORER = 0x04000000
