@@ -149,9 +149,9 @@ void sp_cancel(struct sp_session *s)
 /* ---- events ---------------------------------------------------------------------------- */
 
 /* config.entry_records: before a record goes out, show the entry of every recorded call in
- * progress in another task (an SP_EVF_ENTRY copy of it). The consumer then knows, at each record, every
- * call that began before it, and can print in time order at once, as strace prints
- * `<unfinished ...>`, instead of holding lines back for calls that may still come. */
+ * progress in another task (an SP_EVF_ENTRY copy of it). The consumer then knows, at each
+ * record, every call that began before it, and can print in time order at once, as strace
+ * prints `<unfinished ...>`, instead of holding lines back for calls that may still come. */
 static void show_entries(struct sp_session *s, const struct sp_event *ev)
 {
     struct sp_tracee *tr = s->tracees.unshown;

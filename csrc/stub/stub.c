@@ -371,8 +371,9 @@ static void copy_array(struct sp_event *ev, int arg, int count_only)
         return;
     }
     if (count_only) {
-        long count =
-            room < sizeof(int) ? -1 : sp_count_string_array(read_self, &ev->pid, ev->args[arg], wide);
+        long count = -1;
+        if (room >= sizeof(int))
+            count = sp_count_string_array(read_self, &ev->pid, ev->args[arg], wide);
         if (count < 0) {
             seg->flags |= SP_SEGF_FAULT;
             return;
