@@ -847,3 +847,40 @@ def test_structs_as_strace_prints_them():
     # i386 calls have other layouts: their structs print as pointers.
     i386 = Call("nanosleep", args(PTR & 0xFFFFFFFF, 0), arch="i386", memory={0: sleep})
     assert decode.arguments(i386, 32)[0] == hex(PTR & 0xFFFFFFFF)
+
+
+def test_socket_addresses_and_statx_as_strace_prints_them():
+    unix = (1).to_bytes(2, "little") + b"/run/x.sock\0"
+    assert show("connect", 3, PTR, len(unix), memory={1: unix}, retval=0) == (
+        f'3, {{sa_family=AF_UNIX, sun_path="/run/x.sock"}}, {len(unix)}'
+    )
+    abstract = (1).to_bytes(2, "little") + b"\0name"
+    assert decode.sockaddr_text(abstract) == '{sa_family=AF_UNIX, sun_path=@"name"}'
+    assert decode.sockaddr_text((1).to_bytes(2, "little")) == "{sa_family=AF_UNIX}"
+    inet = (2).to_bytes(2, "little") + (80).to_bytes(2, "big") + bytes([10, 0, 0, 1]) + bytes(8)
+    assert decode.sockaddr_text(inet) == (
+        '{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("10.0.0.1")}'
+    )
+    inet6 = (10).to_bytes(2, "little") + (9).to_bytes(2, "big") + bytes(4) + bytes(15) + b"\1"
+    inet6 += (0).to_bytes(4, "little")
+    assert decode.sockaddr_text(inet6) == (
+        "{sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), "
+        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}'
+    )
+    # A family not decoded here, or an address shorter than its family's: the pointer.
+    other = (17).to_bytes(2, "little") + bytes(18)
+    assert show("bind", 3, PTR, 20, memory={1: other}, retval=0) == f"3, {hex(PTR)}, 20"
+    assert show("bind", 3, PTR, 4, memory={1: inet[:4]}, retval=0) == f"3, {hex(PTR)}, 4"
+    statx = (
+        (0x17FF).to_bytes(4, "little")
+        + bytes(4)
+        + (0x2000).to_bytes(8, "little")
+        + bytes(12)
+        + (0o40755).to_bytes(2, "little")
+        + bytes(10)
+        + (4096).to_bytes(8, "little")
+    )
+    assert decode.statx_text(statx) == (
+        "{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=STATX_ATTR_MOUNT_ROOT, "
+        "stx_mode=S_IFDIR|0755, stx_size=4096, ...}"
+    )

@@ -527,7 +527,7 @@ def _statx(a: Args) -> list[str]:
         a.path(1),
         a.shown(2, fl.statx_flags(a.u32(2))),
         a.flags(3, fl.STATX_MASK, bits=32),
-        a.ptr(4),
+        a.struct(4, 48, statx_text, at_exit=True),
     ]
 
 
@@ -781,6 +781,73 @@ def sigset_text(mask: int) -> str:
         names.append(_signal_short(low.bit_length()))
         mask ^= low
     return prefix + " ".join(names) + "]"
+
+
+_STATX = Struct("<I4xQ12xH2x8xQ")  # stx_mask, stx_attributes, stx_mode, stx_size
+STATX_ATTRIBUTES = fl.Table(
+    (
+        ("STATX_ATTR_COMPRESSED", 0x4),
+        ("STATX_ATTR_IMMUTABLE", 0x10),
+        ("STATX_ATTR_APPEND", 0x20),
+        ("STATX_ATTR_NODUMP", 0x40),
+        ("STATX_ATTR_ENCRYPTED", 0x800),
+        ("STATX_ATTR_AUTOMOUNT", 0x1000),
+        ("STATX_ATTR_MOUNT_ROOT", 0x2000),
+        ("STATX_ATTR_VERITY", 0x100000),
+        ("STATX_ATTR_DAX", 0x200000),
+    )
+)
+
+
+def statx_text(data: bytes) -> str:
+    """struct statx as strace abbreviates it (the first 48 bytes are enough)."""
+    mask, attributes, mode, size = _STATX.unpack_from(data)
+    return (
+        f"{{stx_mask={fl.flags(mask, fl.STATX_MASK)}, "
+        f"stx_attributes={fl.flags(attributes, STATX_ATTRIBUTES)}, "
+        f"stx_mode={fl.file_mode(mode)}, stx_size={size}, ...}}"
+    )
+
+
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = 1, 2, 10, 16
+
+
+def sockaddr_text(data: bytes) -> str | None:
+    """A socket address as strace prints it (unix, inet, inet6, netlink), or None."""
+    if len(data) < 2:
+        return None
+    family = int.from_bytes(data[:2], "little")
+    name = fl.constant(family, fl.ADDRESS_FAMILIES)
+    if family == _AF_UNIX:
+        if len(data) == 2:
+            return f"{{sa_family={name}}}"
+        path = data[2:]
+        if path[:1] == b"\0":  # an abstract name: strace shows it with @, NULs and all
+            return f"{{sa_family={name}, sun_path=@{render.quote(path[1:])}}}"
+        end = path.find(b"\0")
+        return f"{{sa_family={name}, sun_path={render.quote(path if end < 0 else path[:end])}}}"
+    if family == _AF_INET and len(data) >= 8:
+        port = int.from_bytes(data[2:4], "big")
+        address = ".".join(str(b) for b in data[4:8])
+        return f'{{sa_family={name}, sin_port=htons({port}), sin_addr=inet_addr("{address}")}}'
+    if family == _AF_INET6 and len(data) >= 28:
+        import socket  # (only here: importing it costs every trace's start-up)
+
+        port = int.from_bytes(data[2:4], "big")
+        flowinfo = int.from_bytes(data[4:8], "big")
+        address = socket.inet_ntop(socket.AF_INET6, data[8:24])
+        scope = int.from_bytes(data[24:28], "little")
+        return (
+            f"{{sa_family={name}, sin6_port=htons({port}), sin6_flowinfo=htonl({flowinfo}), "
+            f'inet_pton({name}, "{address}", &sin6_addr), sin6_scope_id={scope}}}'
+        )
+    if family == _AF_NETLINK and len(data) >= 12:
+        pad = int.from_bytes(data[2:4], "little")
+        pid = int.from_bytes(data[4:8], "little")
+        groups = int.from_bytes(data[8:12], "little")
+        shown_pad = f"nl_pad={pad:#x}, " if pad else ""
+        return f"{{sa_family={name}, {shown_pad}nl_pid={pid}, nl_groups={groups:08x}}}"
+    return None
 
 
 _SA_RESTORER = 0x04000000
@@ -1298,9 +1365,16 @@ def _socketpair(a: Args) -> list[str]:
     ]
 
 
+def _sockaddr(a: Args, i: int, length: int) -> str:
+    """A socket address the kernel reads (copied at entry, ``length`` bytes), or the pointer."""
+    data = a.copied(i)
+    text = None if data is None or a.bits != 64 else sockaddr_text(data[:length])
+    return a.ptr(i) if text is None else a.shown(i, text)
+
+
 @decoder("connect", "bind")
 def _connect(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.int32(2)]
+    return [a.fd(0), _sockaddr(a, 1, a.u32(2)), a.int32(2)]
 
 
 @decoder("accept", "getsockname", "getpeername")
@@ -1330,7 +1404,7 @@ def _sendto(a: Args) -> list[str]:
         a.buffer(1, a.raw(2)),
         a.ulong(2),
         a.flags(3, fl.MSG_FLAGS),
-        a.ptr(4),
+        _sockaddr(a, 4, a.u32(5)),
         a.int32(5),
     ]
 

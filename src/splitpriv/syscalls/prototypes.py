@@ -354,7 +354,9 @@ _NOT_STRINGS: Final[dict[str, frozenset[str]]] = {
 _BUF_ARG: Final[dict[str, dict[int, int]]] = {
     "write": {1: 2},
     "pwrite64": {1: 2},
-    "sendto": {1: 2},
+    "sendto": {1: 2, 4: 5},
+    "connect": {1: 2},  # the sockaddr, as long as its length argument says
+    "bind": {1: 2},
     "sethostname": {0: 1},
     "setdomainname": {0: 1},
 }
@@ -392,6 +394,7 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "clock_nanosleep": {2: CAPTURE_IN_WORDS | 2},
     "clock_gettime": {1: CAPTURE_OUT_WORDS | 2},
     "clock_getres": {1: CAPTURE_OUT_WORDS | 2},
+    "statx": {4: CAPTURE_OUT_WORDS | 6},  # the first 48 bytes: what strace prints of it
 }
 
 # Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
