@@ -784,19 +784,6 @@ def sigset_text(mask: int) -> str:
 
 
 _STATX = Struct("<I4xQ12xH2x8xQ")  # stx_mask, stx_attributes, stx_mode, stx_size
-STATX_ATTRIBUTES = fl.Table(
-    (
-        ("STATX_ATTR_COMPRESSED", 0x4),
-        ("STATX_ATTR_IMMUTABLE", 0x10),
-        ("STATX_ATTR_APPEND", 0x20),
-        ("STATX_ATTR_NODUMP", 0x40),
-        ("STATX_ATTR_ENCRYPTED", 0x800),
-        ("STATX_ATTR_AUTOMOUNT", 0x1000),
-        ("STATX_ATTR_MOUNT_ROOT", 0x2000),
-        ("STATX_ATTR_VERITY", 0x100000),
-        ("STATX_ATTR_DAX", 0x200000),
-    )
-)
 
 
 def statx_text(data: bytes) -> str:
@@ -804,7 +791,7 @@ def statx_text(data: bytes) -> str:
     mask, attributes, mode, size = _STATX.unpack_from(data)
     return (
         f"{{stx_mask={fl.flags(mask, fl.STATX_MASK)}, "
-        f"stx_attributes={fl.flags(attributes, STATX_ATTRIBUTES)}, "
+        f"stx_attributes={fl.flags(attributes, fl.STATX_ATTRIBUTES)}, "
         f"stx_mode={fl.file_mode(mode)}, stx_size={size}, ...}}"
     )
 
@@ -850,19 +837,7 @@ def sockaddr_text(data: bytes) -> str | None:
     return None
 
 
-_SA_RESTORER = 0x04000000
-SA_FLAGS = fl.Table(
-    (
-        ("SA_RESTORER", _SA_RESTORER),
-        ("SA_ONSTACK", 0x08000000),
-        ("SA_RESTART", 0x10000000),
-        ("SA_NODEFER", 0x40000000),
-        ("SA_RESETHAND", 0x80000000),
-        ("SA_SIGINFO", 4),
-        ("SA_NOCLDSTOP", 1),
-        ("SA_NOCLDWAIT", 2),
-    )
-)
+_SA_RESTORER = 0x04000000  # (fl.SIGACTION_FLAGS)
 
 
 def sigaction_text(data: bytes) -> str:
@@ -870,7 +845,7 @@ def sigaction_text(data: bytes) -> str:
     handler, flags, restorer, mask = _SIGACTION.unpack_from(data)
     shown = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler) or hex(handler)
     text = f"{{sa_handler={shown}, sa_mask={sigset_text(mask)}, "
-    text += f"sa_flags={fl.flags(flags, SA_FLAGS)}"
+    text += f"sa_flags={fl.flags(flags, fl.SIGACTION_FLAGS)}"
     if flags & _SA_RESTORER:
         text += f", sa_restorer={hex(restorer) if restorer else 'NULL'}"
     return text + "}"

@@ -188,6 +188,19 @@ STATX_SYNC: Final = _table(
     ("AT_STATX_FORCE_SYNC", 0x2000),
     ("AT_STATX_DONT_SYNC", 0x4000),
 )
+STATX_ATTRIBUTES: Final = _table(
+    None,
+    ("STATX_ATTR_COMPRESSED", 0x4),
+    ("STATX_ATTR_IMMUTABLE", 0x10),
+    ("STATX_ATTR_APPEND", 0x20),
+    ("STATX_ATTR_NODUMP", 0x40),
+    ("STATX_ATTR_ENCRYPTED", 0x800),
+    ("STATX_ATTR_AUTOMOUNT", 0x1000),
+    ("STATX_ATTR_MOUNT_ROOT", 0x2000),
+    ("STATX_ATTR_VERITY", 0x100000),
+    ("STATX_ATTR_DAX", 0x200000),
+)
+
 STATX_MASK: Final = _table(
     "STATX_???",
     ("STATX_ALL", 0xFFF),
@@ -549,6 +562,19 @@ def clone_flags(value: int) -> str:
     text = flags(bits, CLONE)
     return text + "|" + signal(sig) if sig else text
 
+
+# struct sigaction's sa_flags, in strace's order.
+SIGACTION_FLAGS: Final = _table(
+    None,
+    ("SA_RESTORER", 0x04000000),
+    ("SA_ONSTACK", 0x08000000),
+    ("SA_RESTART", 0x10000000),
+    ("SA_NODEFER", 0x40000000),
+    ("SA_RESETHAND", 0x80000000),
+    ("SA_SIGINFO", 4),
+    ("SA_NOCLDSTOP", 1),
+    ("SA_NOCLDWAIT", 2),
+)
 
 SIGPROCMASK_HOW: Final = _sequence("SIG_???", "SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK")
 
@@ -1036,10 +1062,12 @@ __all__ = [
     "RENAME_FLAGS",
     "RLIMITS",
     "SHUTDOWN_HOW",
+    "SIGACTION_FLAGS",
     "SIGNALS",
     "SIGPROCMASK_HOW",
     "SOCKET_FLAGS",
     "SOCKET_TYPES",
+    "STATX_ATTRIBUTES",
     "STATX_MASK",
     "WAIT_OPTIONS",
     "WHENCE",
