@@ -571,6 +571,12 @@ def test_unreadable_memory_shows_the_pointer():
         ("arch_prctl", (0x1003, PTR), {}, f"ARCH_GET_FS, {hex(PTR)}"),
         ("getrandom", (PTR, 8, 1), {"retval": 8}, f"{hex(PTR)}, 8, GRND_NONBLOCK"),
         ("getrandom", (PTR, 0, 0), {"retval": 0}, '"", 0, 0'),
+        (
+            "getrandom",
+            (PTR, 4, 1),
+            {"retval": 4, "memory": {0: b"A\x00\xff\x10"}},
+            '"\\x41\\x00\\xff\\x10", 4, GRND_NONBLOCK',
+        ),
         ("getrandom", (PTR, 0, 8), {"retval": -22}, f"{hex(PTR)}, 0, 0x8 /* GRND_??? */"),
         ("lseek", (3, 0, 0), {}, "3, 0, SEEK_SET"),
         ("lseek", (3, 2**64 - 3, 1), {}, "3, -3, SEEK_CUR"),

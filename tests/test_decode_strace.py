@@ -51,7 +51,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("statfs", 1): "struct statfs",
     ("fstatfs", 1): "struct statfs",
     ("openat2", 2): "struct open_how",
-    ("getrandom", 0): "the random bytes the kernel wrote",
     ("wait4", 3): "struct rusage",
     ("accept", 1): "struct sockaddr",
     ("accept", 2): "socklen_t in/out",
@@ -92,6 +91,11 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("rt_sigsuspend", 0): "sigset_t",
     ("rt_sigpending", 0): "sigset_t",
 }
+# Arguments both sides print in full but whose value differs between the two runs.
+DIFFERS_BETWEEN_RUNS: dict[tuple[str, int], str] = {
+    ("getrandom", 0): "the random bytes the kernel wrote",
+}
+RANDOM = "<random>"
 # The same for arguments strace prints as name=value (clone), by name.
 NOT_COPIED_NAMED: dict[tuple[str, str], str] = {
     ("clone", "parent_tid"): "[pid] the kernel wrote there",
@@ -291,6 +295,8 @@ def normalise(
                 text = f"{label}={PLACEHOLDER}"
             elif (call.name, i) in NOT_COPIED and read_from_memory(text):
                 text = PLACEHOLDER
+        if (call.name, i) in DIFFERS_BETWEEN_RUNS and text.startswith('"'):
+            text = RANDOM + ("..." if text.endswith('"...') else "")
         args.append(ADDRESS.sub(PLACEHOLDER, text))
     result = pid(call.result) if call.name in PID_RESULTS else call.result
     return call.name, args, ADDRESS.sub(PLACEHOLDER, result)

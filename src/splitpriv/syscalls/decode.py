@@ -1238,9 +1238,13 @@ def _getrlimit(a: Args) -> list[str]:
 
 @decoder("getrandom")
 def _getrandom(a: Args) -> list[str]:
-    # strace prints the random bytes (in \x hex) after the call; they are not copied, so only
-    # an empty result can be shown as strace does.
-    buf = a.shown(0, '""') if a.retval == 0 and a.raw(0) else a.ptr(0)
+    # The random bytes the kernel wrote (copied at exit), every one in \x hex, as strace shows.
+    data = a.copied(0)
+    if a.failed or a.retval is None or not a.raw(0) or (data is None and a.retval):
+        buf = a.ptr(0)
+    else:
+        shown = (data or b"")[: a.retval]
+        buf = a.shown(0, render.quote_hex(shown, limit=a.limit, truncated=0 in a.call.truncated))
     return [buf, a.ulong(1), a.flags(2, fl.GRND, bits=32)]
 
 

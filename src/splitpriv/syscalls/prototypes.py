@@ -369,6 +369,7 @@ _BUF_RET: Final[dict[str, int]] = {
     "readlink": 1,
     "readlinkat": 2,
     "getcwd": 0,
+    "getrandom": 0,
 }
 
 

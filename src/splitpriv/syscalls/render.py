@@ -55,6 +55,14 @@ def quote(data: bytes, *, limit: int | None = None, truncated: bool = False) -> 
     return text + "..." if cut or truncated else text
 
 
+def quote_hex(data: bytes, *, limit: int | None = None, truncated: bool = False) -> str:
+    """``data`` with every byte as ``\\xNN``, as strace prints random bytes (getrandom)."""
+    cut = limit is not None and len(data) > limit
+    shown = data[:limit] if cut else data
+    text = '"' + "".join(f"\\x{byte:02x}" for byte in shown) + '"'
+    return text + "..." if cut or truncated else text
+
+
 def _quote_bytewise(shown: bytes) -> str:
     """The body of :func:`quote`, byte by byte, for data where some octal escape is followed by
     an octal digit and so must be written with three digits."""
