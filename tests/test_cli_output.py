@@ -293,6 +293,12 @@ def test_messages_share_stderr_without_breaking_lines():
 def test_layout_splits_calls_where_strace_does():
     assert layout.split("read", ["3", '"x"', "1"]) == ("read(3, ", '"x", 1)')
     assert layout.split("wait4", ["5", "NULL", "0", "NULL"]) == ("wait4(5, ", "NULL, 0, NULL)")
+    # What the kernel wrote back into clone3's struct is printed at exit, as strace does.
+    assert layout.split("clone3", ["{flags=0, exit_signal=SIGCHLD} => {parent_tid=[5]}", "88"]) == (
+        "clone3({flags=0, exit_signal=SIGCHLD}",
+        " => {parent_tid=[5]}, 88)",
+    )
+    assert layout.split("clone3", ["{flags=0}", "88"]) == ("clone3({flags=0}", ", 88)")
     assert layout.split("clone", ["child_stack=NULL", "flags=SIGCHLD", "child_tidptr=0x1"]) == (
         "clone(child_stack=NULL, flags=SIGCHLD",
         ", child_tidptr=0x1)",

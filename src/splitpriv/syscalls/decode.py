@@ -1060,9 +1060,53 @@ def _fork(a: Args) -> list[str]:
     return []
 
 
+_CLONE_ARGS = Struct("<11Q")  # struct clone_args
+_CLONE_CHILD_SETTID, _CLONE_CHILD_CLEARTID, _CLONE_SETTLS = 0x1000000, 0x200000, 0x80000
+_CLONE_INTO_CGROUP = 0x200000000
+
+
+def clone_args_text(data: bytes, retval: int | None) -> str | None:
+    """struct clone_args as strace prints it, with the `` => {parent_tid=[N]}`` the kernel
+    wrote (N is the child's tid: the result); None for what strace would print from memory
+    not copied here (a pidfd, set_tid, a cgroup)."""
+    (
+        flags,
+        _pidfd,
+        child_tid,
+        parent_tid,
+        signal,
+        stack,
+        stack_size,
+        tls,
+        set_tid,
+        set_tid_size,
+        cgroup,
+    ) = _CLONE_ARGS.unpack_from(data)
+    if flags & (_CLONE_PIDFD | _CLONE_INTO_CGROUP) or set_tid or set_tid_size or cgroup:
+        return None
+    fields = [f"flags={fl.flags(flags, fl.CLONE)}"]
+    if flags & (_CLONE_CHILD_SETTID | _CLONE_CHILD_CLEARTID):
+        fields.append(f"child_tid={hex(child_tid) if child_tid else 'NULL'}")
+    if flags & _CLONE_PARENT_SETTID:
+        fields.append(f"parent_tid={hex(parent_tid) if parent_tid else 'NULL'}")
+    fields.append(f"exit_signal={fl.signal(signal)}")
+    fields.append(f"stack={hex(stack) if stack else 'NULL'}")
+    fields.append(f"stack_size={fl.hexnum(stack_size)}")
+    if flags & _CLONE_SETTLS:
+        fields.append(f"tls={hex(tls) if tls else 'NULL'}")
+    text = "{" + ", ".join(fields) + "}"
+    if flags & _CLONE_PARENT_SETTID and parent_tid and retval is not None and retval > 0:
+        text += f" => {{parent_tid=[{retval}]}}"
+    return text
+
+
 @decoder("clone3")
 def _clone3(a: Args) -> list[str]:
-    return [a.ptr(0), a.ulong(1)]
+    data = a.copied(0)
+    text = None
+    if data is not None and len(data) >= _CLONE_ARGS.size and a.bits == 64 and a.raw(1) >= 88:
+        text = clone_args_text(data, a.retval)
+    return [a.ptr(0) if text is None else a.shown(0, text), a.ulong(1)]
 
 
 _PTRACE_EVENTS = fl.Table(

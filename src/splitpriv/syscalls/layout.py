@@ -95,10 +95,22 @@ ENTRY_ARGS: Final[Mapping[str, tuple[int, bool]]] = MappingProxyType(
 )
 
 
+# Calls whose last entry argument strace ends at exit with `` => {...}``: what the kernel wrote
+# back into the struct it read.
+WRITTEN_BACK: Final = frozenset({"clone3"})
+
+
 def split(name: str, args: Sequence[str]) -> tuple[str, str]:
     """The two halves of ``name(args)``: what strace prints at entry, and at exit (ending with
     the closing parenthesis). Joined they give the whole call."""
     count, sep_at_entry = ENTRY_ARGS.get(name, (len(args), False))
+    if name in WRITTEN_BACK and 0 < count <= len(args):
+        # strace's `{...} => {parent_tid=[N]}`: the part after " => " is printed at exit.
+        before, arrow, after = args[count - 1].partition(" => ")
+        if arrow:
+            args = [*args[: count - 1], before, *args[count:]]
+            head, tail = split(name, args)
+            return head, arrow + after + tail
     if count >= len(args):
         return f"{name}({', '.join(args)}", ")"
     head = ", ".join(args[:count])

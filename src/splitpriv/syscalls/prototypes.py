@@ -396,6 +396,7 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "clock_gettime": {1: CAPTURE_OUT_WORDS | 2},
     "clock_getres": {1: CAPTURE_OUT_WORDS | 2},
     "statx": {4: CAPTURE_OUT_WORDS | 6},  # the first 48 bytes: what strace prints of it
+    "clone3": {0: CAPTURE_IN_WORDS | 11},  # struct clone_args (88 bytes, the version-2 size)
 }
 
 # Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
