@@ -890,3 +890,17 @@ def test_socket_addresses_and_statx_as_strace_prints_them():
         "{stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=STATX_ATTR_MOUNT_ROOT, "
         "stx_mode=S_IFDIR|0755, stx_size=4096, ...}"
     )
+
+
+def test_signal_sets_stacks_and_waits_as_strace_prints_them():
+    empty = (0).to_bytes(8, "little")
+    assert show("rt_sigsuspend", PTR, 8, memory={0: empty}) == "[], 8"
+    usr1 = (1 << 9).to_bytes(8, "little")
+    assert show("rt_sigpending", PTR, 8, retval=0, memory={0: usr1}) == "[USR1], 8"
+    stack = _words(0x7F00, 2 | 0x80000000, 65536)
+    assert decode.stack_text(stack) == (
+        "{ss_sp=0x7f00, ss_flags=SS_DISABLE|SS_AUTODISARM, ss_size=65536}"
+    )
+    call = Call("rt_sigtimedwait", args(PTR, PTR, 0, 8), retval=10, memory={0: usr1})
+    assert decode.result(call) == "10 (SIGUSR1)"
+    assert decode.arguments(call, 32) == ["[USR1]", hex(PTR), "NULL", "8"]

@@ -85,10 +85,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("ppoll", 0): "struct pollfd array",
     ("sched_getaffinity", 2): "the cpu mask",
     ("getrlimit", 1): "struct rlimit",
-    ("sigaltstack", 0): "stack_t",
-    ("sigaltstack", 1): "stack_t",
-    ("rt_sigsuspend", 0): "sigset_t",
-    ("rt_sigpending", 0): "sigset_t",
 }
 # Arguments both sides print in full but whose value differs between the two runs.
 DIFFERS_BETWEEN_RUNS: dict[tuple[str, int], str] = {
@@ -294,8 +290,8 @@ def normalise(
                 text = f"{label}={PLACEHOLDER}"
             elif (call.name, i) in NOT_COPIED and read_from_memory(text):
                 text = PLACEHOLDER
-        if call.name == "clone3":  # ... => {parent_tid=[PID]}
-            text = re.sub(r"parent_tid=\[(\d+)\]", lambda m: f"parent_tid=[{pid(m[1])}]", text)
+        # Pids inside structs: clone3's `=> {parent_tid=[PID]}`, a siginfo's sender.
+        text = re.sub(r"(parent_tid=\[|si_pid=)(\d+)", lambda m: m[1] + pid(m[2]), text)
         if (call.name, i) in DIFFERS_BETWEEN_RUNS and text.startswith('"'):
             text = RANDOM + ("..." if text.endswith('"...') else "")
         args.append(ADDRESS.sub(PLACEHOLDER, text))
@@ -680,6 +676,20 @@ int main(void)
     syscall(SYS_write, 1, buf, 32);
     syscall(SYS_write, 1, buf, 33);
     syscall(SYS_write, 1, buf + 29, 4);
+    static char altstack[16384];
+    stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
+    syscall(SYS_sigaltstack, &ss, &old_ss);
+    syscall(SYS_sigaltstack, 0, &old_ss);
+    ss.ss_flags = SS_DISABLE;
+    syscall(SYS_sigaltstack, &ss, 0);
+    unsigned long long sigs = 1ull << (SIGUSR1 - 1), pending = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &sigs, 0, 8);
+    syscall(SYS_rt_sigpending, &pending, 8);
+    struct timespec zero = {0, 0};
+    syscall(SYS_rt_sigtimedwait, &sigs, buf, &zero, 8);
+    syscall(SYS_kill, getpid(), SIGUSR1);
+    syscall(SYS_rt_sigpending, &pending, 8);
+    syscall(SYS_rt_sigtimedwait, &sigs, buf, &zero, 8);
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
     ca.flags = 0xffull << 40;
@@ -711,6 +721,9 @@ def test_odd_values_match_strace(tmp_path: Path):
         "mmap",
         "clone",
         "clone3",
+        "sigaltstack",
+        "rt_sigpending",
+        "rt_sigtimedwait",
         "kill",
         "tgkill",
         "rt_sigprocmask",

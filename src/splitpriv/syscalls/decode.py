@@ -28,6 +28,7 @@ from typing import Any, Final, NamedTuple, Protocol
 from splitpriv.syscalls import flags as fl
 from splitpriv.syscalls import render
 from splitpriv.syscalls.prototypes import CAPTURE_CSTRING, capture_spec, prototype
+from splitpriv.syscalls.siginfo import format_siginfo
 
 
 class CallLike(Protocol):
@@ -1219,12 +1220,56 @@ def _rt_sigprocmask(a: Args) -> list[str]:
     ]
 
 
-@decoder("rt_sigsuspend", "rt_sigpending")
+@decoder("rt_sigsuspend")
 def _rt_sigsuspend(a: Args) -> list[str]:
-    return [a.ptr(0), a.ulong(1)]
+    return [a.struct(0, 8, _sigset), a.ulong(1)]
 
 
-@decoder("sigaltstack", "gettimeofday", "settimeofday")
+_SIGINFO = Struct("<i4xi4xiiI")  # si_signo, si_code, then si_pid, si_uid, si_status
+
+
+def siginfo_text(data: bytes) -> str:
+    signo, code, pid, uid, status = _SIGINFO.unpack_from(data)
+    return format_siginfo(signo, code, pid, uid, status)
+
+
+@decoder("rt_sigtimedwait")
+def _rt_sigtimedwait(a: Args) -> list[str]:
+    return [
+        a.struct(0, 8, _sigset),
+        a.struct(1, 32, siginfo_text, at_exit=True),
+        a.struct(2, 16, timespec_text),
+        a.ulong(3),
+    ]
+
+
+@result_decoder("rt_sigtimedwait")
+def _signal_result(a: Args) -> str | None:
+    assert a.retval is not None
+    return f"{a.retval} ({fl.signal(a.retval)})"
+
+
+@decoder("rt_sigpending")
+def _rt_sigpending(a: Args) -> list[str]:
+    return [a.struct(0, 8, _sigset, at_exit=True), a.ulong(1)]
+
+
+_STACK = Struct("<Qi4xQ")  # stack_t: ss_sp, ss_flags, ss_size
+
+
+def stack_text(data: bytes) -> str:
+    sp, flags, size = _STACK.unpack_from(data)
+    shown_sp = hex(sp) if sp else "NULL"
+    shown_flags = fl.flags(flags & 0xFFFFFFFF, fl.SS_FLAGS)
+    return f"{{ss_sp={shown_sp}, ss_flags={shown_flags}, ss_size={size}}}"
+
+
+@decoder("sigaltstack")
+def _sigaltstack(a: Args) -> list[str]:
+    return [a.struct(0, 24, stack_text), a.struct(1, 24, stack_text, at_exit=True)]
+
+
+@decoder("gettimeofday", "settimeofday")
 def _two_pointers(a: Args) -> list[str]:
     return [a.ptr(0), a.ptr(1)]
 

@@ -563,6 +563,9 @@ def clone_flags(value: int) -> str:
     return text + "|" + signal(sig) if sig else text
 
 
+# stack_t's ss_flags.
+SS_FLAGS: Final = _table(None, ("SS_ONSTACK", 1), ("SS_DISABLE", 2), ("SS_AUTODISARM", 0x80000000))
+
 # struct sigaction's sa_flags, in strace's order.
 SIGACTION_FLAGS: Final = _table(
     None,
@@ -1067,6 +1070,7 @@ __all__ = [
     "SIGPROCMASK_HOW",
     "SOCKET_FLAGS",
     "SOCKET_TYPES",
+    "SS_FLAGS",
     "STATX_ATTRIBUTES",
     "STATX_MASK",
     "WAIT_OPTIONS",

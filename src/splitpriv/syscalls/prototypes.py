@@ -397,6 +397,15 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "clock_getres": {1: CAPTURE_OUT_WORDS | 2},
     "statx": {4: CAPTURE_OUT_WORDS | 6},  # the first 48 bytes: what strace prints of it
     "clone3": {0: CAPTURE_IN_WORDS | 11},  # struct clone_args (88 bytes, the version-2 size)
+    "rt_sigsuspend": {0: CAPTURE_IN_WORDS | 1},
+    "rt_sigpending": {0: CAPTURE_OUT_WORDS | 1},
+    "sigaltstack": {0: CAPTURE_IN_WORDS | 3, 1: CAPTURE_OUT_WORDS | 3},  # stack_t
+    # the set, what siginfo_t holds of a signal's sender (32 bytes), the timeout
+    "rt_sigtimedwait": {
+        0: CAPTURE_IN_WORDS | 1,
+        1: CAPTURE_OUT_WORDS | 4,
+        2: CAPTURE_IN_WORDS | 2,
+    },
 }
 
 # Small int arrays the kernel writes: syscall -> {arg index: how many ints}. Copied at exit when
