@@ -162,6 +162,27 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
     }
 }
 
+/* getdents: only how many records the kernel wrote, as an int. */
+static void count_dirents(struct sp_tracee *tr, int arg)
+{
+    size_t room;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    seg->flags |= SP_SEGF_EXIT;
+    long count = room < sizeof(int) ? -1
+                                    : sp_count_dirents(read_tracee, &tr->tid, tr->ev.args[arg],
+                                                       (size_t)tr->ev.ret);
+    if (count < 0) {
+        seg->flags |= SP_SEGF_FAULT;
+        return;
+    }
+    int value = (int)count;
+    memcpy(tr->ev.data + seg->off, &value, sizeof(value));
+    seg->len = sizeof(value);
+    tr->ev.data_len += sizeof(value);
+}
+
 void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
 {
     const unsigned char *capture = tr->rule->capture;
@@ -169,6 +190,8 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         unsigned char c = capture[i];
         if (c == SP_CAPTURE_BUF_RET && tr->ev.ret > 0)
             copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
+        else if (c == SP_CAPTURE_DIRENTS && tr->ev.ret > 0)
+            count_dirents(tr, i);
         else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])

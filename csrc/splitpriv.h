@@ -41,6 +41,7 @@ enum {
     SP_CAPTURE_CSTRING = 1,  /* NUL-terminated string, copied at entry */
     SP_CAPTURE_ARGV = 2,     /* array of strings (execve's argv), copied at entry: string_array.h */
     SP_CAPTURE_ENVC = 3,     /* array of strings (envp): only its length, an int, at entry */
+    SP_CAPTURE_DIRENTS = 4,  /* getdents: how many records it wrote, an int, at exit */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the

@@ -1,6 +1,7 @@
 /*
- * string_array.h - execve's argv and envp: copy an array of string pointers into an event
- * segment, or count its entries.
+ * string_array.h - arrays in the traced process's memory that a syscall names: execve's argv
+ * (copied into an event segment) and envp (counted), and the records getdents fills in
+ * (counted).
  *
  * Shared by the engine (memory.c reads a tracee with process_vm_readv) and the stub (stub.c
  * reads its own process the same way): static functions over a read callback, no libc, so the
@@ -141,6 +142,31 @@ static long sp_count_string_array(sp_read_fn read, void *ctx, unsigned long long
             return (long)k;
     }
     return SP_ARRAY_MAX;
+}
+
+/* getdents/getdents64: how many records the kernel wrote in len bytes at addr (each record's
+ * length is the u16 at offset 16 on x86_64), read a window at a time; -1 when unreadable. */
+static long sp_count_dirents(sp_read_fn read, void *ctx, unsigned long long addr, size_t len)
+{
+    unsigned char window[4096];
+    size_t pos = 0;
+    long count = 0;
+    while (pos + 18 <= len) {
+        size_t want = len - pos < sizeof(window) ? len - pos : sizeof(window);
+        long n = read(ctx, addr + pos, window, want);
+        if (n < 18)
+            return count ? count : -1;
+        size_t at = 0;
+        while (at + 18 <= (size_t)n) {
+            unsigned int reclen = window[at + 16] | (unsigned int)window[at + 17] << 8;
+            if (reclen == 0)
+                return count; /* not a record: stop rather than loop */
+            count++;
+            at += reclen;
+        }
+        pos += at;
+    }
+    return count;
 }
 
 #endif

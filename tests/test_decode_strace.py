@@ -69,8 +69,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("epoll_ctl", 3): "struct epoll_event",
     ("epoll_wait", 1): "the events array",
     ("epoll_pwait", 1): "the events array",
-    ("getdents64", 1): "strace adds /* N entries */",
-    ("getdents", 1): "strace adds /* N entries */",
     ("sysinfo", 0): "struct sysinfo",
     ("uname", 0): "struct utsname",
     ("arch_prctl", 1): "ARCH_GET_FS/GS: the address stored there",

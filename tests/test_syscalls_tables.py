@@ -13,6 +13,7 @@ from splitpriv.syscalls import (
     CAPTURE_BUF_ARG,
     CAPTURE_BUF_RET,
     CAPTURE_CSTRING,
+    CAPTURE_DIRENTS,
     CAPTURE_ENVC,
     CAPTURE_IN_WORDS,
     CAPTURE_NONE,
@@ -244,9 +245,9 @@ def test_capture_codes_are_fixed() -> None:
     assert (CAPTURE_IN_WORDS, CAPTURE_OUT_WORDS) == (0x80, 0xA0)
     from splitpriv._binding import lib
 
-    names = ("NONE", "CSTRING", "ARGV", "ENVC", "BUF_ARG", "BUF_RET", "OUT_INTS")
+    names = ("NONE", "CSTRING", "ARGV", "ENVC", "DIRENTS", "BUF_ARG", "BUF_RET", "OUT_INTS")
     names += ("IN_WORDS", "OUT_WORDS")
-    ours = (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_ARGV, CAPTURE_ENVC)
+    ours = (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_ARGV, CAPTURE_ENVC, CAPTURE_DIRENTS)
     ours += (
         CAPTURE_BUF_ARG,
         CAPTURE_BUF_RET,
@@ -280,6 +281,7 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("sendto", (N, CAPTURE_BUF_ARG | 2, N, N, CAPTURE_BUF_ARG | 5, N)),
         ("connect", (N, CAPTURE_BUF_ARG | 2, N, N, N, N)),
         ("statx", (N, S, N, N, CAPTURE_OUT_WORDS | 6, N)),
+        ("getdents64", (N, CAPTURE_DIRENTS, N, N, N, N)),
         ("sethostname", (CAPTURE_BUF_ARG | 1, N, N, N, N, N)),
         ("sendmsg", (N, N, N, N, N, N)),
         ("read", (N, CAPTURE_BUF_RET, N, N, N, N)),

@@ -354,7 +354,8 @@ static long read_self(void *ctx, unsigned long long addr, void *dst, size_t len)
     return self_copy(*(const int *)ctx, 0, dst, addr, len);
 }
 
-/* execve's argv (string_array.h), or how many strings envp holds (an int). */
+/* execve's argv (string_array.h), how many strings envp holds, or how many records getdents
+ * wrote (an int: count_only 1 and 2). */
 static void copy_array(struct sp_event *ev, int arg, int count_only)
 {
     if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
@@ -362,7 +363,7 @@ static void copy_array(struct sp_event *ev, int arg, int count_only)
     struct sp_segment *seg = &ev->seg[ev->nseg++];
     size_t room = SP_DATA_MAX - ev->data_len;
     seg->arg = (unsigned char)arg;
-    seg->flags = 0;
+    seg->flags = count_only == 2 ? SP_SEGF_EXIT : 0;
     seg->len = 0;
     seg->off = ev->data_len;
     int wide = ev->arch != AUDIT_ARCH_I386_VALUE;
@@ -372,7 +373,9 @@ static void copy_array(struct sp_event *ev, int arg, int count_only)
     }
     if (count_only) {
         long count = -1;
-        if (room >= sizeof(int))
+        if (room >= sizeof(int) && count_only == 2)
+            count = sp_count_dirents(read_self, &ev->pid, ev->args[arg], (size_t)ev->ret);
+        else if (room >= sizeof(int))
             count = sp_count_string_array(read_self, &ev->pid, ev->args[arg], wide);
         if (count < 0) {
             seg->flags |= SP_SEGF_FAULT;
@@ -405,6 +408,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)
             copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
+        else if (at_exit && c == SP_CAPTURE_DIRENTS && ev->ret > 0)
+            copy_array(ev, i, 2);
         else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x0f) * 4, 0, 1);
         else if (at_exit && (c & 0xe0) == SP_CAPTURE_OUT_WORDS && ev->ret >= 0 && ev->args[i])

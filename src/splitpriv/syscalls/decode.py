@@ -552,9 +552,22 @@ def _lseek(a: Args) -> list[str]:
     return [a.fd(0), a.long(1), a.const(2, fl.WHENCE)]
 
 
+def _dirents(a: Args) -> str:
+    """The buffer with strace's ``/* 5 entries */``: how many records the kernel wrote."""
+    if a.failed or a.retval is None or (a.bits == 32 and a.name == "getdents"):
+        return a.ptr(1)  # (the old i386 records are laid out otherwise)
+    count = 0
+    if a.retval:
+        data = a.copied(1)
+        if data is None or len(data) < 4:
+            return a.ptr(1)
+        count = int.from_bytes(data[:4], "little")
+    return a.shown(1, f"{hex(a.raw(1))} /* {count} entr{'y' if count == 1 else 'ies'} */")
+
+
 @decoder("getdents", "getdents64")
 def _getdents(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.uint32(2)]
+    return [a.fd(0), _dirents(a), a.uint32(2)]
 
 
 @decoder("readlink")

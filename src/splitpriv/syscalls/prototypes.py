@@ -47,6 +47,7 @@ CAPTURE_NONE: Final = 0
 CAPTURE_CSTRING: Final = 1  # NUL-terminated string, copied at syscall entry
 CAPTURE_ARGV: Final = 2  # array of strings (execve's argv), copied at entry (see decode)
 CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at entry
+CAPTURE_DIRENTS: Final = 4  # getdents: how many records it wrote, an int, at exit
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
@@ -373,10 +374,13 @@ _BUF_RET: Final[dict[str, int]] = {
 }
 
 
-# String arrays: execve's argv is copied, its envp only counted (strace's /* N vars */).
+# Arrays: execve's argv is copied, its envp only counted (strace's /* N vars */), and so are
+# the records getdents writes (/* N entries */).
 _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "execve": {1: CAPTURE_ARGV, 2: CAPTURE_ENVC},
     "execveat": {2: CAPTURE_ARGV, 3: CAPTURE_ENVC},
+    "getdents64": {1: CAPTURE_DIRENTS},
+    "getdents": {1: CAPTURE_DIRENTS},
 }
 
 # Small structs (x86_64 layouts; decode.py prints i386 ones as pointers): syscall -> {arg
