@@ -123,17 +123,22 @@ static void copy_argv(struct sp_session *s, struct sp_tracee *tr, int arg)
     tr->ev.data_len += (unsigned short)used;
 }
 
-/* envp: only how many strings it holds, as an int. */
-static void count_envp(struct sp_tracee *tr, int arg)
+/* A count (of envp's strings, of getdents' records) as an int segment; -1: unreadable. */
+static void put_count(struct sp_tracee *tr, int arg, int at_exit)
 {
     size_t room;
     struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
     if (!seg)
         return;
-    int wide = tr->ev.arch != AUDIT_ARCH_I386_VALUE;
-    long count = tr->ev.args[arg] == 0 || room < sizeof(int)
-                     ? -1
-                     : sp_count_string_array(read_tracee, &tr->tid, tr->ev.args[arg], wide);
+    if (at_exit)
+        seg->flags |= SP_SEGF_EXIT;
+    long count = -1;
+    unsigned long long addr = tr->ev.args[arg];
+    if (addr && room >= sizeof(int) && at_exit)
+        count = sp_count_dirents(read_tracee, &tr->tid, addr, (size_t)tr->ev.ret);
+    else if (addr && room >= sizeof(int))
+        count = sp_count_string_array(read_tracee, &tr->tid, addr,
+                                      tr->ev.arch != AUDIT_ARCH_I386_VALUE);
     if (count < 0) {
         seg->flags |= SP_SEGF_FAULT;
         return;
@@ -154,33 +159,12 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
         else if (c == SP_CAPTURE_ARGV)
             copy_argv(s, tr, i);
         else if (c == SP_CAPTURE_ENVC)
-            count_envp(tr, i);
+            put_count(tr, i, 0);
         else if ((c & 0xe0) == SP_CAPTURE_IN_WORDS && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
     }
-}
-
-/* getdents: only how many records the kernel wrote, as an int. */
-static void count_dirents(struct sp_tracee *tr, int arg)
-{
-    size_t room;
-    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
-    if (!seg)
-        return;
-    seg->flags |= SP_SEGF_EXIT;
-    long count = room < sizeof(int) ? -1
-                                    : sp_count_dirents(read_tracee, &tr->tid, tr->ev.args[arg],
-                                                       (size_t)tr->ev.ret);
-    if (count < 0) {
-        seg->flags |= SP_SEGF_FAULT;
-        return;
-    }
-    int value = (int)count;
-    memcpy(tr->ev.data + seg->off, &value, sizeof(value));
-    seg->len = sizeof(value);
-    tr->ev.data_len += sizeof(value);
 }
 
 void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
@@ -191,7 +175,7 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         if (c == SP_CAPTURE_BUF_RET && tr->ev.ret > 0)
             copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
         else if (c == SP_CAPTURE_DIRENTS && tr->ev.ret > 0)
-            count_dirents(tr, i);
+            put_count(tr, i, 1);
         else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])
