@@ -162,6 +162,8 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             put_count(tr, i, 0);
         else if ((c & 0xe0) == SP_CAPTURE_IN_WORDS && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
+        else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && tr->ev.args[i])
+            copy_buffer(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8, 0);
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
     }
@@ -176,6 +178,13 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, (unsigned long long)tr->ev.ret, 1);
         else if (c == SP_CAPTURE_DIRENTS && tr->ev.ret > 0)
             put_count(tr, i, 1);
+        else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && tr->ev.args[i] &&
+                 tr->ev.ret > 0) {
+            unsigned short before = tr->ev.nseg;
+            copy_buffer(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8, 1);
+            if (tr->ev.nseg > before) /* the revents: told apart from the entry copy */
+                tr->ev.seg[before].arg = (unsigned char)(i + SP_SEG_AFTER);
+        }
         else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])

@@ -42,6 +42,8 @@ enum {
     SP_CAPTURE_ARGV = 2,     /* array of strings (execve's argv), copied at entry: string_array.h */
     SP_CAPTURE_ENVC = 3,     /* array of strings (envp): only its length, an int, at entry */
     SP_CAPTURE_DIRENTS = 4,  /* getdents: how many records it wrote, an int, at exit */
+    SP_CAPTURE_POLLFDS = 5,  /* poll's array (8 bytes times the next argument), at entry and
+                              * again at exit, labelled argument + SP_SEG_AFTER */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the
@@ -109,6 +111,10 @@ enum {
     SP_SEGF_TRUNCATED = 1,   /* more bytes existed than were copied */
     SP_SEGF_FAULT = 2,       /* the memory could not be read (bad address) */
     SP_SEGF_EXIT = 4,        /* copied at syscall exit */
+};
+
+enum {
+    SP_SEG_AFTER = 8,        /* added to a segment's argument: its copy at exit (POLLFDS) */
 };
 
 struct sp_segment {

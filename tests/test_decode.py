@@ -904,3 +904,22 @@ def test_signal_sets_stacks_and_waits_as_strace_prints_them():
     call = Call("rt_sigtimedwait", args(PTR, PTR, 0, 8), retval=10, memory={0: usr1})
     assert decode.result(call) == "10 (SIGUSR1)"
     assert decode.arguments(call, 32) == ["[USR1]", hex(PTR), "NULL", "8"]
+
+
+def test_poll_array_and_ready_descriptors_as_strace_prints_them():
+    from struct import pack
+
+    before = pack("<ihh", 3, 3, 0) + pack("<ihh", 4, 4, 0)
+    after = pack("<ihh", 3, 3, 1) + pack("<ihh", 4, 4, 0)
+    call = Call("poll", args(PTR, 2, 0), retval=1, memory={0: before, 8: after})
+    assert decode.arguments(call, 32) == [
+        "[{fd=3, events=POLLIN|POLLPRI}, {fd=4, events=POLLOUT}]",
+        "2",
+        "0",
+    ]
+    assert decode.result(call) == "1 ([{fd=3, revents=POLLIN}])"
+    # More descriptors than the string limit: the first ones, then "...".
+    assert decode.arguments(call, 1)[0] == "[{fd=3, events=POLLIN|POLLPRI}, ...]"
+    timeout = Call("poll", args(PTR, 2, 0), retval=0, memory={0: before})
+    assert decode.result(timeout) == "0 (Timeout)"
+    assert decode.arguments(Call("poll", args(0, 0, 0), retval=0), 32)[0] == "NULL"

@@ -79,7 +79,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("writev", 1): "struct iovec array",
     ("nanosleep", 1): "struct timespec",
     ("clock_nanosleep", 3): "struct timespec",
-    ("poll", 0): "struct pollfd array",
     ("ppoll", 0): "struct pollfd array",
     ("sched_getaffinity", 2): "the cpu mask",
     ("getrlimit", 1): "struct rlimit",
@@ -457,6 +456,9 @@ except BlockingIOError: pass
 x.shutdown(socket.SHUT_WR)
 signal.pthread_kill(signal.pthread_self() if False else __import__("threading").get_ident(), 0)
 select.poll().poll(0)
+pr, pw = os.pipe(); os.write(pw, b"x"); polled = select.poll()
+polled.register(pr, select.POLLIN | select.POLLPRI); polled.register(pw, select.POLLOUT)
+polled.poll(0)
 spawned = os.posix_spawn("/bin/true", ["true", "spawned"], {"A": "1"})
 os.waitpid(spawned, 0)
 pid = os.fork()

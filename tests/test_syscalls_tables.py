@@ -19,6 +19,7 @@ from splitpriv.syscalls import (
     CAPTURE_NONE,
     CAPTURE_OUT_INTS,
     CAPTURE_OUT_WORDS,
+    CAPTURE_POLLFDS,
     EXTRA_PROTOTYPES,
     Param,
     capture_spec,
@@ -30,6 +31,7 @@ from splitpriv.syscalls import (
     table,
 )
 from splitpriv.syscalls import prototypes as protos
+from splitpriv.syscalls.prototypes import SEG_AFTER
 
 X86_64 = table(AUDIT_ARCH_X86_64)
 I386 = table(AUDIT_ARCH_I386)
@@ -245,17 +247,21 @@ def test_capture_codes_are_fixed() -> None:
     assert (CAPTURE_IN_WORDS, CAPTURE_OUT_WORDS) == (0x80, 0xA0)
     from splitpriv._binding import lib
 
-    names = ("NONE", "CSTRING", "ARGV", "ENVC", "DIRENTS", "BUF_ARG", "BUF_RET", "OUT_INTS")
-    names += ("IN_WORDS", "OUT_WORDS")
-    ours = (CAPTURE_NONE, CAPTURE_CSTRING, CAPTURE_ARGV, CAPTURE_ENVC, CAPTURE_DIRENTS)
-    ours += (
-        CAPTURE_BUF_ARG,
-        CAPTURE_BUF_RET,
-        CAPTURE_OUT_INTS,
-        CAPTURE_IN_WORDS,
-        CAPTURE_OUT_WORDS,
-    )
-    assert tuple(getattr(lib, f"SP_CAPTURE_{name}") for name in names) == ours
+    ours = {
+        "NONE": CAPTURE_NONE,
+        "CSTRING": CAPTURE_CSTRING,
+        "ARGV": CAPTURE_ARGV,
+        "ENVC": CAPTURE_ENVC,
+        "DIRENTS": CAPTURE_DIRENTS,
+        "POLLFDS": CAPTURE_POLLFDS,
+        "BUF_ARG": CAPTURE_BUF_ARG,
+        "BUF_RET": CAPTURE_BUF_RET,
+        "OUT_INTS": CAPTURE_OUT_INTS,
+        "IN_WORDS": CAPTURE_IN_WORDS,
+        "OUT_WORDS": CAPTURE_OUT_WORDS,
+    }
+    assert {name: getattr(lib, f"SP_CAPTURE_{name}") for name in ours} == ours
+    assert (CAPTURE_DIRENTS, CAPTURE_POLLFDS, SEG_AFTER, lib.SP_SEG_AFTER) == (4, 5, 8, 8)
 
 
 N, S = CAPTURE_NONE, CAPTURE_CSTRING
@@ -282,6 +288,7 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("connect", (N, CAPTURE_BUF_ARG | 2, N, N, N, N)),
         ("statx", (N, S, N, N, CAPTURE_OUT_WORDS | 6, N)),
         ("getdents64", (N, CAPTURE_DIRENTS, N, N, N, N)),
+        ("poll", (CAPTURE_POLLFDS, N, N, N, N, N)),
         ("sethostname", (CAPTURE_BUF_ARG | 1, N, N, N, N, N)),
         ("sendmsg", (N, N, N, N, N, N)),
         ("read", (N, CAPTURE_BUF_RET, N, N, N, N)),

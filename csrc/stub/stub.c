@@ -404,6 +404,13 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_array(ev, i, c == SP_CAPTURE_ENVC);
         else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 0);
+        else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
+                 (!at_exit || ev->ret > 0)) {
+            unsigned short before = ev->nseg;
+            copy_segment(ev, i, (ev->args[i + 1] & 0xffffffffull) * 8, 0, at_exit);
+            if (at_exit && ev->nseg > before) /* the revents: told apart from the entry copy */
+                ev->seg[before].arg = (unsigned char)(i + SP_SEG_AFTER);
+        }
         else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)

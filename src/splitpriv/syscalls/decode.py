@@ -27,7 +27,7 @@ from typing import Any, Final, NamedTuple, Protocol
 
 from splitpriv.syscalls import flags as fl
 from splitpriv.syscalls import render
-from splitpriv.syscalls.prototypes import CAPTURE_CSTRING, capture_spec, prototype
+from splitpriv.syscalls.prototypes import CAPTURE_CSTRING, SEG_AFTER, capture_spec, prototype
 from splitpriv.syscalls.siginfo import format_siginfo
 
 
@@ -429,9 +429,21 @@ def _octal_result(a: Args) -> str | None:
 
 @result_decoder("poll", "ppoll", "select", "_newselect", "pselect6")
 def _poll_result(a: Args) -> str | None:
-    # strace also prints the ready descriptors ("1 ([{fd=3, revents=POLLIN}])") from the fd
-    # sets or pollfd array at exit; those are not copied, only the timeout case can be named.
-    return "0 (Timeout)" if a.retval == 0 else None
+    # strace also prints the ready descriptors ("1 ([{fd=3, revents=POLLIN}])"): poll's come
+    # from its array copied again at exit; select's fd sets are not copied.
+    if a.retval == 0:
+        return "0 (Timeout)"
+    if a.name != "poll" or a.bits != 64:
+        return None
+    after = a.copied(SEG_AFTER)
+    if after is None:
+        return None
+    ready = [
+        f"{{fd={fd}, revents={fl.flags(revents, fl.POLL_EVENTS)}}}"
+        for fd, _events, revents in _POLLFD.iter_unpack(after[: len(after) // 8 * 8])
+        if revents
+    ]
+    return f"{a.retval} ([{', '.join(ready)}])"
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -1550,9 +1562,30 @@ def _epoll_pwait2(a: Args) -> list[str]:
     return [a.fd(0), a.ptr(1), a.int32(2), a.ptr(3), a.ptr(4), a.ulong(5)]
 
 
+_POLLFD = Struct("<ihh")  # struct pollfd: fd, events, revents
+
+
+def _pollfds(a: Args) -> str:
+    """poll's array at entry: ``[{fd=3, events=POLLIN}]``, at most the string limit of them."""
+    data = a.copied(0)
+    if not a.raw(0):
+        return a.shown(0, "NULL")
+    if data is None or a.bits != 64:
+        return a.ptr(0)
+    count = min(a.u32(1), len(data) // 8)
+    shown = count if a.limit is None else min(count, a.limit)
+    items = [
+        f"{{fd={fd}, events={fl.flags(events & 0xFFFF, fl.POLL_EVENTS)}}}"
+        for fd, events, _revents in _POLLFD.iter_unpack(data[: shown * 8])
+    ]
+    if shown < a.u32(1):
+        items.append("...")
+    return a.shown(0, "[" + ", ".join(items) + "]")
+
+
 @decoder("poll")
 def _poll(a: Args) -> list[str]:
-    return [a.ptr(0), a.uint32(1), a.int32(2)]
+    return [_pollfds(a), a.uint32(1), a.int32(2)]
 
 
 @decoder("ppoll")

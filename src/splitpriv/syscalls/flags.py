@@ -563,6 +563,24 @@ def clone_flags(value: int) -> str:
     return text + "|" + signal(sig) if sig else text
 
 
+# struct pollfd's events and revents.
+POLL_EVENTS: Final = _table(
+    None,
+    ("POLLIN", 0x1),
+    ("POLLPRI", 0x2),
+    ("POLLOUT", 0x4),
+    ("POLLERR", 0x8),
+    ("POLLHUP", 0x10),
+    ("POLLNVAL", 0x20),
+    ("POLLRDNORM", 0x40),
+    ("POLLRDBAND", 0x80),
+    ("POLLWRNORM", 0x100),
+    ("POLLWRBAND", 0x200),
+    ("POLLMSG", 0x400),
+    ("POLLREMOVE", 0x1000),
+    ("POLLRDHUP", 0x2000),
+)
+
 # stack_t's ss_flags.
 SS_FLAGS: Final = _table(None, ("SS_ONSTACK", 1), ("SS_DISABLE", 2), ("SS_AUTODISARM", 0x80000000))
 
@@ -1061,6 +1079,7 @@ __all__ = [
     "OPEN_ACCESS",
     "OPEN_FLAGS",
     "PIPE_FLAGS",
+    "POLL_EVENTS",
     "PROT",
     "RENAME_FLAGS",
     "RLIMITS",

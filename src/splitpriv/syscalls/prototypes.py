@@ -48,6 +48,8 @@ CAPTURE_CSTRING: Final = 1  # NUL-terminated string, copied at syscall entry
 CAPTURE_ARGV: Final = 2  # array of strings (execve's argv), copied at entry (see decode)
 CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at entry
 CAPTURE_DIRENTS: Final = 4  # getdents: how many records it wrote, an int, at exit
+CAPTURE_POLLFDS: Final = 5  # poll's array (8 bytes x the next argument), at entry and exit
+SEG_AFTER: Final = 8  # added to the argument of a POLLFDS copy made at exit
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
@@ -381,6 +383,7 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "execveat": {2: CAPTURE_ARGV, 3: CAPTURE_ENVC},
     "getdents64": {1: CAPTURE_DIRENTS},
     "getdents": {1: CAPTURE_DIRENTS},
+    "poll": {0: CAPTURE_POLLFDS},
 }
 
 # Small structs (x86_64 layouts; decode.py prints i386 ones as pointers): syscall -> {arg
