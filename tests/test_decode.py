@@ -923,3 +923,10 @@ def test_poll_array_and_ready_descriptors_as_strace_prints_them():
     timeout = Call("poll", args(PTR, 2, 0), retval=0, memory={0: before})
     assert decode.result(timeout) == "0 (Timeout)"
     assert decode.arguments(Call("poll", args(0, 0, 0), retval=0), 32)[0] == "NULL"
+
+
+def test_cpu_sets_as_strace_prints_them():
+    mask = (0b101).to_bytes(8, "little")
+    assert show("sched_setaffinity", 0, 8, PTR, retval=0, memory={2: mask}) == "0, 8, [0 2]"
+    assert show("sched_getaffinity", 0, 8, PTR, retval=8, memory={2: mask}) == "0, 8, [0 2]"
+    assert show("sched_getaffinity", 0, 8, PTR, retval=-22) == f"0, 8, {hex(PTR)}"

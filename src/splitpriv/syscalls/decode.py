@@ -1422,9 +1422,29 @@ def _clock_nanosleep(a: Args) -> list[str]:
     ]
 
 
-@decoder("sched_getaffinity", "sched_setaffinity")
-def _sched_affinity(a: Args) -> list[str]:
-    return [a.int32(0), a.ulong(1), a.ptr(2)]
+def _cpu_mask(a: Args, length: int) -> str:
+    """A CPU set as strace prints it: the CPUs in it, ``[0 1]``."""
+    data = a.copied(2)
+    if data is None or len(data) < length:
+        return a.ptr(2)
+    mask = int.from_bytes(data[:length], "little")
+    cpus = []
+    while mask:
+        low = mask & -mask
+        cpus.append(str(low.bit_length() - 1))
+        mask ^= low
+    return a.shown(2, "[" + " ".join(cpus) + "]")
+
+
+@decoder("sched_getaffinity")
+def _sched_getaffinity(a: Args) -> list[str]:
+    mask = a.ptr(2) if a.failed or not a.retval else _cpu_mask(a, a.retval)
+    return [a.int32(0), a.ulong(1), mask]
+
+
+@decoder("sched_setaffinity")
+def _sched_setaffinity(a: Args) -> list[str]:
+    return [a.int32(0), a.ulong(1), _cpu_mask(a, a.raw(1))]
 
 
 # --- sockets --------------------------------------------------------------------------------

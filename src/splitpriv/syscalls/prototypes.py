@@ -358,6 +358,7 @@ _BUF_ARG: Final[dict[str, dict[int, int]]] = {
     "write": {1: 2},
     "pwrite64": {1: 2},
     "sendto": {1: 2, 4: 5},
+    "sched_setaffinity": {2: 1},
     "connect": {1: 2},  # the sockaddr, as long as its length argument says
     "bind": {1: 2},
     "sethostname": {0: 1},
@@ -373,6 +374,7 @@ _BUF_RET: Final[dict[str, int]] = {
     "readlinkat": 2,
     "getcwd": 0,
     "getrandom": 0,
+    "sched_getaffinity": 2,
 }
 
 
