@@ -73,6 +73,9 @@ class SyscallEvent:
     (seccomp-notify lets allowed calls continue in the kernel). ``verdict`` says whether the
     call ran as made ("allowed"), ran with arguments the policy changed ("rewritten", ``args``
     then holds the new ones) or was answered by the policy ("denied", "emulated").
+    ``memory`` holds what the engine copied, by argument index: strings and buffers, small
+    structs, execve's argv (see :meth:`strings`), counts (envp's strings, getdents' records) and,
+    under the argument index plus ``SEG_AFTER`` (8), poll's array as it was at exit.
     """
 
     pid: int

@@ -431,7 +431,8 @@ class Trace:
         ``fields`` holds kind, flags, pid, tid, arch (AUDIT_ARCH_*), nr, the six arguments,
         the result, entry and exit times (ns), signal, status, si_code, si_pid, si_uid,
         si_status, the number of segments and the bytes of copied data, in that order;
-        ``segments`` the copied memory, one per argument.
+        ``segments`` the copied memory, one per argument (poll's array twice: the copy made
+        at exit is labelled with the argument plus ``SEG_AFTER``).
 
         With ``entry_records=True`` (mechanisms whose capabilities say ``entry_records``), a
         record of one task is preceded by the entry of each other task's recorded call still

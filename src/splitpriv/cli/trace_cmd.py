@@ -223,7 +223,8 @@ def trace_main(opts: TraceOptions) -> int:
         entry_records=_prints_entries(opts),
     )
     # What the imports made lives as long as the command: keep the collector from walking it
-    # again and again while records stream in (a full pass costs about 0.6 ms here).
+    # again and again while records stream in (a generation-1 pass over it took 0.6 ms of a
+    # 13 ms pipeline's trace).
     gc.freeze()
     with _output(opts) as out:
         summary = Summary() if opts.summary != "none" else None
