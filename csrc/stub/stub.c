@@ -354,16 +354,18 @@ static long read_self(void *ctx, unsigned long long addr, void *dst, size_t len)
     return self_copy(*(const int *)ctx, 0, dst, addr, len);
 }
 
-/* execve's argv (string_array.h), how many strings envp holds, or how many records getdents
- * wrote (an int: count_only 1 and 2). */
-static void copy_array(struct sp_event *ev, int arg, int count_only)
+/* What copy_array keeps of an array: execve's argv itself (string_array.h), or, as an int, how
+ * many strings envp holds or how many records getdents wrote. */
+enum { ARRAY_STRINGS, ARRAY_COUNT_STRINGS, ARRAY_COUNT_DIRENTS };
+
+static void copy_array(struct sp_event *ev, int arg, int what)
 {
     if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
         return;
     struct sp_segment *seg = &ev->seg[ev->nseg++];
     size_t room = SP_DATA_MAX - ev->data_len;
     seg->arg = (unsigned char)arg;
-    seg->flags = count_only == 2 ? SP_SEGF_EXIT : 0;
+    seg->flags = what == ARRAY_COUNT_DIRENTS ? SP_SEGF_EXIT : 0;
     seg->len = 0;
     seg->off = ev->data_len;
     int wide = ev->arch != AUDIT_ARCH_I386_VALUE;
@@ -371,9 +373,9 @@ static void copy_array(struct sp_event *ev, int arg, int count_only)
         seg->flags |= SP_SEGF_FAULT;
         return;
     }
-    if (count_only) {
+    if (what != ARRAY_STRINGS) {
         long count = -1;
-        if (room >= sizeof(int) && count_only == 2)
+        if (room >= sizeof(int) && what == ARRAY_COUNT_DIRENTS)
             count = sp_count_dirents(read_self, &ev->pid, ev->args[arg], (size_t)ev->ret);
         else if (room >= sizeof(int))
             count = sp_count_string_array(read_self, &ev->pid, ev->args[arg], wide);
@@ -401,7 +403,7 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
         if (!at_exit && c == SP_CAPTURE_CSTRING)
             copy_segment(ev, i, 0, 1, 0);
         else if (!at_exit && (c == SP_CAPTURE_ARGV || c == SP_CAPTURE_ENVC))
-            copy_array(ev, i, c == SP_CAPTURE_ENVC);
+            copy_array(ev, i, c == SP_CAPTURE_ENVC ? ARRAY_COUNT_STRINGS : ARRAY_STRINGS);
         else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 0);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
@@ -416,7 +418,7 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)
             copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
         else if (at_exit && c == SP_CAPTURE_DIRENTS && ev->ret > 0)
-            copy_array(ev, i, 2);
+            copy_array(ev, i, ARRAY_COUNT_DIRENTS);
         else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x0f) * 4, 0, 1);
         else if (at_exit && (c & 0xe0) == SP_CAPTURE_OUT_WORDS && ev->ret >= 0 && ev->args[i])

@@ -794,6 +794,16 @@ def _signal_short(number: int) -> str:
     return name[3:] if name is not None else str(number)
 
 
+def set_bits(mask: int) -> list[int]:
+    """The positions of the bits set in ``mask``, lowest first (a CPU or signal set)."""
+    bits = []
+    while mask:
+        low = mask & -mask
+        bits.append(low.bit_length() - 1)
+        mask ^= low
+    return bits
+
+
 def sigset_text(mask: int) -> str:
     """A 64-signal set: ``[USR1 CHLD]``, or (more than half of them) what it leaves out:
     ``~[RTMIN RT_1]``."""
@@ -801,12 +811,7 @@ def sigset_text(mask: int) -> str:
     prefix = "["
     if mask.bit_count() * 2 > 64:
         mask, prefix = mask ^ ((1 << 64) - 1), "~["
-    names = []
-    while mask:
-        low = mask & -mask
-        names.append(_signal_short(low.bit_length()))
-        mask ^= low
-    return prefix + " ".join(names) + "]"
+    return prefix + " ".join(_signal_short(bit + 1) for bit in set_bits(mask)) + "]"
 
 
 _STATX = Struct("<I4xQ12xH2x8xQ")  # stx_mask, stx_attributes, stx_mode, stx_size
@@ -1427,13 +1432,8 @@ def _cpu_mask(a: Args, length: int) -> str:
     data = a.copied(2)
     if data is None or len(data) < length:
         return a.ptr(2)
-    mask = int.from_bytes(data[:length], "little")
-    cpus = []
-    while mask:
-        low = mask & -mask
-        cpus.append(str(low.bit_length() - 1))
-        mask ^= low
-    return a.shown(2, "[" + " ".join(cpus) + "]")
+    cpus = set_bits(int.from_bytes(data[:length], "little"))
+    return a.shown(2, "[" + " ".join(map(str, cpus)) + "]")
 
 
 @decoder("sched_getaffinity")
