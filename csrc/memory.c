@@ -164,9 +164,28 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && tr->ev.args[i])
             copy_buffer(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8, 0);
+        else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && tr->ev.args[i + 1])
+            copy_buffer(s, tr, i + 1, sizeof(int), 0); /* the length the program offers */
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
     }
+}
+
+/* An address the kernel filled in: its length (the socklen_t the next argument points to) as
+ * the kernel left it, then as many bytes of the address as that says (at most 128). */
+static void copy_sockaddr_out(struct sp_session *s, struct sp_tracee *tr, int i)
+{
+    unsigned short before = tr->ev.nseg;
+    copy_buffer(s, tr, i + 1, sizeof(int), 1);
+    if (tr->ev.nseg == before)
+        return;
+    struct sp_segment *seg = &tr->ev.seg[before];
+    seg->arg = (unsigned char)(i + 1 + SP_SEG_AFTER); /* told apart from the entry copy */
+    unsigned int len = 0;
+    if (seg->len == sizeof(len))
+        memcpy(&len, tr->ev.data + seg->off, sizeof(len));
+    if (len > 0)
+        copy_buffer(s, tr, i, len < 128 ? len : 128, 1);
 }
 
 void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
@@ -185,6 +204,9 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
             if (tr->ev.nseg > before) /* the revents: told apart from the entry copy */
                 tr->ev.seg[before].arg = (unsigned char)(i + SP_SEG_AFTER);
         }
+        else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && tr->ev.args[i] &&
+                 tr->ev.args[i + 1] && tr->ev.ret >= 0)
+            copy_sockaddr_out(s, tr, i);
         else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])

@@ -44,6 +44,10 @@ enum {
     SP_CAPTURE_DIRENTS = 4,  /* getdents: how many records it wrote, an int, at exit */
     SP_CAPTURE_POLLFDS = 5,  /* poll's array (8 bytes times the next argument), at entry and
                               * again at exit, labelled argument + SP_SEG_AFTER */
+    SP_CAPTURE_SOCKADDR_OUT = 6, /* a socket address the kernel fills in, its socklen_t in/out
+                                  * the next argument: that length at entry, and at exit (if the
+                                  * call did not fail) the length again, labelled argument + 1 +
+                                  * SP_SEG_AFTER, and the address */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the

@@ -930,3 +930,22 @@ def test_cpu_sets_as_strace_prints_them():
     assert show("sched_setaffinity", 0, 8, PTR, retval=0, memory={2: mask}) == "0, 8, [0 2]"
     assert show("sched_getaffinity", 0, 8, PTR, retval=8, memory={2: mask}) == "0, 8, [0 2]"
     assert show("sched_getaffinity", 0, 8, PTR, retval=-22) == f"0, 8, {hex(PTR)}"
+
+
+def test_addresses_the_kernel_fills_in_with_their_lengths():
+    unnamed = (1).to_bytes(2, "little")
+    memory = {1: unnamed, 2: (110).to_bytes(4, "little"), 10: (2).to_bytes(4, "little")}
+    assert show("getsockname", 3, PTR, PTR + 8, retval=0, memory=memory) == (
+        "3, {sa_family=AF_UNIX}, [110 => 2]"
+    )
+    same = {1: unnamed + bytes(14), 2: (16).to_bytes(4, "little"), 10: (16).to_bytes(4, "little")}
+    inet = (2).to_bytes(2, "little") + (80).to_bytes(2, "big") + bytes([127, 0, 0, 1]) + bytes(8)
+    same[1] = inet
+    assert show("accept4", 3, PTR, PTR + 8, 0o2000000, retval=4, memory=same) == (
+        '3, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}, [16], '
+        "SOCK_CLOEXEC"
+    )
+    # Failed: the address as a pointer, the length the program offered; NULL stays NULL.
+    failed = {2: (110).to_bytes(4, "little")}
+    assert show("accept", 3, PTR, PTR + 8, retval=-11, memory=failed) == f"3, {hex(PTR)}, [110]"
+    assert show("accept", 3, 0, 0, retval=4) == "3, NULL, NULL"

@@ -52,16 +52,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("fstatfs", 1): "struct statfs",
     ("openat2", 2): "struct open_how",
     ("wait4", 3): "struct rusage",
-    ("accept", 1): "struct sockaddr",
-    ("accept", 2): "socklen_t in/out",
-    ("accept4", 1): "struct sockaddr",
-    ("accept4", 2): "socklen_t in/out",
-    ("getsockname", 1): "struct sockaddr",
-    ("getsockname", 2): "socklen_t in/out",
-    ("getpeername", 1): "struct sockaddr",
-    ("getpeername", 2): "socklen_t in/out",
-    ("recvfrom", 4): "struct sockaddr",
-    ("recvfrom", 5): "socklen_t in/out",
     ("sendmsg", 1): "struct msghdr",
     ("recvmsg", 1): "struct msghdr",
     ("ioctl", 2): "the ioctl's struct or int (termios, [1]...)",
@@ -453,6 +443,11 @@ srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
 srv.bind("\0splitpriv-decode-test" + os.getcwd()); srv.listen(3)  # the same in both runs
 try: srv.accept()
 except BlockingIOError: pass
+cli = socket.socket(socket.AF_UNIX); cli.connect(srv.getsockname()); srv.accept()
+srv.getsockname(); cli.getpeername()
+dg = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); dg.bind("\0splitpriv-dgram" + os.getcwd())
+dg2 = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); dg2.bind("\0splitpriv-dgram2" + os.getcwd())
+dg2.sendto(b"x", dg.getsockname()); dg.recvfrom(10)
 x.shutdown(socket.SHUT_WR)
 signal.pthread_kill(signal.pthread_self() if False else __import__("threading").get_ident(), 0)
 select.poll().poll(0)

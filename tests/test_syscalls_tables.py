@@ -20,6 +20,7 @@ from splitpriv.syscalls import (
     CAPTURE_OUT_INTS,
     CAPTURE_OUT_WORDS,
     CAPTURE_POLLFDS,
+    CAPTURE_SOCKADDR_OUT,
     EXTRA_PROTOTYPES,
     Param,
     capture_spec,
@@ -254,6 +255,7 @@ def test_capture_codes_are_fixed() -> None:
         "ENVC": CAPTURE_ENVC,
         "DIRENTS": CAPTURE_DIRENTS,
         "POLLFDS": CAPTURE_POLLFDS,
+        "SOCKADDR_OUT": CAPTURE_SOCKADDR_OUT,
         "BUF_ARG": CAPTURE_BUF_ARG,
         "BUF_RET": CAPTURE_BUF_RET,
         "OUT_INTS": CAPTURE_OUT_INTS,
@@ -261,7 +263,8 @@ def test_capture_codes_are_fixed() -> None:
         "OUT_WORDS": CAPTURE_OUT_WORDS,
     }
     assert {name: getattr(lib, f"SP_CAPTURE_{name}") for name in ours} == ours
-    assert (CAPTURE_DIRENTS, CAPTURE_POLLFDS, SEG_AFTER, lib.SP_SEG_AFTER) == (4, 5, 8, 8)
+    assert (CAPTURE_DIRENTS, CAPTURE_POLLFDS, CAPTURE_SOCKADDR_OUT) == (4, 5, 6)
+    assert SEG_AFTER == lib.SP_SEG_AFTER == 8
 
 
 N, S = CAPTURE_NONE, CAPTURE_CSTRING
@@ -289,11 +292,12 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("statx", (N, S, N, N, CAPTURE_OUT_WORDS | 6, N)),
         ("getdents64", (N, CAPTURE_DIRENTS, N, N, N, N)),
         ("poll", (CAPTURE_POLLFDS, N, N, N, N, N)),
+        ("accept4", (N, CAPTURE_SOCKADDR_OUT, N, N, N, N)),
+        ("recvfrom", (N, CAPTURE_BUF_RET, N, N, CAPTURE_SOCKADDR_OUT, N)),
         ("sethostname", (CAPTURE_BUF_ARG | 1, N, N, N, N, N)),
         ("sendmsg", (N, N, N, N, N, N)),
         ("read", (N, CAPTURE_BUF_RET, N, N, N, N)),
         ("pread64", (N, CAPTURE_BUF_RET, N, N, N, N)),
-        ("recvfrom", (N, CAPTURE_BUF_RET, N, N, N, N)),
         ("readlink", (S, CAPTURE_BUF_RET, N, N, N, N)),
         ("readlinkat", (N, S, CAPTURE_BUF_RET, N, N, N)),
         ("getcwd", (CAPTURE_BUF_RET, N, N, N, N, N)),

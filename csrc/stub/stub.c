@@ -396,6 +396,24 @@ static void copy_array(struct sp_event *ev, int arg, int what)
     ev->data_len += seg->len;
 }
 
+/* A socket address the kernel fills in (SP_CAPTURE_SOCKADDR_OUT): at entry the length the
+ * program offers; at exit the length the kernel left and that many bytes of the address. */
+static void copy_sockaddr(struct sp_event *ev, int i, int at_exit)
+{
+    unsigned short before = ev->nseg;
+    copy_segment(ev, i + 1, sizeof(int), 0, at_exit);
+    if (!at_exit || ev->nseg == before)
+        return;
+    struct sp_segment *seg = &ev->seg[before];
+    seg->arg = (unsigned char)(i + 1 + SP_SEG_AFTER); /* told apart from the entry copy */
+    unsigned int len = 0;
+    if (seg->len == sizeof(len))
+        for (int b = 0; b < 4; b++)
+            len |= (unsigned int)(unsigned char)ev->data[seg->off + b] << (8 * b);
+    if (len > 0)
+        copy_segment(ev, i, len < 128 ? len : 128, 0, 1);
+}
+
 static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit)
 {
     for (int i = 0; i < SP_NARGS; i++) {
@@ -406,6 +424,9 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_array(ev, i, c == SP_CAPTURE_ENVC ? ARRAY_COUNT_STRINGS : ARRAY_STRINGS);
         else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS && ev->args[i])
             copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 0);
+        else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && ev->args[i + 1] &&
+                 (!at_exit || (ev->ret >= 0 && ev->args[i])))
+            copy_sockaddr(ev, i, at_exit);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
                  (!at_exit || ev->ret > 0)) {
             unsigned short before = ev->nseg;

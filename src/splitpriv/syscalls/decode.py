@@ -1490,9 +1490,35 @@ def _connect(a: Args) -> list[str]:
     return [a.fd(0), _sockaddr(a, 1, a.u32(2)), a.int32(2)]
 
 
+def _int(data: bytes | None) -> int | None:
+    return int.from_bytes(data[:4], "little") if data is not None and len(data) >= 4 else None
+
+
+def _sockaddr_out(a: Args, i: int) -> list[str]:
+    """An address the kernel filled in and its length in/out the next argument, as strace
+    prints them: ``{sa_family=AF_INET, ...}, [128 => 16]`` (``[16]`` when it did not change)."""
+    offered = _int(a.copied(i + 1))
+    left = None if a.failed or a.bits != 64 else _int(a.copied(i + 1 + SEG_AFTER))
+    if not a.raw(i + 1):
+        length = a.shown(i + 1, "NULL")
+    elif offered is None:
+        length = a.ptr(i + 1)
+    elif left is None or left == offered:
+        length = a.shown(i + 1, f"[{offered if left is None else left}]")
+    else:
+        length = a.shown(i + 1, f"[{offered} => {left}]")
+    data = a.copied(i)
+    text = None
+    if left is not None and offered is not None and data is not None:
+        text = sockaddr_text(data[: min(left, offered)])
+    if not a.raw(i):
+        return [a.shown(i, "NULL"), length]
+    return [a.ptr(i) if text is None else a.shown(i, text), length]
+
+
 @decoder("accept", "getsockname", "getpeername")
 def _accept(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.ptr(2)]
+    return [a.fd(0), *_sockaddr_out(a, 1)]
 
 
 @decoder("accept4")
@@ -1529,8 +1555,7 @@ def _recvfrom(a: Args) -> list[str]:
         a.output(1, a.raw(2)),
         a.ulong(2),
         a.flags(3, fl.MSG_FLAGS),
-        a.ptr(4),
-        a.ptr(5),
+        *_sockaddr_out(a, 4),
     ]
 
 

@@ -49,6 +49,7 @@ CAPTURE_ARGV: Final = 2  # array of strings (execve's argv), copied at entry (se
 CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at entry
 CAPTURE_DIRENTS: Final = 4  # getdents: how many records it wrote, an int, at exit
 CAPTURE_POLLFDS: Final = 5  # poll's array (8 bytes x the next argument), at entry and exit
+CAPTURE_SOCKADDR_OUT: Final = 6  # an address the kernel fills in; its length in/out the next
 SEG_AFTER: Final = 8  # added to the argument of a POLLFDS copy made at exit
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
@@ -386,6 +387,11 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getdents64": {1: CAPTURE_DIRENTS},
     "getdents": {1: CAPTURE_DIRENTS},
     "poll": {0: CAPTURE_POLLFDS},
+    "accept": {1: CAPTURE_SOCKADDR_OUT},
+    "accept4": {1: CAPTURE_SOCKADDR_OUT},
+    "getsockname": {1: CAPTURE_SOCKADDR_OUT},
+    "getpeername": {1: CAPTURE_SOCKADDR_OUT},
+    "recvfrom": {4: CAPTURE_SOCKADDR_OUT},
 }
 
 # Small structs (x86_64 layouts; decode.py prints i386 ones as pointers): syscall -> {arg
