@@ -171,16 +171,26 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
     }
 }
 
+/* What argument arg points to, copied at exit again after a copy at entry: labelled
+ * arg + SP_SEG_AFTER so that the two stay apart. The segment, or NULL. */
+static struct sp_segment *copy_again(struct sp_session *s, struct sp_tracee *tr, int arg,
+                                     unsigned long long len)
+{
+    unsigned short before = tr->ev.nseg;
+    copy_buffer(s, tr, arg, len, 1);
+    if (tr->ev.nseg == before)
+        return NULL;
+    tr->ev.seg[before].arg = (unsigned char)(arg + SP_SEG_AFTER);
+    return &tr->ev.seg[before];
+}
+
 /* An address the kernel filled in: its length (the socklen_t the next argument points to) as
  * the kernel left it, then as many bytes of the address as that says (at most 128). */
 static void copy_sockaddr_out(struct sp_session *s, struct sp_tracee *tr, int i)
 {
-    unsigned short before = tr->ev.nseg;
-    copy_buffer(s, tr, i + 1, sizeof(int), 1);
-    if (tr->ev.nseg == before)
+    struct sp_segment *seg = copy_again(s, tr, i + 1, sizeof(int));
+    if (!seg)
         return;
-    struct sp_segment *seg = &tr->ev.seg[before];
-    seg->arg = (unsigned char)(i + 1 + SP_SEG_AFTER); /* told apart from the entry copy */
     unsigned int len = 0;
     if (seg->len == sizeof(len))
         memcpy(&len, tr->ev.data + seg->off, sizeof(len));
@@ -198,12 +208,8 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         else if (c == SP_CAPTURE_DIRENTS && tr->ev.ret > 0)
             put_count(tr, i, 1);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && tr->ev.args[i] &&
-                 tr->ev.ret > 0) {
-            unsigned short before = tr->ev.nseg;
-            copy_buffer(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8, 1);
-            if (tr->ev.nseg > before) /* the revents: told apart from the entry copy */
-                tr->ev.seg[before].arg = (unsigned char)(i + SP_SEG_AFTER);
-        }
+                 tr->ev.ret > 0)
+            copy_again(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8); /* the revents */
         else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && tr->ev.args[i] &&
                  tr->ev.args[i + 1] && tr->ev.ret >= 0)
             copy_sockaddr_out(s, tr, i);

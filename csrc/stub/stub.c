@@ -396,16 +396,26 @@ static void copy_array(struct sp_event *ev, int arg, int what)
     ev->data_len += seg->len;
 }
 
+/* What argument arg points to, copied at entry, or at exit again: then labelled
+ * arg + SP_SEG_AFTER so that the two copies stay apart. The exit copy's segment, or 0. */
+static struct sp_segment *copy_in_or_again(struct sp_event *ev, int arg, unsigned long long len,
+                                           int at_exit)
+{
+    unsigned short before = ev->nseg;
+    copy_segment(ev, arg, len, 0, at_exit);
+    if (!at_exit || ev->nseg == before)
+        return 0;
+    ev->seg[before].arg = (unsigned char)(arg + SP_SEG_AFTER);
+    return &ev->seg[before];
+}
+
 /* A socket address the kernel fills in (SP_CAPTURE_SOCKADDR_OUT): at entry the length the
  * program offers; at exit the length the kernel left and that many bytes of the address. */
 static void copy_sockaddr(struct sp_event *ev, int i, int at_exit)
 {
-    unsigned short before = ev->nseg;
-    copy_segment(ev, i + 1, sizeof(int), 0, at_exit);
-    if (!at_exit || ev->nseg == before)
+    struct sp_segment *seg = copy_in_or_again(ev, i + 1, sizeof(int), at_exit);
+    if (!seg)
         return;
-    struct sp_segment *seg = &ev->seg[before];
-    seg->arg = (unsigned char)(i + 1 + SP_SEG_AFTER); /* told apart from the entry copy */
     unsigned int len = 0;
     if (seg->len == sizeof(len))
         for (int b = 0; b < 4; b++)
@@ -428,12 +438,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
                  (!at_exit || (ev->ret >= 0 && ev->args[i])))
             copy_sockaddr(ev, i, at_exit);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
-                 (!at_exit || ev->ret > 0)) {
-            unsigned short before = ev->nseg;
-            copy_segment(ev, i, (ev->args[i + 1] & 0xffffffffull) * 8, 0, at_exit);
-            if (at_exit && ev->nseg > before) /* the revents: told apart from the entry copy */
-                ev->seg[before].arg = (unsigned char)(i + SP_SEG_AFTER);
-        }
+                 (!at_exit || ev->ret > 0))
+            copy_in_or_again(ev, i, (ev->args[i + 1] & 0xffffffffull) * 8, at_exit);
         else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)

@@ -352,15 +352,7 @@ class TextTrace:
                 assert call.retval is not None
                 if call.retval not in self._exited:
                     known[call.retval] = None
-            if (  # (self._buffered(), inline: this runs for every call printed)
-                creates
-                or len(known) > 1
-                or self._heap
-                or self._awaiting
-                or self._entered
-                or self._open is not None
-                or call.flags & _ENTRY_FLAGS
-            ):
+            if creates or call.flags & _ENTRY_FLAGS or self._buffered():
                 self._push_call(call)
                 self._settle(tid)
             else:

@@ -753,7 +753,7 @@ _TIMESPEC = Struct("<qq")
 _RLIMIT = Struct("<QQ")
 _SIGACTION = Struct("<QQQQ")  # the kernel's: handler, flags, restorer, mask
 _SIGSET = Struct("<Q")
-_S_IFCHR, _S_IFBLK = 0o20000, 0o60000
+_DEVICES = (fl.FILE_TYPES.value("S_IFCHR"), fl.FILE_TYPES.value("S_IFBLK"))
 
 
 _MODE_TEXTS: dict[int, str] = {}  # "{st_mode=S_IFREG|0644, " by mode: a program has a few
@@ -767,7 +767,7 @@ def stat_text(data: bytes) -> str:
         head = "{st_mode=" + fl.file_mode(mode) + ", "
         if len(_MODE_TEXTS) < 256:  # (modes come from the tracee: keep a bounded few)
             _MODE_TEXTS[mode] = head
-    if mode & fl.S_IFMT in (_S_IFCHR, _S_IFBLK):
+    if mode & fl.S_IFMT in _DEVICES:
         return head + "st_rdev=" + _dev(rdev) + ", ...}"
     return head + "st_size=" + str(size) + ", ...}"
 
@@ -827,7 +827,9 @@ def statx_text(data: bytes) -> str:
     )
 
 
-_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = 1, 2, 10, 16
+_AF_UNIX, _AF_INET, _AF_INET6, _AF_NETLINK = (
+    fl.ADDRESS_FAMILIES.value(name) for name in ("AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK")
+)
 
 
 def sockaddr_text(data: bytes) -> str | None:
@@ -868,7 +870,7 @@ def sockaddr_text(data: bytes) -> str | None:
     return None
 
 
-_SA_RESTORER = 0x04000000  # (fl.SIGACTION_FLAGS)
+_SA_RESTORER = fl.SIGACTION_FLAGS.value("SA_RESTORER")
 
 
 def sigaction_text(data: bytes) -> str:
@@ -1092,8 +1094,9 @@ def _fork(a: Args) -> list[str]:
 
 
 _CLONE_ARGS = Struct("<11Q")  # struct clone_args
-_CLONE_CHILD_SETTID, _CLONE_CHILD_CLEARTID, _CLONE_SETTLS = 0x1000000, 0x200000, 0x80000
-_CLONE_INTO_CGROUP = 0x200000000
+_CLONE_CHILD_SETTID = fl.CLONE.value("CLONE_CHILD_SETTID")
+_CLONE_CHILD_CLEARTID = fl.CLONE.value("CLONE_CHILD_CLEARTID")
+_CLONE_INTO_CGROUP = fl.CLONE.value("CLONE_INTO_CGROUP")
 
 
 def clone_args_text(data: bytes, retval: int | None) -> str | None:
@@ -1155,22 +1158,18 @@ _PTRACE_EVENTS = fl.Table(
 )
 
 
-def _signal(number: int) -> str:
-    return fl.signal_name(number) or str(number)
-
-
 def wait_status(status: int) -> str:
     """A wait status as strace prints it: ``[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]``."""
     status &= 0xFFFFFFFF
     low = status & 0x7F
     if status & 0xFF == 0x7F:  # stopped
         sig = (status >> 8) & 0xFF
-        text = f"{{WIFSTOPPED(s) && WSTOPSIG(s) == {_signal(sig & 0x7F)}"
+        text = f"{{WIFSTOPPED(s) && WSTOPSIG(s) == {fl.signal(sig & 0x7F)}"
         text += " | 0x80}" if sig & 0x80 else "}"
         rest = status & ~0xFF7F
     elif low and low != 0x7F:  # killed by a signal
         core = " && WCOREDUMP(s)" if status & 0x80 else ""
-        text = f"{{WIFSIGNALED(s) && WTERMSIG(s) == {_signal(low)}{core}}}"
+        text = f"{{WIFSIGNALED(s) && WTERMSIG(s) == {fl.signal(low)}{core}}}"
         rest = status & ~0xFF
     elif low == 0:  # exited
         text = f"{{WIFEXITED(s) && WEXITSTATUS(s) == {(status >> 8) & 0xFF}}}"
