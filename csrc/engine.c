@@ -279,6 +279,7 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     ev->t_exit_ns = 0;
     ev->nseg = 0;
     ev->data_len = 0;
+    tr->entry_sp = info->stack_pointer;
     sp_capture_entry(s, tr);
     if (tr->recording && s->config.entry_records)
         sp_unshown_add(&s->tracees, tr);

@@ -68,6 +68,7 @@ struct sp_tracee {
     int entry_unshown;
     struct sp_tracee *unshown_prev, *unshown_next;
     const struct sp_rule *rule;
+    unsigned long long entry_sp; /* the stack pointer at the entry of ev's call (0: unknown) */
     struct sp_event ev;       /* the syscall in progress */
 };
 

@@ -74,8 +74,8 @@ static void copy_string(struct sp_session *s, struct sp_tracee *tr, int arg)
     tr->ev.data_len += (unsigned short)got;
 }
 
-static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
-                        unsigned long long len, int at_exit)
+static void copy_at(struct sp_session *s, struct sp_tracee *tr, int arg, unsigned long long addr,
+                    unsigned long long len, int at_exit)
 {
     size_t room, limit = s->config.string_limit;
     struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
@@ -90,7 +90,7 @@ static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
         seg->flags |= SP_SEGF_TRUNCATED;
     if (want == 0)
         return;
-    ssize_t n = read_remote(tr->tid, tr->ev.args[arg], tr->ev.data + seg->off, want);
+    ssize_t n = read_remote(tr->tid, addr, tr->ev.data + seg->off, want);
     if (n <= 0) {
         seg->flags |= SP_SEGF_FAULT;
         return;
@@ -98,6 +98,18 @@ static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
     seg->len = (unsigned short)n;
     tr->ev.data_len += (unsigned short)n;
 }
+
+/* The buffer argument arg points to, len bytes (cut at the string limit). */
+static void copy_buffer(struct sp_session *s, struct sp_tracee *tr, int arg,
+                        unsigned long long len, int at_exit)
+{
+    copy_at(s, tr, arg, tr->ev.args[arg], len, at_exit);
+}
+
+/* Where rt_sigreturn finds the mask it restores, from the stack pointer at its entry: the
+ * handler's return popped the frame's return address, so the stack pointer is at the frame's
+ * struct ucontext, whose uc_sigmask follows uc_flags, uc_link, uc_stack and uc_mcontext. */
+#define SIGFRAME_MASK_OFFSET (8 + 8 + 24 + 256)
 
 static long read_tracee(void *ctx, unsigned long long addr, void *dst, size_t len)
 {
@@ -168,6 +180,9 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i + 1, sizeof(int), 0); /* the length the program offers */
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
+        else if (c == SP_CAPTURE_SIGFRAME_MASK && tr->entry_sp &&
+                 tr->ev.arch == AUDIT_ARCH_X86_64_VALUE)
+            copy_at(s, tr, i, tr->entry_sp + SIGFRAME_MASK_OFFSET, 8, 0);
     }
 }
 

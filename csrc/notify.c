@@ -74,6 +74,7 @@ static void handle_notification(struct sp_session *s, struct notify_state *st)
     }
     struct __ptrace_syscall_info info; /* what sp_begin_call reads of it, no more */
     info.arch = req->data.arch;
+    info.stack_pointer = 0; /* a notification does not carry it */
     info.entry.nr = (unsigned long long)req->data.nr;
     for (int i = 0; i < SP_NARGS; i++)
         info.entry.args[i] = req->data.args[i];

@@ -48,6 +48,9 @@ enum {
                                   * the next argument: that length at entry, and at exit (if the
                                   * call did not fail) the length again, labelled argument + 1 +
                                   * SP_SEG_AFTER, and the address */
+    SP_CAPTURE_SIGFRAME_MASK = 7, /* rt_sigreturn (x86_64): the signal mask it restores, 8
+                                   * bytes of the frame at the stack pointer, at entry (the
+                                   * mechanisms that read the stack pointer: ptrace's) */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the

@@ -107,6 +107,37 @@ def test_single_task_lines_are_strace_lines():
     ]
 
 
+def test_restart_syscall_names_the_call_it_resumes():
+    trace, out, _ = text_trace()
+    trace.call(make_call(7, "restart_syscall", ret=0))  # nothing interrupted seen: strace's text
+    trace.call(make_call(7, "nanosleep", (0, 0), ret=-516, entry_us=5))
+    trace.call(make_call(8, "restart_syscall", ret=0, entry_us=6))  # another task's: its own
+    trace.call(make_call(7, "getppid", ret=1, entry_us=7))
+    trace.call(make_call(7, "restart_syscall", ret=0, entry_us=9))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        line("restart_syscall(<... resuming interrupted system call ...>)", "0"),
+        line("nanosleep(NULL, NULL)", "? ERESTART_RESTARTBLOCK (Interrupted by signal)"),
+        line("[pid     8] restart_syscall(<... resuming interrupted system call ...>)", "0"),
+        line("[pid     7] getppid()", "1"),
+        line("[pid     7] restart_syscall(<... resuming interrupted nanosleep ...>)", "0"),
+    ]
+
+
+def test_a_call_its_task_died_in_is_unfinished_like_straces():
+    from splitpriv import _binding
+
+    died = _binding.EVF_NORETURN
+    trace, out, _ = text_trace()
+    trace.call(make_call(7, "read", (0, 0x7FFD0000, 10), ret=None, flags=died))
+    trace.call(make_call(7, "exit_group", (9,), ret=None, entry_us=5, flags=died))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        line("read(0,  <unfinished ...>)", "?"),  # strace's two spaces: ", " then " <unf..."
+        line("exit_group(9)", "?"),  # printed whole at entry: nothing left unfinished
+    ]
+
+
 def test_result_column_option_and_long_lines():
     trace, out, _ = text_trace(column=20)
     trace.call(make_call(7, "getppid", ret=1))
@@ -557,7 +588,26 @@ def test_separate_files_per_process(progs, tmp_path: Path):
     assert texts == {"+++ exited with 0 +++", "+++ exited with 7 +++"}
     child = next(f for f in files if f.read_text().endswith("+++ exited with 7 +++\n"))
     assert child.read_text().splitlines()[0] == line("getpid()", child.name.split(".")[1])
-    assert "Process" in done.stderr and "attached" in done.stderr
+    # strace's default with -o FILE and a command is -q: no "Process N attached" on stderr...
+    assert "attached" not in done.stderr
+    # ...unless -e quiet= says which messages to leave out.
+    loud = run_cli(
+        "-ff",
+        "-o",
+        str(tmp_path / "loud"),
+        "-e",
+        "quiet=none",
+        "-e",
+        "trace=getpid",
+        progs["fork_wait"],
+    )
+    assert loud.returncode == 0, loud.stderr
+    # One message, for the child: none for the launched process (strace prints the same).
+    files = list(tmp_path.glob("loud.*"))
+    child = next(f for f in files if f.read_text().endswith("+++ exited with 7 +++\n"))
+    announced = [text for text in loud.stderr.splitlines() if "attached" in text]
+    assert len(files) == 2
+    assert announced == [f"splitpriv: Process {child.name.split('.')[1]} attached"]
 
 
 def test_inject_on_a_real_trace(progs):

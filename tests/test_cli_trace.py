@@ -30,6 +30,43 @@ def test_trace_prints_strace_lines(progs):
     assert done.stdout.startswith("getppid ret=")
 
 
+def test_execve_shows_the_program_as_given(progs):
+    """strace execs a name with a slash as given, and prints it so: no absolute path, no
+    tidying of ".."."""
+    report = Path(progs["report"])
+    for given, cwd in (
+        (f"./{report.name}", report.parent),
+        (f"{report.parent}/../{report.parent.name}/{report.name}", None),
+    ):
+        done = subprocess.run(
+            [*CLI, "trace", "-s", "200", "-e", "trace=execve", given, "getppid"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=cwd,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.startswith(f'execve("{given}", ["{given}", "getppid"], '), done.stderr
+
+
+def test_a_task_killed_in_a_call_leaves_it_unfinished():
+    done = splitpriv_cli(
+        "trace", "-f", "-e", "trace=clock_nanosleep", "sh", "-c",
+        "sleep 5 & sleep 0.1; kill -9 $!; wait",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    killed = [text for text in done.stderr.splitlines() if "<unfinished ...>) = ?" in text]
+    # One line, whole or resumed after another task's line, as strace prints either.
+    assert len(killed) == 1, done.stderr
+    assert killed[0].endswith(
+        (
+            "{tv_sec=5, tv_nsec=0},  <unfinished ...>) = ?",
+            "<... clock_nanosleep resumed> <unfinished ...>) = ?",
+        )
+    ), done.stderr
+    assert "+++ killed by SIGKILL +++" in done.stderr
+
+
 def test_trace_filter_and_output_file(progs, tmp_path: Path):
     out = tmp_path / "trace.txt"
     done = splitpriv_cli("trace", "-o", str(out), "-e", "trace=getppid", progs["getppid_loop"], "3")

@@ -6,6 +6,8 @@ strace; tests/test_decode_strace.py compares whole runs of real programs).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from splitpriv.events import SyscallEvent
@@ -613,9 +615,24 @@ def test_unknown_syscalls_use_the_plain_rendering():
     call = Call("getppid", args(), retval=1)
     assert decode.arguments(call) == []
     assert decode.line(call) == "getppid() = 1"
-    # A prototype-less call: six raw arguments, as render prints them.
-    odd = Call("no_such_syscall", args(1, 2, 3, 4, 5, 6), retval=-38)
-    assert decode.arguments(odd) == ["1", "2", "3", "4", "5", "6"]
+    # A prototype-less call: six raw registers in hex, as strace prints a call it cannot decode
+    # (`syscall_0x3e7(0x55f720ced0a0, 0, 0x11, ...)`).
+    odd = Call("syscall_0x3e7", args(PTR, 0, 17, 1, MINUS_ONE, 6), retval=-38)
+    assert decode.arguments(odd) == [hex(PTR), "0", "0x11", "0x1", "0xffffffffffffffff", "0x6"]
+
+
+def test_rt_sigreturn_prints_the_mask_its_frame_restores():
+    # The engine labels the 8 bytes it read from the signal frame argument 0.
+    mask = (1 << (2 - 1)) | (1 << (15 - 1))  # SIGINT, SIGTERM
+    call = Call("rt_sigreturn", args(), retval=0, memory={0: mask.to_bytes(8, "little")})
+    assert decode.line(call) == "rt_sigreturn({mask=[INT TERM]}) = 0"
+    assert decode.line(Call("rt_sigreturn", args(), retval=0, memory={0: bytes(8)})) == (
+        "rt_sigreturn({mask=[]}) = 0"
+    )
+    # Not read (seccomp-notify has no stack pointer; an i386 frame): no argument at all.
+    assert decode.line(Call("rt_sigreturn", args(), retval=0)) == "rt_sigreturn() = 0"
+    i386 = Call("rt_sigreturn", args(), retval=0, memory={0: bytes(8)}, arch="i386")
+    assert decode.arguments(i386) == []
 
 
 def test_i386_calls():
@@ -674,6 +691,20 @@ def test_i386_calls():
 )
 def test_results(call, expected):
     assert decode.result(call) == expected
+
+
+def test_time_result_carries_the_date(monkeypatch):
+    # strace writes the date in its own time zone; pin one to compare with a fixed text.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert decode.result(Call("time", args(0), retval=1795804168)) == (
+            "1795804168 (2026-11-27T18:29:28+0000)"
+        )
+        assert decode.result(Call("time", args(0), retval=-14)) == "-1 EFAULT (Bad address)"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_whole_lines():

@@ -20,6 +20,7 @@ from splitpriv.syscalls import (
     CAPTURE_OUT_INTS,
     CAPTURE_OUT_WORDS,
     CAPTURE_POLLFDS,
+    CAPTURE_SIGFRAME_MASK,
     CAPTURE_SOCKADDR_OUT,
     EXTRA_PROTOTYPES,
     Param,
@@ -229,7 +230,7 @@ def test_unknown_prototype_is_generic() -> None:
     proto = prototype("no_such_syscall")
     assert not has_prototype("no_such_syscall")
     assert [p.name for p in proto.params] == [f"arg{i}" for i in range(6)]
-    assert {p.type for p in proto.params} == {"unsigned long"}
+    assert {p.type for p in proto.params} == {"kernel_ulong_t"}  # raw registers, printed in hex
 
 
 def test_is_pointer() -> None:
@@ -256,6 +257,7 @@ def test_capture_codes_are_fixed() -> None:
         "DIRENTS": CAPTURE_DIRENTS,
         "POLLFDS": CAPTURE_POLLFDS,
         "SOCKADDR_OUT": CAPTURE_SOCKADDR_OUT,
+        "SIGFRAME_MASK": CAPTURE_SIGFRAME_MASK,
         "BUF_ARG": CAPTURE_BUF_ARG,
         "BUF_RET": CAPTURE_BUF_RET,
         "OUT_INTS": CAPTURE_OUT_INTS,
@@ -294,6 +296,7 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("poll", (CAPTURE_POLLFDS, N, N, N, N, N)),
         ("accept4", (N, CAPTURE_SOCKADDR_OUT, N, N, N, N)),
         ("recvfrom", (N, CAPTURE_BUF_RET, N, N, CAPTURE_SOCKADDR_OUT, N)),
+        ("rt_sigreturn", (CAPTURE_SIGFRAME_MASK, N, N, N, N, N)),
         ("sethostname", (CAPTURE_BUF_ARG | 1, N, N, N, N, N)),
         ("sendmsg", (N, N, N, N, N, N)),
         ("read", (N, CAPTURE_BUF_RET, N, N, N, N)),

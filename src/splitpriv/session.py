@@ -81,7 +81,9 @@ class RunResult:
 
 
 def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:
-    """The executable ``argv[0]`` names, found like execvp would; a clear error if there is none."""
+    """The executable ``argv[0]`` names, found like execvp would; a clear error if there is none.
+    A name with a slash is kept as given (``./t``, not its absolute path): the traced execve
+    shows it, and strace shows what it was given too."""
     if not argv:
         raise LaunchError("no program given (empty argv)")
     name = argv[0]
@@ -102,7 +104,7 @@ def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:
         raise NotExecutableError(f"not an executable file: {name!r}")
     if not os.access(path, os.X_OK):
         raise NotExecutableError(f"not executable (permission denied): {name!r}")
-    return os.path.abspath(path)
+    return path
 
 
 def _check_protect(mechanism: mechanisms.Mechanism, protect: str) -> None:

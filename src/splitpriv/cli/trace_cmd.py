@@ -15,16 +15,14 @@ Ctrl-C detaches from the process, which runs on.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import splitpriv
 from splitpriv import Action, Policy, SyscallEvent, mechanisms
@@ -50,6 +48,9 @@ from splitpriv.cli.trace_render import TextTrace, Ticker, isatty
 from splitpriv.cli.trace_summary import Summary
 from splitpriv.session import CPU_CHOICES
 
+if TYPE_CHECKING:
+    import argparse
+
 ENGINE_STRING_LIMIT = 4096  # bytes the engine copies per string (paths are printed whole)
 ENGINE_STRING_MAX = 8192
 TICK_S = 0.025
@@ -57,7 +58,10 @@ TICK_S = 0.025
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # strace's options are parsed by trace_options (getopt rules: clustering, abbreviations,
-    # options end at the command); argparse only hands the words over untouched.
+    # options end at the command); argparse only hands the words over untouched, and only for
+    # `splitpriv --help`: `splitpriv trace ...` goes straight to run_trace (cli.main).
+    import argparse
+
     p = subparsers.add_parser(
         "trace",
         help="trace a command's syscalls (strace-compatible options and output)",
@@ -66,7 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         add_help=False,
     )
     p.add_argument("argv", nargs=argparse.REMAINDER)
-    p.set_defaults(func=run_trace)
+    p.set_defaults(func=lambda args: run_trace(args.argv))
 
 
 def usage_error(message: str) -> int:
@@ -78,9 +82,10 @@ def usage_error(message: str) -> int:
     return 2
 
 
-def run_trace(args: argparse.Namespace) -> int:
+def run_trace(words: list[str]) -> int:
+    """``splitpriv trace WORDS...``: the exit status for the shell."""
     try:
-        opts = parse_args(args.argv, mechanisms=mechanisms.names(), cpus=CPU_CHOICES)
+        opts = parse_args(words, mechanisms=mechanisms.names(), cpus=CPU_CHOICES)
     except UsageError as exc:
         return usage_error(str(exc))
     if opts.help:
@@ -346,6 +351,8 @@ def _print_summary(
             writer.summary(summary.records(opts.sort_by))
             writer.finish()
             return
+        import json
+
         for obj in summary.records(opts.sort_by):
             stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
         stream.flush()

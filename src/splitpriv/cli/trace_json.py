@@ -13,7 +13,6 @@ meaning of a field raises it.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from typing import Any, Final, TextIO
@@ -218,6 +217,8 @@ class JsonTrace:
         self.stderr = stderr if stderr is not None else sys.stderr
         self.lock = threading.RLock()
         self.root: int | None = None
+        import json  # here, not at the top: a text trace does not pay for it at launch
+
         self._dumps = json.JSONEncoder(separators=(",", ":")).encode
 
     def begin(self, root: int) -> None:

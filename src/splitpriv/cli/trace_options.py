@@ -119,6 +119,7 @@ class TraceOptions:
     decode_fds: bool = False
     quiet_attach: bool = False
     quiet_exit: bool = False
+    quiet_given: bool = False  # -e quiet=SET was given: no -q by default
     syscall_limit: int | None = None
     injects: list[Inject]
     column: int = DEFAULT_COLUMN
@@ -769,6 +770,7 @@ def apply_expression(o: TraceOptions, expr: str) -> None:
         )
         o.quiet_attach = quiet is None or "attach" in quiet
         o.quiet_exit = quiet is None or bool({"exit", "exits"} & quiet)
+        o.quiet_given = True
     else:
         fds = _parse_set(value, ("path", "socket", "dev", "pidfd", "signalfd"), "decode-fds")
         o.decode_fds = fds is None or bool(fds)
@@ -1054,7 +1056,10 @@ def _finish(o: TraceOptions, p: Parser) -> None:
     if p.t_count:
         o.absolute = "unix" if p.t_count >= 3 else "time"
         o.absolute_digits = 0 if p.t_count == 1 else 6
-    o.quiet_attach = o.quiet_attach or p.q_count >= 1
+    # strace: a command traced to `-o FILE` gets -q unless -q or -e quiet= was given, so the
+    # "Process N attached" lines of followed children do not clutter the terminal.
+    quiet_by_default = o.output is not None and bool(o.command) and not o.quiet_given
+    o.quiet_attach = o.quiet_attach or p.q_count >= 1 or quiet_by_default
     o.quiet_exit = o.quiet_exit or p.q_count >= 2
     if o.help or o.version:
         return

@@ -74,7 +74,7 @@ class Separate:
         if entry is None:
             if self.root is None:
                 self.root = tid
-            elif not self.quiet_attach:
+            elif tid != self.root and not self.quiet_attach:  # the launched task: no message
                 self.message(f"Process {tid} attached")
             path = f"{self.base}.{tid}"
             mode = "a" if path in self._used else self.mode  # a reused tid appends

@@ -152,6 +152,9 @@ class Paint:
         return f"{start}{text}{end}"
 
 
+_RESTARTBLOCK: Final = -516  # -ERESTART_RESTARTBLOCK: the kernel resumes with restart_syscall
+
+
 class LineFormat:
     """A call's three pieces of text: what strace prints at entry, at exit, and after ``=``."""
 
@@ -165,6 +168,9 @@ class LineFormat:
         self._cache: dict[tuple[object, ...], tuple[str, str, str]] | None = (
             {} if self.cacheable else None
         )
+        # Each task's last call the kernel will resume with restart_syscall (one that returned
+        # ERESTART_RESTARTBLOCK), which strace names: "<... resuming interrupted nanosleep ...>".
+        self._interrupted: dict[int, str] = {}
 
     def arguments(self, call: Call) -> list[str]:
         if self.fds is not None:
@@ -188,6 +194,12 @@ class LineFormat:
         A call with no copied memory prints as a function of its number, arguments, result
         and flags alone (without ``-y`` and ``-T``), so loops that repeat a call reuse its
         text."""
+        if call.retval == _RESTARTBLOCK:
+            self._interrupted[call.tid] = call.name
+        elif call.name == "restart_syscall":
+            resumed = self._interrupted.get(call.tid, "system call")
+            head, tail = layout.split(call.name, [f"<... resuming interrupted {resumed} ...>"])
+            return head, tail, self.result(call)
         key = None
         if self._cache is not None and not call.memory and not call.faults:
             key = (call.nr, call.arch, call.args, call.retval, call.flags)
@@ -195,6 +207,11 @@ class LineFormat:
             if hit is not None:
                 return hit
         head, tail = layout.split(call.name, self.arguments(call))
+        if call.retval is None and call.flags & _binding.EVF_NORETURN and tail != ")":
+            # The task ended inside the call (killed): strace never prints what it would have
+            # printed at exit, e.g. `clock_nanosleep(..., {tv_sec=5, tv_nsec=0},  <unfinished
+            # ...>) = ?`. Calls printed whole at entry (exit_group) end as usual.
+            tail = " <unfinished ...>)"
         parts = (head, tail, self.result(call))
         if key is not None:
             assert self._cache is not None

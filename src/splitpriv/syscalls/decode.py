@@ -19,6 +19,7 @@ Pure functions of their inputs: nothing here touches a process.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from struct import Struct
@@ -419,6 +420,18 @@ def line(call: CallLike, string_limit: int | None = render.DEFAULT_STRING_LIMIT)
 def _hex_result(a: Args) -> str | None:
     assert a.retval is not None
     return fl.hexnum(a.retval & ((1 << a.bits) - 1))
+
+
+@result_decoder("time")
+def _time_result(a: Args) -> str | None:
+    # strace adds the date, in the tracer's time zone: "1795804168 (2026-11-27T18:29:28+0000)".
+    assert a.retval is not None
+    seconds = render.signed(a.retval, a.bits)
+    try:
+        when = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return None
+    return f"{seconds} ({when})"
 
 
 @result_decoder("umask")
@@ -1247,6 +1260,16 @@ def _rt_sigprocmask(a: Args) -> list[str]:
         a.struct(2, 8, _sigset, at_exit=True),
         a.ulong(3),
     ]
+
+
+@decoder("rt_sigreturn")
+def _rt_sigreturn(a: Args) -> list[str]:
+    # No argument: strace prints the mask the signal frame restores, `{mask=[INT]}`, which the
+    # engine copies from the stack (ptrace's mechanisms see the stack pointer). Else nothing.
+    data = a.copied(0)
+    if data is None or len(data) < 8 or a.bits != 64:
+        return []
+    return [a.shown(0, f"{{mask={_sigset(data)}}}")]
 
 
 @decoder("rt_sigsuspend")

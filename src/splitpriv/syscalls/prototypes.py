@@ -50,6 +50,7 @@ CAPTURE_ENVC: Final = 3  # array of strings (envp): only how many, an int, at en
 CAPTURE_DIRENTS: Final = 4  # getdents: how many records it wrote, an int, at exit
 CAPTURE_POLLFDS: Final = 5  # poll's array (8 bytes x the next argument), at entry and exit
 CAPTURE_SOCKADDR_OUT: Final = 6  # an address the kernel fills in; its length in/out the next
+CAPTURE_SIGFRAME_MASK: Final = 7  # rt_sigreturn: the mask in its signal frame (ptrace's)
 SEG_AFTER: Final = 8  # added to the argument of a POLLFDS copy made at exit
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
@@ -273,6 +274,10 @@ def _entry(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
     return str(restype), tuple((str(t), str(n)) for t, n in raw)
 
 
+# The type of the arguments of a call without a prototype: a register, printed as C's %#lx.
+RAW_REGISTER: Final = "kernel_ulong_t"
+
+
 @functools.cache
 def _known(name: str) -> Prototype | None:
     found = _entry(name)
@@ -290,11 +295,12 @@ def has_prototype(name: str) -> bool:
 
 @functools.cache
 def prototype(name: str) -> Prototype:
-    """The prototype of ``name``; unknown names get six ``unsigned long argN`` parameters."""
+    """The prototype of ``name``; unknown names get six raw ``kernel_ulong_t argN`` parameters,
+    which print in hex as strace prints the arguments of a call it cannot decode."""
     known = _known(name)
     if known is not None:
         return known
-    generic = tuple(Param("unsigned long", f"arg{i}") for i in range(MAX_ARGS))
+    generic = tuple(Param(RAW_REGISTER, f"arg{i}") for i in range(MAX_ARGS))
     return Prototype(name, "long", generic)
 
 
@@ -392,6 +398,8 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getsockname": {1: CAPTURE_SOCKADDR_OUT},
     "getpeername": {1: CAPTURE_SOCKADDR_OUT},
     "recvfrom": {4: CAPTURE_SOCKADDR_OUT},
+    # No argument: the engine copies the mask from the stack, and labels it argument 0.
+    "rt_sigreturn": {0: CAPTURE_SIGFRAME_MASK},
 }
 
 # Small structs (x86_64 layouts; decode.py prints i386 ones as pointers): syscall -> {arg

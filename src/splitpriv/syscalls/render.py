@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from splitpriv.syscalls.prototypes import Param, is_pointer
+from splitpriv.syscalls.prototypes import RAW_REGISTER, Param, is_pointer
 
 AT_FDCWD = -100
 ERRNO_MAX = 4095
@@ -104,7 +104,7 @@ def integer(param: Param, value: int) -> str:
         return str(value & 0xFFFFFFFF)
     if ctype in ("long", "loff_t", "off_t", "ssize_t", "__s64", "s64", "time_t"):
         return str(signed(value))
-    if "flags" in param.name or ctype.endswith("flags"):
+    if "flags" in param.name or ctype.endswith("flags") or ctype == RAW_REGISTER:
         return hex(value) if value else "0"
     return str(value)
 
