@@ -635,6 +635,22 @@ def test_rt_sigreturn_prints_the_mask_its_frame_restores():
     assert decode.arguments(i386) == []
 
 
+def test_rusage_prints_its_two_times_then_an_ellipsis():
+    import struct
+
+    times = struct.pack("<qqqq", 1, 2500, 0, 16158) + bytes(112)
+    usage = Call("getrusage", args(0, PTR), retval=0, memory={1: times[:32]})
+    expected = "{ru_utime={tv_sec=1, tv_usec=2500}, ru_stime={tv_sec=0, tv_usec=16158}, ...}"
+    assert decode.arguments(usage) == ["RUSAGE_SELF", expected]
+    children = Call("getrusage", args(MINUS_ONE, 0), retval=-14)
+    assert decode.arguments(children) == ["RUSAGE_CHILDREN", "NULL"]
+    status = (3 << 8).to_bytes(4, "little")
+    wait = Call("wait4", args(MINUS_ONE, PTR, 0, PTR), retval=77, memory={1: status, 3: times[:32]})
+    assert decode.arguments(wait)[3] == expected
+    failed = Call("getrusage", args(0, PTR), retval=-14, memory={1: times[:32]})
+    assert decode.arguments(failed)[1] == hex(PTR)  # the kernel wrote nothing
+
+
 def test_i386_calls():
     clone = Call("clone", args(0x3D0F00, PTR & 0xFFFFFFFF, 8, 16, 24), arch="i386")
     assert decode.arguments(clone)[2:] == ["parent_tid=0x8", "tls=0x10", "child_tidptr=0x18"]

@@ -677,6 +677,32 @@ int main(void)
     syscall(SYS_write, 1, buf, 32);
     syscall(SYS_write, 1, buf, 33);
     syscall(SYS_write, 1, buf + 29, 4);
+    int value = 0;
+    syscall(SYS_prctl, 15 /* PR_SET_NAME */, "odd-values-with-a-long-name", 0, 0, 0);
+    syscall(SYS_prctl, 16 /* PR_GET_NAME */, buf, 0, 0, 0);
+    syscall(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, SIGKILL, 0, 0, 0);
+    syscall(SYS_prctl, 2 /* PR_GET_PDEATHSIG */, &value, 0, 0, 0);
+    syscall(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, 0, 0, 0, 0);
+    syscall(SYS_prctl, 3 /* PR_GET_DUMPABLE */, 0, 0, 0, 0);
+    syscall(SYS_prctl, 23 /* PR_CAPBSET_READ */, 32, 0, 0, 0);
+    syscall(SYS_prctl, 23 /* PR_CAPBSET_READ */, 99, 0, 0, 0);
+    syscall(SYS_prctl, 39 /* PR_GET_NO_NEW_PRIVS */, 0, 0, 0, 0);
+    syscall(SYS_prctl, 40 /* PR_GET_TID_ADDRESS */, buf, 0, 0, 0);
+    syscall(SYS_prctl, 22 /* PR_SET_SECCOMP */, 2, 0, 0, 0);
+    syscall(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER */, -1, 0, 0, 0);
+    syscall(SYS_prctl, 52 /* PR_GET_SPECULATION_CTRL */, 0, 0, 0, 0);
+    syscall(SYS_prctl, 999, 1, 2, 3, 4);
+    syscall(SYS_timerfd_create, CLOCK_MONOTONIC, O_CLOEXEC | O_NONBLOCK);
+    syscall(SYS_timerfd_create, 99, 0x10);
+    int watched = syscall(SYS_inotify_init1, O_CLOEXEC);
+    syscall(SYS_inotify_add_watch, watched, ".", 0x300 /* IN_CREATE|IN_DELETE */);
+    syscall(SYS_inotify_add_watch, watched, ".", 0x5000fff);
+    unsigned long long usr1 = 1ull << (SIGUSR1 - 1);
+    syscall(SYS_signalfd4, -1, &usr1, 8, O_CLOEXEC);
+    syscall(SYS_setpriority, 7, 0, -3);
+    syscall(SYS_getpriority, 1 /* PRIO_PGRP */, 0);
+    syscall(SYS_getrusage, -1 /* RUSAGE_CHILDREN */, 0);
+    syscall(SYS_getrusage, 5, 0);
     static char altstack[16384];
     stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
     syscall(SYS_sigaltstack, &ss, &old_ss);
@@ -740,6 +766,14 @@ def test_odd_values_match_strace(tmp_path: Path):
         "futex",
         "wait4",
         "arch_prctl",
+        "prctl",
+        "timerfd_create",
+        "inotify_init1",
+        "inotify_add_watch",
+        "signalfd4",
+        "getpriority",
+        "setpriority",
+        "getrusage",
         "getrandom",
         "write",
         "prlimit64",

@@ -304,7 +304,7 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("readlink", (S, CAPTURE_BUF_RET, N, N, N, N)),
         ("readlinkat", (N, S, CAPTURE_BUF_RET, N, N, N)),
         ("getcwd", (CAPTURE_BUF_RET, N, N, N, N, N)),
-        ("wait4", (N, CAPTURE_OUT_INTS | 1, N, N, N, N)),
+        ("wait4", (N, CAPTURE_OUT_INTS | 1, N, CAPTURE_OUT_WORDS | 4, N, N)),  # status, rusage
         ("pipe2", (CAPTURE_OUT_INTS | 2, N, N, N, N, N)),
         ("socketpair", (N, N, N, CAPTURE_OUT_INTS | 2, N, N)),
         ("newfstatat", (N, S, CAPTURE_OUT_WORDS | 18, N, N, N)),

@@ -1206,7 +1206,8 @@ def _wait4(a: Args) -> list[str]:
         value = a.ints(1, 1)
         if value is not None:
             status = a.shown(1, wait_status(value[0]))
-    return [a.int32(0), status, a.flags(2, fl.WAIT_OPTIONS, bits=32), a.ptr(3)]
+    rusage = a.struct(3, 32, rusage_text, at_exit=True)
+    return [a.int32(0), status, a.flags(2, fl.WAIT_OPTIONS, bits=32), rusage]
 
 
 _IDTYPES = fl.Table((("P_ALL", 0), ("P_PID", 1), ("P_PGID", 2), ("P_PIDFD", 3)), "P_???")
@@ -1360,6 +1361,142 @@ def _arch_prctl(a: Args) -> list[str]:
     else:
         texts.append(a.hex(1))
     return texts
+
+
+# prctl's options by what strace prints after the option's name.
+_PR_NOTHING: Final = frozenset(
+    ("PR_GET_DUMPABLE", "PR_GET_KEEPCAPS", "PR_GET_SECCOMP", "PR_GET_TIMERSLACK", "PR_GET_TIMING")
+)
+_PR_NUMBER: Final = frozenset(
+    ("PR_SET_KEEPCAPS", "PR_SET_CHILD_SUBREAPER", "PR_SET_TIMERSLACK", "PR_SET_TIMING")
+)
+_PR_FOUR_NUMBERS: Final = frozenset(
+    (
+        "PR_SET_NO_NEW_PRIVS",
+        "PR_GET_NO_NEW_PRIVS",
+        "PR_SET_THP_DISABLE",
+        "PR_GET_THP_DISABLE",
+        "PR_MCE_KILL_GET",
+    )
+)
+_PR_INT_WRITTEN: Final = frozenset(("PR_GET_PDEATHSIG", "PR_GET_CHILD_SUBREAPER"))
+_TASK_COMM_LEN: Final = 16
+
+
+def _task_name(a: Args, i: int) -> str:
+    """PR_SET_NAME's and PR_GET_NAME's name: at most 16 bytes, NUL-terminated (copied at
+    exit, when the call succeeded), or the pointer."""
+    data = a.copied(i)
+    if data is None or a.failed:
+        return a.ptr(i)
+    end = data.find(b"\0", 0, _TASK_COMM_LEN)
+    if end < 0:  # strace shows the 15 bytes the kernel keeps, and "..."
+        return a.shown(i, render.quote(data[: _TASK_COMM_LEN - 1], truncated=True))
+    return a.shown(i, render.quote(data[:end]))
+
+
+def _written_int(a: Args, i: int, text: Callable[[int], str]) -> str:
+    """strace's ``[value]`` for an int the kernel wrote at argument ``i``, or the pointer."""
+    data = a.copied(i)
+    if data is None or len(data) < 4 or a.failed:
+        return a.ptr(i)
+    return a.shown(i, f"[{text(int.from_bytes(data[:4], 'little', signed=True))}]")
+
+
+def _signal_or_zero(signo: int) -> str:
+    return fl.signal(signo) if signo else "0"
+
+
+@decoder("prctl")
+def _prctl(a: Args) -> list[str]:
+    option = a.u32(0)
+    name = fl.PRCTL_OPTIONS.name(option)
+    texts: list[str] = [a.const(0, fl.PRCTL_OPTIONS)]
+    if name in _PR_NOTHING:
+        return texts
+    if name in ("PR_SET_NAME", "PR_GET_NAME"):
+        return [*texts, _task_name(a, 1)]
+    if name == "PR_SET_PDEATHSIG":
+        return [*texts, a.shown(1, _signal_or_zero(a.raw(1)))]
+    if name in _PR_INT_WRITTEN:
+        show = _signal_or_zero if name == "PR_GET_PDEATHSIG" else str
+        return [*texts, _written_int(a, 1, show)]
+    if name == "PR_GET_TID_ADDRESS":
+        data = a.copied(1)
+        if data is None or len(data) < 8 or a.failed or a.bits != 64:
+            return [*texts, a.ptr(1)]
+        return [*texts, a.shown(1, f"[{fl.hexnum(int.from_bytes(data[:8], 'little'))}]")]
+    if name == "PR_SET_DUMPABLE":
+        return [*texts, a.const(1, fl.SUID_DUMP, bits=None)]
+    if name in ("PR_CAPBSET_READ", "PR_CAPBSET_DROP"):
+        return [*texts, a.const(1, fl.CAPABILITIES, bits=None)]
+    if name in _PR_NUMBER:
+        return [*texts, a.ulong(1)]
+    if name == "PR_SET_PTRACER":
+        anyone = a.u32(1) == 0xFFFFFFFF  # -1, as an int or a long
+        return [*texts, a.shown(1, "PR_SET_PTRACER_ANY") if anyone else a.ulong(1)]
+    if name == "PR_GET_SPECULATION_CTRL":
+        return [*texts, a.const(1, fl.PR_SPEC_WHICH, bits=None)]
+    if name == "PR_SET_SPECULATION_CTRL":
+        return [*texts, a.const(1, fl.PR_SPEC_WHICH, bits=None), a.flags(2, fl.PR_SPEC_STATE)]
+    if name in _PR_FOUR_NUMBERS:
+        return [*texts, *(a.ulong(i) for i in range(1, 5))]
+    if name == "PR_CAP_AMBIENT":
+        op = fl.PR_CAP_AMBIENT_OPS.name(a.raw(1))
+        capability = (
+            a.const(2, fl.CAPABILITIES, bits=None)
+            if op
+            in (
+                "PR_CAP_AMBIENT_IS_SET",
+                "PR_CAP_AMBIENT_RAISE",
+                "PR_CAP_AMBIENT_LOWER",
+            )
+            else a.ulong(2)
+        )
+        return [
+            *texts,
+            a.const(1, fl.PR_CAP_AMBIENT_OPS, bits=None),
+            capability,
+            a.ulong(3),
+            a.ulong(4),
+        ]
+    if name == "PR_SET_SECCOMP":
+        mode = a.raw(1)
+        if mode == _SECCOMP_MODE_FILTER:
+            return [*texts, a.const(1, fl.SECCOMP_MODES, bits=None), _sock_fprog(a, 2)]
+        if mode == _SECCOMP_MODE_STRICT:
+            return [*texts, a.const(1, fl.SECCOMP_MODES, bits=None)]
+        return [*texts, a.const(1, fl.SECCOMP_MODES, bits=None), *(a.hex(i) for i in range(2, 5))]
+    return [*texts, *(a.hex(i) for i in range(1, 5))]
+
+
+_SECCOMP_MODE_STRICT: Final = 1
+_SECCOMP_MODE_FILTER: Final = 2
+_SOCK_FPROG = Struct("<H6xQ")  # struct sock_fprog: len, then the filter's address
+
+
+def _sock_fprog(a: Args, i: int) -> str:
+    """A seccomp filter program as strace prints it: ``{len=12, filter=0x55...}``."""
+    if not a.raw(i):
+        return a.ptr(i)
+    data = a.copied(i)
+    if data is None or len(data) < _SOCK_FPROG.size or a.bits != 64:
+        return a.ptr(i)
+    length, filter_addr = _SOCK_FPROG.unpack_from(data)
+    return a.shown(i, f"{{len={length}, filter={fl.hexnum(filter_addr)}}}")
+
+
+@result_decoder("prctl")
+def _prctl_result(a: Args) -> str | None:
+    assert a.retval is not None
+    name = fl.PRCTL_OPTIONS.name(a.u32(0))
+    if name == "PR_GET_DUMPABLE":
+        return f"{a.retval} ({fl.constant(a.retval, fl.SUID_DUMP)})"
+    if name == "PR_MCE_KILL_GET":
+        return f"{a.retval} ({fl.constant(a.retval, fl.MCE_KILL_POLICIES)})"
+    if name == "PR_GET_SPECULATION_CTRL":
+        return f"{fl.hexnum(a.retval)} ({fl.flags(a.retval, fl.PR_SPEC_STATE)})"
+    return None
 
 
 @decoder("prlimit64")
@@ -1592,6 +1729,52 @@ def _sendmsg(a: Args) -> list[str]:
 @decoder("eventfd2")
 def _eventfd2(a: Args) -> list[str]:
     return [a.uint32(0), a.flags(1, fl.EVENTFD_FLAGS)]
+
+
+@decoder("timerfd_create")
+def _timerfd_create(a: Args) -> list[str]:
+    return [a.const(0, fl.CLOCKS), a.flags(1, fl.TFD_FLAGS, bits=32)]
+
+
+@decoder("inotify_init1")
+def _inotify_init1(a: Args) -> list[str]:
+    return [a.flags(0, fl.IN_INIT_FLAGS, bits=32)]
+
+
+@decoder("inotify_add_watch")
+def _inotify_add_watch(a: Args) -> list[str]:
+    return [a.fd(0), a.path(1), a.flags(2, fl.INOTIFY_MASK, bits=32)]
+
+
+@decoder("signalfd4")
+def _signalfd4(a: Args) -> list[str]:
+    return [a.fd(0), a.struct(1, 8, _sigset), a.ulong(2), a.flags(3, fl.SFD_FLAGS, bits=32)]
+
+
+@decoder("getpriority")
+def _getpriority(a: Args) -> list[str]:
+    return [a.const(0, fl.PRIORITY_WHICH), a.int32(1)]
+
+
+@decoder("setpriority")
+def _setpriority(a: Args) -> list[str]:
+    return [a.const(0, fl.PRIORITY_WHICH), a.int32(1), a.int32(2)]
+
+
+_TIMEVALS = Struct("<qqqq")  # struct rusage's first two members: ru_utime, ru_stime
+
+
+def rusage_text(data: bytes) -> str:
+    """strace's (abbreviated) struct rusage: the two times, then ``...``."""
+    us, uu, ss, su = _TIMEVALS.unpack_from(data)
+    return (
+        f"{{ru_utime={{tv_sec={us}, tv_usec={uu}}}, ru_stime={{tv_sec={ss}, tv_usec={su}}}, ...}}"
+    )
+
+
+@decoder("getrusage")
+def _getrusage(a: Args) -> list[str]:
+    return [a.const(0, fl.RUSAGE_WHO), a.struct(1, 32, rusage_text, at_exit=True)]
 
 
 @decoder("eventfd")

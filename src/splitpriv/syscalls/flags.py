@@ -685,6 +685,150 @@ ARCH_PRCTL: Final = _table(
     ("ARCH_SHSTK_STATUS", 0x5005),
 )
 
+# prctl's options (linux/prctl.h), and what some of them take.
+PRCTL_OPTIONS: Final = _table(
+    "PR_???",
+    ("PR_SET_PDEATHSIG", 1),
+    ("PR_GET_PDEATHSIG", 2),
+    ("PR_GET_DUMPABLE", 3),
+    ("PR_SET_DUMPABLE", 4),
+    ("PR_GET_UNALIGN", 5),
+    ("PR_SET_UNALIGN", 6),
+    ("PR_GET_KEEPCAPS", 7),
+    ("PR_SET_KEEPCAPS", 8),
+    ("PR_GET_FPEMU", 9),
+    ("PR_SET_FPEMU", 10),
+    ("PR_GET_FPEXC", 11),
+    ("PR_SET_FPEXC", 12),
+    ("PR_GET_TIMING", 13),
+    ("PR_SET_TIMING", 14),
+    ("PR_SET_NAME", 15),
+    ("PR_GET_NAME", 16),
+    ("PR_GET_ENDIAN", 19),
+    ("PR_SET_ENDIAN", 20),
+    ("PR_GET_SECCOMP", 21),
+    ("PR_SET_SECCOMP", 22),
+    ("PR_CAPBSET_READ", 23),
+    ("PR_CAPBSET_DROP", 24),
+    ("PR_GET_TSC", 25),
+    ("PR_SET_TSC", 26),
+    ("PR_GET_SECUREBITS", 27),
+    ("PR_SET_SECUREBITS", 28),
+    ("PR_SET_TIMERSLACK", 29),
+    ("PR_GET_TIMERSLACK", 30),
+    ("PR_TASK_PERF_EVENTS_DISABLE", 31),
+    ("PR_TASK_PERF_EVENTS_ENABLE", 32),
+    ("PR_MCE_KILL", 33),
+    ("PR_MCE_KILL_GET", 34),
+    ("PR_SET_MM", 35),
+    ("PR_SET_PTRACER", 0x59616D61),
+    ("PR_SET_CHILD_SUBREAPER", 36),
+    ("PR_GET_CHILD_SUBREAPER", 37),
+    ("PR_SET_NO_NEW_PRIVS", 38),
+    ("PR_GET_NO_NEW_PRIVS", 39),
+    ("PR_GET_TID_ADDRESS", 40),
+    ("PR_SET_THP_DISABLE", 41),
+    ("PR_GET_THP_DISABLE", 42),
+    ("PR_MPX_ENABLE_MANAGEMENT", 43),
+    ("PR_MPX_DISABLE_MANAGEMENT", 44),
+    ("PR_SET_FP_MODE", 45),
+    ("PR_GET_FP_MODE", 46),
+    ("PR_CAP_AMBIENT", 47),
+    ("PR_SVE_SET_VL", 50),
+    ("PR_SVE_GET_VL", 51),
+    ("PR_GET_SPECULATION_CTRL", 52),
+    ("PR_SET_SPECULATION_CTRL", 53),
+    ("PR_PAC_RESET_KEYS", 54),
+    ("PR_SET_TAGGED_ADDR_CTRL", 55),
+    ("PR_GET_TAGGED_ADDR_CTRL", 56),
+    ("PR_SET_IO_FLUSHER", 57),
+    ("PR_GET_IO_FLUSHER", 58),
+    ("PR_SET_SYSCALL_USER_DISPATCH", 59),
+    ("PR_PAC_SET_ENABLED_KEYS", 60),
+    ("PR_PAC_GET_ENABLED_KEYS", 61),
+    ("PR_SCHED_CORE", 62),
+    ("PR_SME_SET_VL", 63),
+    ("PR_SME_GET_VL", 64),
+    ("PR_SET_VMA", 0x53564D41),
+    ("PR_SET_MDWE", 65),
+    ("PR_GET_MDWE", 66),
+    ("PR_SET_MEMORY_MERGE", 67),
+    ("PR_GET_MEMORY_MERGE", 68),
+)
+SUID_DUMP: Final = _sequence(
+    "SUID_DUMP_???", "SUID_DUMP_DISABLE", "SUID_DUMP_USER", "SUID_DUMP_ROOT"
+)
+PR_CAP_AMBIENT_OPS: Final = _sequence(
+    "PR_CAP_AMBIENT_???",
+    "",
+    "PR_CAP_AMBIENT_IS_SET",
+    "PR_CAP_AMBIENT_RAISE",
+    "PR_CAP_AMBIENT_LOWER",
+    "PR_CAP_AMBIENT_CLEAR_ALL",
+)
+SECCOMP_MODES: Final = _sequence(
+    "SECCOMP_MODE_???", "SECCOMP_MODE_DISABLED", "SECCOMP_MODE_STRICT", "SECCOMP_MODE_FILTER"
+)
+MCE_KILL_POLICIES: Final = _sequence(
+    "PR_MCE_KILL_???", "PR_MCE_KILL_LATE", "PR_MCE_KILL_EARLY", "PR_MCE_KILL_DEFAULT"
+)
+PR_SPEC_WHICH: Final = _sequence(
+    "PR_SPEC_???", "PR_SPEC_STORE_BYPASS", "PR_SPEC_INDIRECT_BRANCH", "PR_SPEC_L1D_FLUSH"
+)
+PR_SPEC_STATE: Final = _table(
+    "PR_SPEC_???",
+    ("PR_SPEC_NOT_AFFECTED", 0),
+    ("PR_SPEC_PRCTL", 1),
+    ("PR_SPEC_ENABLE", 2),
+    ("PR_SPEC_DISABLE", 4),
+    ("PR_SPEC_FORCE_DISABLE", 8),
+    ("PR_SPEC_DISABLE_NOEXEC", 16),
+)
+CAPABILITIES: Final = _sequence(
+    "CAP_???",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+)
+
 RLIMITS: Final = _sequence(
     "RLIMIT_???",
     "RLIMIT_CPU",
@@ -731,6 +875,39 @@ EPOLL_CTL: Final = _sequence(
 )
 EVENTFD_FLAGS: Final = _table(
     "EFD_???", ("EFD_SEMAPHORE", 1), ("EFD_CLOEXEC", O_CLOEXEC), ("EFD_NONBLOCK", O_NONBLOCK)
+)
+
+TFD_FLAGS: Final = _table("TFD_???", ("TFD_CLOEXEC", O_CLOEXEC), ("TFD_NONBLOCK", O_NONBLOCK))
+SFD_FLAGS: Final = _table("SFD_???", ("SFD_CLOEXEC", O_CLOEXEC), ("SFD_NONBLOCK", O_NONBLOCK))
+IN_INIT_FLAGS: Final = _table("IN_???", ("IN_CLOEXEC", O_CLOEXEC), ("IN_NONBLOCK", O_NONBLOCK))
+INOTIFY_MASK: Final = _table(
+    "IN_???",
+    ("IN_ACCESS", 0x1),
+    ("IN_MODIFY", 0x2),
+    ("IN_ATTRIB", 0x4),
+    ("IN_CLOSE_WRITE", 0x8),
+    ("IN_CLOSE_NOWRITE", 0x10),
+    ("IN_OPEN", 0x20),
+    ("IN_MOVED_FROM", 0x40),
+    ("IN_MOVED_TO", 0x80),
+    ("IN_CREATE", 0x100),
+    ("IN_DELETE", 0x200),
+    ("IN_DELETE_SELF", 0x400),
+    ("IN_MOVE_SELF", 0x800),
+    ("IN_UNMOUNT", 0x2000),
+    ("IN_Q_OVERFLOW", 0x4000),
+    ("IN_IGNORED", 0x8000),
+    ("IN_ONLYDIR", 0x1000000),
+    ("IN_DONT_FOLLOW", 0x2000000),
+    ("IN_EXCL_UNLINK", 0x4000000),
+    ("IN_MASK_CREATE", 0x10000000),
+    ("IN_MASK_ADD", 0x20000000),
+    ("IN_ISDIR", 0x40000000),
+    ("IN_ONESHOT", 0x80000000),
+)
+PRIORITY_WHICH: Final = _sequence("PRIO_???", "PRIO_PROCESS", "PRIO_PGRP", "PRIO_USER")
+RUSAGE_WHO: Final = _table(
+    "RUSAGE_???", ("RUSAGE_SELF", 0), ("RUSAGE_CHILDREN", 0xFFFFFFFF), ("RUSAGE_THREAD", 1)
 )
 
 # --- sockets --------------------------------------------------------------------------------

@@ -407,6 +407,14 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
 # (copied at exit when the call did not fail).
 _STAT_WORDS: Final = 18  # struct stat, 144 bytes
 _STRUCTS: Final[dict[str, dict[int, int]]] = {
+    # prctl: what the kernel wrote at arg2 for the options that write (a name, an int, an
+    # address; also read back for PR_SET_NAME, which it does not change), and the struct at arg3
+    # (PR_SET_SECCOMP's filter program). Copies from numbers that are not addresses fail
+    # harmlessly.
+    "prctl": {1: CAPTURE_OUT_WORDS | 2, 2: CAPTURE_IN_WORDS | 2},
+    "signalfd4": {1: CAPTURE_IN_WORDS | 1},  # sigset_t
+    "getrusage": {1: CAPTURE_OUT_WORDS | 4},  # struct rusage: its two timevals
+    "wait4": {3: CAPTURE_OUT_WORDS | 4},
     "stat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
     "lstat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
     "fstat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
