@@ -172,7 +172,7 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_argv(s, tr, i);
         else if (c == SP_CAPTURE_ENVC)
             put_count(tr, i, 0);
-        else if ((c & 0xe0) == SP_CAPTURE_IN_WORDS && tr->ev.args[i])
+        else if ((c & 0xe0) == SP_CAPTURE_IN_WORDS && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && tr->ev.args[i])
             copy_buffer(s, tr, i, (tr->ev.args[i + 1] & 0xffffffffull) * 8, 0);
@@ -228,9 +228,11 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && tr->ev.args[i] &&
                  tr->ev.args[i + 1] && tr->ev.ret >= 0)
             copy_sockaddr_out(s, tr, i);
-        else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 && tr->ev.args[i])
+        else if ((c & 0xf0) == SP_CAPTURE_OUT_INTS && tr->ev.ret >= 0 &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x0f) * 4, 1);
-        else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 && tr->ev.args[i])
+        else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
     }
 }

@@ -35,6 +35,10 @@ enum {
     SP_RULE_RECORD = 1,      /* record an event for this syscall */
 };
 
+/* Below this no user memory is mapped (Linux's mmap_min_addr is larger): a struct argument
+ * that is lower is a number (prctl's and fcntl's arguments are either), not worth a read. */
+#define SP_LOWEST_ADDRESS 4096ull
+
 /* What to copy from tracee memory for one argument (the codes of splitpriv.syscalls). */
 enum {
     SP_CAPTURE_NONE = 0,

@@ -651,6 +651,76 @@ def test_rusage_prints_its_two_times_then_an_ellipsis():
     assert decode.arguments(failed)[1] == hex(PTR)  # the kernel wrote nothing
 
 
+def test_socket_options_as_strace_prints_them():
+    one = (1).to_bytes(4, "little")
+    set_int = Call("setsockopt", args(3, 1, 2, PTR, 4), retval=0, memory={3: one})
+    assert show_call(set_int) == "3, SOL_SOCKET, SO_REUSEADDR, [1], 4"
+    device = Call("setsockopt", args(3, 1, 25, PTR, 3), retval=0, memory={3: b"lo\0"})
+    assert show_call(device) == '3, SOL_SOCKET, SO_BINDTODEVICE, "lo\\0", 3'
+    linger = (1).to_bytes(4, "little") + (5).to_bytes(4, "little")
+    set_linger = Call("setsockopt", args(3, 1, 13, PTR, 8), retval=0, memory={3: linger})
+    assert show_call(set_linger) == "3, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=5}, 8"
+    odd = Call("setsockopt", args(3, 77, 1, PTR, 4), retval=-92, memory={3: one})
+    assert show_call(odd) == "3, 0x4d /* SOL_?? */, 1, [1], 4"
+    unknown = Call("setsockopt", args(3, 6, 99, PTR, 4), retval=-92, memory={3: one})
+    assert show_call(unknown) == "3, SOL_TCP, 0x63 /* TCP_??? */, [1], 4"
+    # getsockopt: the value and its length as the kernel left them (CAPTURE_SOCKADDR_OUT).
+    two = (2).to_bytes(4, "little")
+    memory = {4: (16).to_bytes(4, "little"), 4 + 8: (4).to_bytes(4, "little"), 3: one}
+    got = Call("getsockopt", args(3, 1, 3, PTR, PTR), retval=0, memory=memory)
+    assert show_call(got) == "3, SOL_SOCKET, SO_TYPE, [1], [16 => 4]"
+    short = {4: two, 4 + 8: two, 3: b"\0\0"}
+    got_short = Call("getsockopt", args(3, 1, 8, PTR, PTR), retval=0, memory=short)
+    assert show_call(got_short) == '3, SOL_SOCKET, SO_RCVBUF, "\\x00\\x00", [2]'
+    failed = Call("getsockopt", args(3, 1, 4, PTR, 0), retval=-14)
+    assert show_call(failed) == f"3, SOL_SOCKET, SO_ERROR, {hex(PTR)}, NULL"
+
+
+def test_times_locks_ids_and_groups(monkeypatch):
+    import struct
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        pair = struct.pack("<qqqq", 100, 5, 200, 0)
+        touch = Call(
+            "utimensat", args(AT_FDCWD, PTR, PTR, 0x100), retval=0, memory={1: b"f", 2: pair}
+        )
+        assert show_call(touch) == (
+            'AT_FDCWD, "f", [{tv_sec=100, tv_nsec=5} /* 1970-01-01T00:01:40.000000005+0000 */, '
+            "{tv_sec=200, tv_nsec=0} /* 1970-01-01T00:03:20+0000 */], AT_SYMLINK_NOFOLLOW"
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    now = struct.pack("<qqqq", 0, (1 << 30) - 1, 0, (1 << 30) - 2)
+    touch_now = Call("utimensat", args(3, 0, PTR, 0), retval=0, memory={2: now})
+    assert show_call(touch_now) == "3, NULL, [UTIME_NOW, UTIME_OMIT], 0"
+    tv = struct.pack("<qq", 1795805011, 955927)
+    tod = Call("gettimeofday", args(PTR, PTR + 16), retval=0, memory={0: tv, 1: bytes(8)})
+    assert show_call(tod) == (
+        "{tv_sec=1795805011, tv_usec=955927}, {tz_minuteswest=0, tz_dsttime=0}"
+    )
+    lock = struct.pack("<hh4xqqi4x", 1, 0, 0, 0, 0)
+    setlk = Call("fcntl", args(6, 7, PTR), retval=-4, memory={2: lock})
+    assert (
+        show_call(setlk) == "6, F_SETLKW, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=0}"
+    )
+    ids = {i: (1000).to_bytes(4, "little") for i in range(3)}
+    assert show_call(Call("getresuid", args(PTR, PTR, PTR), retval=0, memory=ids)) == (
+        "[1000], [1000], [1000]"
+    )
+    many = b"".join(g.to_bytes(4, "little") for g in range(40))
+    groups = Call("getgroups", args(40, PTR), retval=40, memory={1: many[:128]})
+    assert show_call(groups) == "40, [" + ", ".join(map(str, range(32))) + ", ...]"
+    assert show_call(Call("getgroups", args(0, 0), retval=3)) == "0, NULL"
+    assert show_call(Call("getgroups", args(8, PTR), retval=-14)) == f"8, {hex(PTR)}"
+
+
+def show_call(call: Call) -> str:
+    return ", ".join(decode.arguments(call))
+
+
 def test_i386_calls():
     clone = Call("clone", args(0x3D0F00, PTR & 0xFFFFFFFF, 8, 16, 24), arch="i386")
     assert decode.arguments(clone)[2:] == ["parent_tid=0x8", "tls=0x10", "child_tidptr=0x18"]

@@ -703,6 +703,38 @@ int main(void)
     syscall(SYS_getpriority, 1 /* PRIO_PGRP */, 0);
     syscall(SYS_getrusage, -1 /* RUSAGE_CHILDREN */, 0);
     syscall(SYS_getrusage, 5, 0);
+    int sock = socket(AF_INET, SOCK_STREAM, 0), one = 1, got = 0;
+    struct linger linger = {1, 5};
+    socklen_t got_length = 16;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(sock, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+    setsockopt(sock, 6 /* SOL_TCP */, 1 /* TCP_NODELAY */, &one, sizeof one);
+    setsockopt(sock, SOL_SOCKET, 9999, &one, sizeof one);
+    setsockopt(sock, 77, 1, &one, sizeof one);
+    getsockopt(sock, SOL_SOCKET, SO_TYPE, buf, &got_length);
+    got_length = 2;
+    getsockopt(sock, SOL_SOCKET, SO_RCVBUF, &got, &got_length);
+    getsockopt(sock, SOL_SOCKET, SO_ERROR, &got, 0);
+    int locked = open("lockfile", O_CREAT | O_RDWR, 0644);
+    struct flock lock = {F_WRLCK, SEEK_SET, 0, 0, 0};
+    fcntl(locked, F_SETLKW, &lock);
+    lock.l_type = F_UNLCK;
+    lock.l_start = 10;
+    lock.l_len = 100;
+    fcntl(locked, F_SETLK, &lock);
+    fcntl(locked, F_SETFD, FD_CLOEXEC);
+    struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    syscall(SYS_utimensat, AT_FDCWD, "lockfile", times, 0);
+    struct timespec fixed[2] = {{100, 5}, {200, 0}};
+    syscall(SYS_utimensat, AT_FDCWD, "lockfile", fixed, AT_SYMLINK_NOFOLLOW);
+    syscall(SYS_utimensat, locked, 0, 0, 0);
+    unsigned ids[3];
+    syscall(SYS_getresuid, &ids[0], &ids[1], &ids[2]);
+    syscall(SYS_getresgid, &ids[0], &ids[1], &ids[2]);
+    unsigned groups[3] = {0, 4, 27};
+    syscall(SYS_getgroups, 0, 0);
+    syscall(SYS_setgroups, 3, groups);
+    syscall(SYS_getgroups, 8, buf);
     static char altstack[16384];
     stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
     syscall(SYS_sigaltstack, &ss, &old_ss);
@@ -774,6 +806,13 @@ def test_odd_values_match_strace(tmp_path: Path):
         "getpriority",
         "setpriority",
         "getrusage",
+        "setsockopt",
+        "getsockopt",
+        "utimensat",
+        "getresuid",
+        "getresgid",
+        "getgroups",
+        "setgroups",
         "getrandom",
         "write",
         "prlimit64",

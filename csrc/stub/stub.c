@@ -432,7 +432,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_segment(ev, i, 0, 1, 0);
         else if (!at_exit && (c == SP_CAPTURE_ARGV || c == SP_CAPTURE_ENVC))
             copy_array(ev, i, c == SP_CAPTURE_ENVC ? ARRAY_COUNT_STRINGS : ARRAY_STRINGS);
-        else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS && ev->args[i])
+        else if (!at_exit && (c & 0xe0) == SP_CAPTURE_IN_WORDS &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS)
             copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 0);
         else if (c == SP_CAPTURE_SOCKADDR_OUT && i + 1 < SP_NARGS && ev->args[i + 1] &&
                  (!at_exit || (ev->ret >= 0 && ev->args[i])))
@@ -446,9 +447,11 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
             copy_segment(ev, i, (unsigned long long)ev->ret, 0, 1);
         else if (at_exit && c == SP_CAPTURE_DIRENTS && ev->ret > 0)
             copy_array(ev, i, ARRAY_COUNT_DIRENTS);
-        else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 && ev->args[i])
+        else if (at_exit && (c & 0xf0) == SP_CAPTURE_OUT_INTS && ev->ret >= 0 &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS)
             copy_segment(ev, i, (unsigned long long)(c & 0x0f) * 4, 0, 1);
-        else if (at_exit && (c & 0xe0) == SP_CAPTURE_OUT_WORDS && ev->ret >= 0 && ev->args[i])
+        else if (at_exit && (c & 0xe0) == SP_CAPTURE_OUT_WORDS && ev->ret >= 0 &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS)
             copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 1);
     }
 }

@@ -921,6 +921,21 @@ _FCNTL_NO_ARGUMENT: Final = frozenset(
 _FCNTL_DECIMAL: Final = frozenset(
     _F(n) for n in ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_SETPIPE_SZ", "F_SETOWN", "F_DUPFD_QUERY")
 )
+_FCNTL_SETLK: Final = frozenset(
+    _F(n) for n in ("F_SETLK", "F_SETLKW", "F_OFD_SETLK", "F_OFD_SETLKW")
+)
+_FLOCK = Struct("<hh4xqqi4x")  # struct flock: l_type, l_whence, l_start, l_len, l_pid
+
+
+def flock_text(data: bytes) -> str:
+    """A lock to take or drop, as strace prints it (without l_pid, which the kernel ignores)."""
+    kind, whence, start, length, _pid = _FLOCK.unpack_from(data)
+    return (
+        f"{{l_type={fl.constant(kind, fl.LOCK_TYPES)}, l_whence={fl.constant(whence, fl.WHENCE)}, "
+        f"l_start={start}, l_len={length}}}"
+    )
+
+
 _FCNTL_POINTER: Final = frozenset(
     _F(n)
     for n in (
@@ -951,8 +966,10 @@ def _fcntl(a: Args) -> list[str]:
         texts.append(a.shown(2, fl.open_flags(a.u32(2))))
     elif cmd in _FCNTL_DECIMAL:
         texts.append(a.int32(2) if cmd != _F("F_SETPIPE_SZ") else a.long(2))
+    elif cmd in _FCNTL_SETLK:
+        texts.append(a.struct(2, _FLOCK.size, flock_text))
     elif cmd in _FCNTL_POINTER:
-        texts.append(a.ptr(2))
+        texts.append(a.ptr(2))  # F_GETLK's answer is written at exit: not copied
     elif cmd == _F("F_SETLEASE"):
         texts.append(a.const(2, fl.LOCK_TYPES, bits=None))
     elif cmd == _F("F_ADD_SEALS"):
@@ -1322,9 +1339,114 @@ def _sigaltstack(a: Args) -> list[str]:
     return [a.struct(0, 24, stack_text), a.struct(1, 24, stack_text, at_exit=True)]
 
 
-@decoder("gettimeofday", "settimeofday")
+@decoder("settimeofday")
 def _two_pointers(a: Args) -> list[str]:
     return [a.ptr(0), a.ptr(1)]
+
+
+_TIMEVAL = Struct("<qq")
+_TIMEZONE = Struct("<ii")
+
+
+def timeval_text(data: bytes) -> str:
+    seconds, micro = _TIMEVAL.unpack_from(data)
+    return f"{{tv_sec={seconds}, tv_usec={micro}}}"
+
+
+def timezone_text(data: bytes) -> str:
+    west, dst = _TIMEZONE.unpack_from(data)
+    return f"{{tz_minuteswest={west}, tz_dsttime={dst}}}"
+
+
+@decoder("gettimeofday")
+def _gettimeofday(a: Args) -> list[str]:
+    return [
+        a.struct(0, _TIMEVAL.size, timeval_text, at_exit=True),
+        a.struct(1, _TIMEZONE.size, timezone_text, at_exit=True),
+    ]
+
+
+_UTIME_NOW: Final = (1 << 30) - 1
+_UTIME_OMIT: Final = (1 << 30) - 2
+
+
+def _utime_text(seconds: int, nanoseconds: int) -> str:
+    """One of utimensat's times: ``UTIME_NOW``, or the timespec with its date in a comment,
+    ``{tv_sec=100, tv_nsec=5} /* 1970-01-01T00:01:40.000000005+0000 */``."""
+    if nanoseconds == _UTIME_NOW:
+        return "UTIME_NOW"
+    if nanoseconds == _UTIME_OMIT:
+        return "UTIME_OMIT"
+    text = f"{{tv_sec={seconds}, tv_nsec={nanoseconds}}}"
+    if not 0 <= nanoseconds < 1_000_000_000:
+        return text
+    try:
+        local = time.localtime(seconds)
+    except (OverflowError, OSError, ValueError):
+        return text
+    fraction = f".{nanoseconds:09d}" if nanoseconds else ""
+    date = time.strftime("%Y-%m-%dT%H:%M:%S", local) + fraction + time.strftime("%z", local)
+    return f"{text} /* {date} */"
+
+
+_TIMESPEC_PAIR = Struct("<qqqq")
+
+
+def utimens_text(data: bytes) -> str:
+    access_s, access_ns, modify_s, modify_ns = _TIMESPEC_PAIR.unpack_from(data)
+    return f"[{_utime_text(access_s, access_ns)}, {_utime_text(modify_s, modify_ns)}]"
+
+
+@decoder("utimensat")
+def _utimensat(a: Args) -> list[str]:
+    return [
+        a.dirfd(0),
+        a.path(1),
+        a.struct(2, _TIMESPEC_PAIR.size, utimens_text),
+        a.flags(3, fl.AT_FLAGS, bits=32),
+    ]
+
+
+@decoder("getresuid", "getresgid")
+def _getresid(a: Args) -> list[str]:
+    return [_written_id(a, i) for i in range(3)]
+
+
+def _written_id(a: Args, i: int) -> str:
+    """A uid or gid the kernel wrote: ``[1000]``, or the pointer."""
+    values = a.ints(i, 1)
+    if not a.raw(i) or values is None:
+        return a.ptr(i)
+    return a.shown(i, f"[{values[0] & 0xFFFFFFFF}]")
+
+
+_GROUPS_COPIED: Final = 32  # gids the engine copies (CAPTURE_*_WORDS | 16): strace's -s
+
+
+def _gid_list(a: Args, i: int, count: int, data: bytes | None) -> str:
+    """``[0, 4, 27]``: the first ``count`` gids of a list, cut with ``...`` after 32."""
+    if not a.raw(i):
+        return a.shown(i, "NULL")
+    if data is None or a.bits != 64 or count < 0:
+        return a.ptr(i)
+    shown = min(count, _GROUPS_COPIED, len(data) // 4)
+    gids = [str(int.from_bytes(data[4 * k : 4 * k + 4], "little")) for k in range(shown)]
+    more = ", ..." if count > shown else ""
+    return a.shown(i, f"[{', '.join(gids)}{more}]")
+
+
+@decoder("getgroups")
+def _getgroups(a: Args) -> list[str]:
+    data = None if a.failed else a.copied(1)
+    count = -1 if a.failed or a.retval is None else a.retval
+    if a.s32(0) == 0 and not a.failed:
+        count = 0  # only asked how many: nothing written
+    return [a.int32(0), _gid_list(a, 1, count, data if count else b"")]
+
+
+@decoder("setgroups")
+def _setgroups(a: Args) -> list[str]:
+    return [a.int32(0), _gid_list(a, 1, a.s32(0), a.copied(1))]
 
 
 @decoder("nanosleep")
@@ -1653,26 +1775,79 @@ def _int(data: bytes | None) -> int | None:
     return int.from_bytes(data[:4], "little") if data is not None and len(data) >= 4 else None
 
 
+def _length_in_out(a: Args, i: int) -> tuple[str, bytes | None]:
+    """A length the kernel reads and rewrites at argument ``i`` (a socklen_t), as strace
+    prints it: ``[128 => 16]``, or ``[16]`` when it did not change; and the bytes the kernel
+    wrote at argument ``i - 1`` (copied at exit, CAPTURE_SOCKADDR_OUT), as many as it says,
+    or None."""
+    offered = _int(a.copied(i))
+    left = None if a.failed or a.bits != 64 else _int(a.copied(i + SEG_AFTER))
+    if not a.raw(i):
+        length = a.shown(i, "NULL")
+    elif offered is None:
+        length = a.ptr(i)
+    elif left is None or left == offered:
+        length = a.shown(i, f"[{offered if left is None else left}]")
+    else:
+        length = a.shown(i, f"[{offered} => {left}]")
+    data = a.copied(i - 1)
+    if left is None or offered is None or data is None:
+        return length, None
+    return length, data[: min(left, offered)]
+
+
 def _sockaddr_out(a: Args, i: int) -> list[str]:
     """An address the kernel filled in and its length in/out the next argument, as strace
     prints them: ``{sa_family=AF_INET, ...}, [128 => 16]`` (``[16]`` when it did not change)."""
-    offered = _int(a.copied(i + 1))
-    left = None if a.failed or a.bits != 64 else _int(a.copied(i + 1 + SEG_AFTER))
-    if not a.raw(i + 1):
-        length = a.shown(i + 1, "NULL")
-    elif offered is None:
-        length = a.ptr(i + 1)
-    elif left is None or left == offered:
-        length = a.shown(i + 1, f"[{offered if left is None else left}]")
-    else:
-        length = a.shown(i + 1, f"[{offered} => {left}]")
-    data = a.copied(i)
-    text = None
-    if left is not None and offered is not None and data is not None:
-        text = sockaddr_text(data[: min(left, offered)])
+    length, data = _length_in_out(a, i + 1)
+    text = None if data is None else sockaddr_text(data)
     if not a.raw(i):
         return [a.shown(i, "NULL"), length]
     return [a.ptr(i) if text is None else a.shown(i, text), length]
+
+
+_SOL_SOCKET: Final = 1
+_SO_LINGER: Final = 13
+_SO_BINDTODEVICE: Final = 25
+_LINGER = Struct("<ii")
+
+
+def _sockopt_level_and_name(a: Args) -> list[str]:
+    """setsockopt's and getsockopt's level and option: ``SOL_SOCKET, SO_REUSEADDR``; the
+    option in decimal under a level strace has no names for."""
+    options = fl.OPTIONS_OF_LEVEL.get(a.u32(1))
+    name = a.uint32(2) if options is None else a.const(2, options)
+    return [a.const(1, fl.SOCKET_LEVELS), name]
+
+
+def _sockopt_value(a: Args, i: int, data: bytes | None) -> str:
+    """An option's value: ``[1]`` for an int, ``{l_onoff=1, l_linger=5}``, a device name as a
+    string, other bytes in hex; the pointer when there are none."""
+    if data is None or not data or a.bits != 64:
+        return a.ptr(i)
+    level, option = a.u32(1), a.u32(2)
+    if level == _SOL_SOCKET and option == _SO_LINGER and len(data) >= _LINGER.size:
+        onoff, seconds = _LINGER.unpack_from(data)
+        return a.shown(i, f"{{l_onoff={onoff}, l_linger={seconds}}}")
+    if level == _SOL_SOCKET and option == _SO_BINDTODEVICE:
+        return a.shown(i, render.quote(data))
+    if len(data) == 4:
+        return a.shown(i, f"[{int.from_bytes(data, 'little', signed=True)}]")
+    return a.shown(i, render.quote_hex(data))
+
+
+@decoder("setsockopt")
+def _setsockopt(a: Args) -> list[str]:
+    data = a.copied(3)
+    if data is not None and (3 in a.call.truncated or len(data) != a.u32(4)):
+        data = None  # cut at -s, or unreadable: strace would still print it; we print where
+    return [a.fd(0), *_sockopt_level_and_name(a), _sockopt_value(a, 3, data), a.uint32(4)]
+
+
+@decoder("getsockopt")
+def _getsockopt(a: Args) -> list[str]:
+    length, data = _length_in_out(a, 4)
+    return [a.fd(0), *_sockopt_level_and_name(a), _sockopt_value(a, 3, data), length]
 
 
 @decoder("accept", "getsockname", "getpeername")

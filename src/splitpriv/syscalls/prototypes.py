@@ -370,6 +370,7 @@ _BUF_ARG: Final[dict[str, dict[int, int]]] = {
     "bind": {1: 2},
     "sethostname": {0: 1},
     "setdomainname": {0: 1},
+    "setsockopt": {3: 4},  # the option's value
 }
 
 # Buffers the kernel fills: syscall -> buffer arg index; the return value is the byte count.
@@ -398,6 +399,7 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getsockname": {1: CAPTURE_SOCKADDR_OUT},
     "getpeername": {1: CAPTURE_SOCKADDR_OUT},
     "recvfrom": {4: CAPTURE_SOCKADDR_OUT},
+    "getsockopt": {3: CAPTURE_SOCKADDR_OUT},  # the value and its length work alike
     # No argument: the engine copies the mask from the stack, and labels it argument 0.
     "rt_sigreturn": {0: CAPTURE_SIGFRAME_MASK},
 }
@@ -413,6 +415,11 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     # harmlessly.
     "prctl": {1: CAPTURE_OUT_WORDS | 2, 2: CAPTURE_IN_WORDS | 2},
     "signalfd4": {1: CAPTURE_IN_WORDS | 1},  # sigset_t
+    "fcntl": {2: CAPTURE_IN_WORDS | 4},  # a struct flock (other commands: a number, no read)
+    "utimensat": {2: CAPTURE_IN_WORDS | 4},  # two struct timespec
+    "gettimeofday": {0: CAPTURE_OUT_WORDS | 2, 1: CAPTURE_OUT_WORDS | 1},
+    "getgroups": {1: CAPTURE_OUT_WORDS | 16},  # the first 32 gids
+    "setgroups": {1: CAPTURE_IN_WORDS | 16},
     "getrusage": {1: CAPTURE_OUT_WORDS | 4},  # struct rusage: its two timevals
     "wait4": {3: CAPTURE_OUT_WORDS | 4},
     "stat": {1: CAPTURE_OUT_WORDS | _STAT_WORDS},
@@ -443,6 +450,8 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
 # the call did not fail.
 _OUT_INTS: Final[dict[str, dict[int, int]]] = {
     "wait4": {1: 1},  # the wait status
+    "getresuid": {0: 1, 1: 1, 2: 1},
+    "getresgid": {0: 1, 1: 1, 2: 1},
     "pipe": {0: 2},
     "pipe2": {0: 2},
     "socketpair": {3: 2},
