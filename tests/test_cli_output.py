@@ -406,6 +406,40 @@ def test_decode_fds_follows_the_descriptor_table(tmp_path: Path):
     ]
 
 
+def test_decode_fds_knows_what_a_command_inherits_and_what_dup2_replaced():
+    paths = FdPaths("/w", inherited={1: "/dev/null", 2: "/tmp/log"})
+    trace = TextTrace(StringIO(), LineFormat(32, paths))
+    pid = 4_000_001  # no such process: /proc can tell nothing
+    at_fdcwd = 2**32 - 100
+    trace.call(make_call(pid, "openat", (at_fdcwd, 1, 0), ret=3, memory={1: b"/etc/a"}))
+    trace.call(make_call(pid, "dup2", (3, 1), ret=1, entry_us=2))  # 1 was /dev/null before
+    trace.call(make_call(pid, "dup2", (3, 9), ret=9, entry_us=3))  # 9 was nothing
+    trace.call(make_call(pid, "write", (2, 0x1000, 0), ret=0, entry_us=4, memory={1: b""}))
+    pipe_fds = (4).to_bytes(4, "little") + (5).to_bytes(4, "little")
+    trace.call(make_call(pid, "pipe2", (0x2000, 0), ret=0, entry_us=5, memory={0: pipe_fds}))
+    assert trace.out.getvalue().splitlines() == [  # type: ignore[attr-defined]
+        line('openat(AT_FDCWD</w>, "/etc/a", O_RDONLY)', "3</etc/a>"),
+        line("dup2(3</etc/a>, 1</dev/null>)", "1</etc/a>"),
+        line("dup2(3</etc/a>, 9)", "9</etc/a>"),
+        line('write(2</tmp/log>, "", 0)', "0"),
+        line("pipe2([4, 5], 0)", "0"),  # gone before /proc was read: numbers only
+    ]
+
+
+def test_decode_fds_of_a_short_lived_command(tmp_path: Path):
+    """`echo` ends long before its lines are formatted: its stdout, which it inherited, is
+    known all the same (strace reads it while echo is stopped in the call)."""
+    out = tmp_path / "out.txt"
+    with open(out, "w") as stdout:
+        done = subprocess.run(
+            [*CLI, "trace", "-y", "-e", "trace=write", "echo", "hello"],
+            stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    writes = [text for text in done.stderr.splitlines() if text.startswith("write(")]
+    assert writes and all(text.startswith(f"write(1<{out}>, ") for text in writes), done.stderr
+
+
 # --- -c -------------------------------------------------------------------------------------------
 
 

@@ -84,6 +84,9 @@ FD_LIFECYCLE: Final = FD_RESULTS | frozenset(
         "clone3",
         "fork",
         "vfork",
+        "pipe",
+        "pipe2",
+        "socketpair",
     }
 )
 # (path argument, directory-descriptor argument or None) of the calls that open by path.
@@ -121,6 +124,19 @@ _FD_PARAMS: Final = frozenset(
 )
 
 
+def inheritable_descriptors() -> dict[int, str]:
+    """This process's descriptors that a command it launches inherits, and their paths."""
+    found: dict[int, str] = {}
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if os.get_inheritable(fd):
+                found[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # the listing's own descriptor, closed by now
+            continue
+    return found
+
+
 def _shown(path: str) -> str:
     """A path as strace prints it inside ``<...>``: C escapes, no quotes."""
     return render.quote(os.fsencode(path))[1:-1]
@@ -133,15 +149,20 @@ def _s32(value: int) -> int:
 class FdPaths:
     """A model of each traced process's descriptor table (see the module docstring)."""
 
-    def __init__(self, launch_cwd: str | None = None) -> None:
+    def __init__(
+        self, launch_cwd: str | None = None, inherited: dict[int, str] | None = None
+    ) -> None:
         self._tables: dict[int, dict[int, tuple[str, bool]]] = {}  # pid -> fd -> (path, cloexec)
         self._cwd: dict[int, str] = {}
         self._launch_cwd = launch_cwd
+        # What a launched command starts with (our own inheritable descriptors): known before
+        # its first call, so a process too short-lived for /proc still shows them.
+        self._inherited = {fd: (path, False) for fd, path in (inherited or {}).items()}
 
     def _table(self, pid: int) -> dict[int, tuple[str, bool]]:
         table = self._tables.get(pid)
         if table is None:
-            table = self._tables[pid] = {}
+            table = self._tables[pid] = dict(self._inherited)
         return table
 
     def _live(self, pid: int, fd: int) -> str | None:
@@ -178,6 +199,12 @@ class FdPaths:
             return str(fd)
         path = self.path(pid, fd)
         return f"{fd}<{_shown(path)}>" if path is not None else str(fd)
+
+    def describe_before(self, pid: int, fd: int) -> str:
+        """Like :meth:`describe`, from the model alone: what ``fd`` was before the call being
+        formatted, which /proc (read after it) cannot tell."""
+        entry = self._table(pid).get(fd)
+        return f"{fd}<{_shown(entry[0])}>" if entry is not None else str(fd)
 
     def describe_dirfd(self, pid: int, fd: int) -> str:
         if fd == AT_FDCWD:
@@ -289,6 +316,12 @@ class FdPaths:
                 self._cwd[pid] = path
         elif name in FD_RESULTS:
             table.pop(ret, None)  # socket, eventfd...: read from /proc when printed
+        elif name in ("pipe", "pipe2", "socketpair"):
+            # Two new descriptors: whatever the model had under those numbers is gone (they
+            # are read from /proc when printed, like a socket's).
+            data = call.memory.get(3 if name == "socketpair" else 0) or b""
+            for k in range(len(data) // 4):
+                table.pop(int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True), None)
 
     def observe(self, call: Call) -> None:
         """A call that is not printed (recorded for the model only)."""
@@ -330,8 +363,14 @@ class _FdArgs(decode.Args):
     def fd(self, i: int) -> str:
         return self._as(self.paths.describe(self.pid, self.s32(i)), i)
 
+    def new_fd(self, fd: int) -> str:
+        return self.paths.describe(self.pid, fd)
+
+    def target_fd(self, i: int) -> str:
+        return self._as(self.paths.describe_before(self.pid, self.s32(i)), i)
+
     def dirfd(self, i: int) -> str:
         return self._as(self.paths.describe_dirfd(self.pid, self.s32(i)), i)
 
 
-__all__ = ["FD_LIFECYCLE", "FD_RESULTS", "FdPaths"]
+__all__ = ["FD_LIFECYCLE", "FD_RESULTS", "FdPaths", "inheritable_descriptors"]

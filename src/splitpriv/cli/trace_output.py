@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO, cast
 
-from splitpriv.cli.trace_fds import FdPaths
+from splitpriv.cli.trace_fds import FdPaths, inheritable_descriptors
 from splitpriv.cli.trace_json import JsonTrace
 from splitpriv.cli.trace_options import TraceOptions
 from splitpriv.cli.trace_records import Call, Exec, Exit, Other
@@ -127,10 +127,17 @@ class Separate:
             self._open.clear()
 
 
+def _fd_paths(opts: TraceOptions) -> FdPaths:
+    """-y's model; a launched command starts with our cwd and inheritable descriptors."""
+    if not opts.command:
+        return FdPaths()
+    return FdPaths(os.getcwd(), inheritable_descriptors())
+
+
 def line_format(opts: TraceOptions) -> LineFormat:
     return LineFormat(
         opts.string_limit,
-        FdPaths(os.getcwd() if opts.command else None) if opts.decode_fds else None,
+        _fd_paths(opts) if opts.decode_fds else None,
         None if opts.summary == "only" else opts.syscall_times,
     )
 

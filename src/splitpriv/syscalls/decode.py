@@ -279,7 +279,16 @@ class Args:
         values = self.ints(i, count)
         if values is None:
             return self.ptr(i)
-        return self._as("[" + ", ".join(map(str, values)) + "]", i)
+        return self._as("[" + ", ".join(map(self.new_fd, values)) + "]", i)
+
+    def new_fd(self, fd: int) -> str:
+        """A descriptor the call made (pipe2's, socketpair's): ``-y`` adds its path."""
+        return str(fd)
+
+    def target_fd(self, i: int) -> str:
+        """A descriptor the call is to make (dup2's new one): ``-y`` shows what was there
+        before the call, if anything, as strace does."""
+        return self.fd(i)
 
     def argv(self, i: int) -> str:
         """execve's argv as strace prints it: ``["ls", "-l"]``, at most as many strings as the
@@ -755,7 +764,7 @@ def _flock(a: Args) -> list[str]:
 
 @decoder("dup2")
 def _dup2(a: Args) -> list[str]:
-    return [a.fd(0), a.fd(1)]
+    return [a.fd(0), a.target_fd(1)]
 
 
 # --- small structs (x86_64 layouts, copied by the engine: prototypes._STRUCTS) ---------------
@@ -899,7 +908,7 @@ def sigaction_text(data: bytes) -> str:
 
 @decoder("dup3")
 def _dup3(a: Args) -> list[str]:
-    return [a.fd(0), a.fd(1), a.flags(2, fl.OPEN_FLAGS)]
+    return [a.fd(0), a.target_fd(1), a.flags(2, fl.OPEN_FLAGS)]
 
 
 @decoder("pipe")
