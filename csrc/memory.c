@@ -180,6 +180,10 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i + 1, sizeof(int), 0); /* the length the program offers */
         else if ((c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
+        else if (c == SP_CAPTURE_FDSET && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_buffer(s, tr, i, sp_fdset_bytes(tr->ev.args[0]), 0);
+        else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if (c == SP_CAPTURE_SIGFRAME_MASK && tr->entry_sp &&
                  tr->ev.arch == AUDIT_ARCH_X86_64_VALUE)
             copy_at(s, tr, i, tr->entry_sp + SIGFRAME_MASK_OFFSET, 8, 0);
@@ -234,5 +238,10 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 &&
                  tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
+        else if (c == SP_CAPTURE_FDSET && tr->ev.ret > 0 && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_again(s, tr, i, sp_fdset_bytes(tr->ev.args[0])); /* the ready ones */
+        else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.ret >= 0 &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_again(s, tr, i, (unsigned long long)(c & 0x1f) * 8);
     }
 }

@@ -2,7 +2,7 @@
  * ring.c - the bounded event buffer between the engine thread (producer) and Python (consumer).
  *
  * A byte ring of variable-length records with one consumer: an event takes its header plus the
- * bytes it copied, rounded up to 8, so a getppid costs 152 bytes, not a whole struct sp_event. A
+ * bytes it copied, rounded up to 8, so a getppid costs 160 bytes, not a whole struct sp_event. A
  * record that starts near the end runs on into a slack area of one maximal event after the
  * ring, so every record is contiguous and the consumer reads it in place.
  *

@@ -17,7 +17,7 @@ enum {
     SP_NR_MAX = 1024,        /* syscall numbers per architecture table */
     SP_NARCH = 2,            /* 0: x86_64, 1: i386 (int $0x80 from a 64-bit process) */
     SP_NARGS = 6,
-    SP_SEG_MAX = 4,          /* copied memory segments per event */
+    SP_SEG_MAX = 6,          /* copied memory segments per event (ppoll: 5, pselect6: 6) */
     SP_DATA_MAX = 8192,      /* bytes of copied memory per event */
 };
 
@@ -37,7 +37,7 @@ enum {
 
 /* Below this no user memory is mapped (Linux's mmap_min_addr is larger): a struct argument
  * that is lower is a number (prctl's and fcntl's arguments are either), not worth a read. */
-#define SP_LOWEST_ADDRESS 4096ull
+#define SP_LOWEST_ADDRESS 4096
 
 /* What to copy from tracee memory for one argument (the codes of splitpriv.syscalls). */
 enum {
@@ -55,6 +55,9 @@ enum {
     SP_CAPTURE_SIGFRAME_MASK = 7, /* rt_sigreturn (x86_64): the signal mask it restores, 8
                                    * bytes of the frame at the stack pointer, at entry (the
                                    * mechanisms that read the stack pointer: ptrace's) */
+    SP_CAPTURE_FDSET = 9,    /* select's fd_set: argument 0 bits (at most 1024), copied at entry
+                              * and again at exit (labelled argument + SP_SEG_AFTER) when the
+                              * call returned more than 0 */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the
@@ -63,6 +66,10 @@ enum {
                                 * copied at entry (a sigaction, a timespec, an rlimit) */
     SP_CAPTURE_OUT_WORDS = 160, /* | n (< 32): one the kernel writes, copied at exit when the
                                  * call did not fail (a struct stat, the old sigaction) */
+    SP_CAPTURE_INOUT_WORDS = 192, /* | n (< 32): one the kernel reads and rewrites (the time a
+                                   * select or ppoll had left), copied at entry and again at
+                                   * exit (labelled argument + SP_SEG_AFTER) when the call did
+                                   * not fail */
 };
 
 struct sp_rule {
@@ -154,7 +161,7 @@ struct sp_event {
     int sig_status;
     unsigned short nseg;
     unsigned short data_len;
-    struct sp_segment seg[4];
+    struct sp_segment seg[6];
     char data[8192];
 };
 

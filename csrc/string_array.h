@@ -1,7 +1,7 @@
 /*
  * string_array.h - arrays in the traced process's memory that a syscall names: execve's argv
- * (copied into an event segment) and envp (counted), and the records getdents fills in
- * (counted).
+ * (copied into an event segment) and envp (counted), the records getdents fills in (counted),
+ * and how long select's fd_sets are.
  *
  * Shared by the engine (memory.c reads a tracee with process_vm_readv) and the stub (stub.c
  * reads its own process the same way): static functions over a read callback, no libc, so the
@@ -24,6 +24,18 @@ enum {
     SP_ELEM_FAULT = 2,   /* unreadable: the bytes are the pointer, 8 little-endian bytes */
     SP_ARRAY_MAX = 4096, /* entries read at most (argv copied, envp counted) */
 };
+
+/* The bytes of an fd_set of nfds bits that select reads, in whole 8-byte words (at most
+ * FD_SETSIZE, 1024 bits). */
+static inline unsigned long long sp_fdset_bytes(unsigned long long nfds)
+{
+    long long n = (long long)(int)nfds;
+    if (n <= 0)
+        return 0;
+    if (n > 1024)
+        n = 1024;
+    return (unsigned long long)((n + 63) / 64 * 8);
+}
 
 /* Reads len bytes at addr; the count read (short at an unmapped page), or <= 0. */
 typedef long (*sp_read_fn)(void *ctx, unsigned long long addr, void *dst, size_t len);

@@ -717,6 +717,23 @@ def test_times_locks_ids_and_groups(monkeypatch):
     assert show_call(Call("getgroups", args(8, PTR), retval=-14)) == f"8, {hex(PTR)}"
 
 
+def test_select_sets_and_the_time_left():
+    import struct
+
+    nfds, before, after = 6, (0b10011).to_bytes(8, "little"), (0b10000).to_bytes(8, "little")
+    left = struct.pack("<qq", 0, 250)
+    memory = {1: before, 3: before, 4: struct.pack("<qq", 1, 0), 9: after, 11: after, 12: left}
+    call = Call("pselect6", args(nfds, PTR, 0, PTR, PTR, 0), retval=2, memory=memory)
+    assert decode.line(call) == (
+        "pselect6(6, [0 1 4], NULL, [0 1 4], {tv_sec=1, tv_nsec=0}, NULL) = 2 "
+        "(in [4], except [4], left {tv_sec=0, tv_nsec=250})"
+    )
+    timeout = Call("select", args(1, PTR, 0, 0, PTR), retval=0, memory={1: before, 4: bytes(16)})
+    assert decode.line(timeout) == "select(1, [0], NULL, NULL, {tv_sec=0, tv_usec=0}) = 0 (Timeout)"
+    i386 = Call("select", args(1, PTR, 0, 0, 0), retval=1, memory={1: before}, arch="i386")
+    assert decode.result(i386) == "1"
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

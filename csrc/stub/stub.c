@@ -441,6 +441,12 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
                  (!at_exit || ev->ret > 0))
             copy_in_or_again(ev, i, (ev->args[i + 1] & 0xffffffffull) * 8, at_exit);
+        else if (c == SP_CAPTURE_FDSET && ev->args[i] >= SP_LOWEST_ADDRESS &&
+                 (!at_exit || ev->ret > 0))
+            copy_in_or_again(ev, i, sp_fdset_bytes(ev->args[0]), at_exit);
+        else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && ev->args[i] >= SP_LOWEST_ADDRESS &&
+                 (!at_exit || ev->ret >= 0))
+            copy_in_or_again(ev, i, (unsigned long long)(c & 0x1f) * 8, at_exit);
         else if (!at_exit && (c & 0xf0) == SP_CAPTURE_BUF_ARG && (c & 0x0f) < SP_NARGS)
             copy_segment(ev, i, ev->args[c & 0x0f], 0, 0);
         else if (at_exit && c == SP_CAPTURE_BUF_RET && ev->ret > 0)

@@ -451,21 +451,54 @@ def _octal_result(a: Args) -> str | None:
 
 @result_decoder("poll", "ppoll", "select", "_newselect", "pselect6")
 def _poll_result(a: Args) -> str | None:
-    # strace also prints the ready descriptors ("1 ([{fd=3, revents=POLLIN}])"): poll's come
-    # from its array copied again at exit; select's fd sets are not copied.
+    # strace also prints what was ready, from the arrays and sets copied again at exit, and
+    # the time left: "1 ([{fd=3, revents=POLLIN}], left {...})", "3 (in [0 3], out [4])".
     if a.retval == 0:
         return "0 (Timeout)"
-    if a.name != "poll" or a.bits != 64:
+    if a.bits != 64:
         return None
-    after = a.copied(SEG_AFTER)
-    if after is None:
-        return None
-    ready = [
-        f"{{fd={fd}, revents={fl.flags(revents, fl.POLL_EVENTS)}}}"
-        for fd, _events, revents in _POLLFD.iter_unpack(after[: len(after) // 8 * 8])
-        if revents
-    ]
-    return f"{a.retval} ([{', '.join(ready)}])"
+    parts = []
+    if a.name in ("poll", "ppoll"):
+        after = a.copied(SEG_AFTER)
+        if after is None:
+            return None
+        ready = [
+            f"{{fd={fd}, revents={fl.flags(revents, fl.POLL_EVENTS)}}}"
+            for fd, _events, revents in _POLLFD.iter_unpack(after[: len(after) // 8 * 8])
+            if revents
+        ]
+        parts.append(f"[{', '.join(ready)}]")
+    else:
+        for label, i in (("in", 1), ("out", 2), ("except", 3)):
+            bits = _fdset_bits(a, i + SEG_AFTER)
+            if bits:
+                parts.append(f"{label} [{bits}]")
+    timeout = _TIMEOUT_ARGUMENT.get(a.name)
+    left = None if timeout is None else a.copied(timeout + SEG_AFTER)
+    if left is not None and len(left) >= 16:
+        parts.append("left " + (timeval_text if a.name == "select" else timespec_text)(left))
+    return f"{a.retval} ({', '.join(parts)})" if parts else None
+
+
+_TIMEOUT_ARGUMENT: Final = {"ppoll": 2, "select": 4, "pselect6": 4}
+
+
+def _fdset_bits(a: Args, label: int) -> str:
+    """The descriptors set in an fd_set the engine copied (``0 4``), below select's nfds."""
+    data = a.copied(label)
+    if not data:
+        return ""
+    value, count = int.from_bytes(data, "little"), min(a.s32(0), len(data) * 8)
+    return " ".join(str(fd) for fd in range(count) if value >> fd & 1)
+
+
+def _fdset(a: Args, i: int) -> str:
+    """An fd_set select reads: ``[0 4]``, ``NULL``, or the pointer."""
+    if not a.raw(i):
+        return a.shown(i, "NULL")
+    if a.copied(i) is None or a.bits != 64:
+        return a.ptr(i)
+    return a.shown(i, f"[{_fdset_bits(a, i)}]")
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -2024,7 +2057,25 @@ def _poll(a: Args) -> list[str]:
 
 @decoder("ppoll")
 def _ppoll(a: Args) -> list[str]:
-    return [a.ptr(0), a.uint32(1), a.ptr(2), a.ptr(3), a.ulong(4)]
+    return [
+        _pollfds(a),
+        a.uint32(1),
+        a.struct(2, 16, timespec_text),
+        a.struct(3, 8, _sigset),
+        a.ulong(4),
+    ]
+
+
+@decoder("pselect6")
+def _pselect6(a: Args) -> list[str]:
+    sets = [_fdset(a, i) for i in (1, 2, 3)]
+    return [a.int32(0), *sets, a.struct(4, 16, timespec_text), a.ptr(5)]
+
+
+@decoder("select")
+def _select(a: Args) -> list[str]:
+    sets = [_fdset(a, i) for i in (1, 2, 3)]
+    return [a.int32(0), *sets, a.struct(4, 16, timeval_text)]
 
 
 def known_syscalls() -> Sequence[str]:

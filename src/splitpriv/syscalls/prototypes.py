@@ -51,12 +51,14 @@ CAPTURE_DIRENTS: Final = 4  # getdents: how many records it wrote, an int, at ex
 CAPTURE_POLLFDS: Final = 5  # poll's array (8 bytes x the next argument), at entry and exit
 CAPTURE_SOCKADDR_OUT: Final = 6  # an address the kernel fills in; its length in/out the next
 CAPTURE_SIGFRAME_MASK: Final = 7  # rt_sigreturn: the mask in its signal frame (ptrace's)
-SEG_AFTER: Final = 8  # added to the argument of a POLLFDS copy made at exit
+SEG_AFTER: Final = 8  # added to the argument of a copy made at exit again (POLLFDS, FDSET...)
+CAPTURE_FDSET: Final = 9  # select's fd_set (argument 0 bits), at entry and again at exit
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
 CAPTURE_IN_WORDS: Final = 0x80  # | n (< 32): a struct of n 8-byte words, copied at entry
 CAPTURE_OUT_WORDS: Final = 0xA0  # | n (< 32): a struct the kernel writes, copied at exit
+CAPTURE_INOUT_WORDS: Final = 0xC0  # | n (< 32): one it reads and rewrites: at entry and exit
 
 
 class Param(NamedTuple):
@@ -394,6 +396,9 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getdents64": {1: CAPTURE_DIRENTS},
     "getdents": {1: CAPTURE_DIRENTS},
     "poll": {0: CAPTURE_POLLFDS},
+    "ppoll": {0: CAPTURE_POLLFDS, 2: CAPTURE_INOUT_WORDS | 2, 3: CAPTURE_IN_WORDS | 1},
+    "pselect6": {1: CAPTURE_FDSET, 2: CAPTURE_FDSET, 3: CAPTURE_FDSET, 4: CAPTURE_INOUT_WORDS | 2},
+    "select": {1: CAPTURE_FDSET, 2: CAPTURE_FDSET, 3: CAPTURE_FDSET, 4: CAPTURE_INOUT_WORDS | 2},
     "accept": {1: CAPTURE_SOCKADDR_OUT},
     "accept4": {1: CAPTURE_SOCKADDR_OUT},
     "getsockname": {1: CAPTURE_SOCKADDR_OUT},
