@@ -234,3 +234,63 @@ def test_python(tmp_path: Path):
     program += "os.write(fd, b'x' * 40)\nos.close(fd)\npid = os.fork()\n"
     program += "if pid == 0:\n    os._exit(5)\nos.waitpid(pid, 0)\nsys.exit(4)\n"
     check([sys.executable, "-c", program], tmp_path / "work")
+
+
+TERMINAL_PROGRAM = r"""
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+int main(void)
+{
+    struct termios saved, changed;
+    struct winsize size;
+    int n = 0, one = 1;
+    ioctl(0, TCGETS, &saved);
+    changed = saved;
+    changed.c_iflag = changed.c_oflag = changed.c_lflag = 0;
+    ioctl(0, TCSETS, &changed);
+    ioctl(0, TCGETS, &changed);
+    changed.c_cflag |= CRTSCTS;
+    ioctl(0, TCSETSF, &changed);
+    ioctl(0, TCSETSW, &saved);
+    ioctl(0, TIOCGWINSZ, &size);
+    ioctl(0, TIOCSWINSZ, &size);
+    ioctl(0, FIONREAD, &n);
+    ioctl(0, FIONBIO, &one);
+    one = 0;
+    ioctl(0, FIONBIO, &one);
+    ioctl(0, TCGETS, 0);
+    return 0;
+}
+"""
+
+
+def test_terminal_ioctls_match_strace(tmp_path: Path):
+    """What a program on a terminal asks of it (termios, window size, ints), decoded on a
+    pseudo-terminal by both tools: the lines are the same (strace 6.1's spelling of empty
+    flag words, `c_lflag=`, and of numbers with two names, `SNDCTL_TMR_STOP or TCSETSW`)."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if gcc is None:
+        pytest.skip("no C compiler")
+    source, program = tmp_path / "tty.c", tmp_path / "tty"
+    source.write_text(TERMINAL_PROGRAM)
+    subprocess.run([gcc, "-O0", "-o", str(program), str(source)], check=True, timeout=60)
+    texts = []
+    for label, tracer in (
+        ("strace", [STRACE or "strace"]),
+        ("splitpriv", [sys.executable, "-m", "splitpriv", "trace"]),
+    ):
+        log = tmp_path / f"{label}.log"
+        controller, terminal = os.openpty()
+        try:
+            subprocess.run(
+                [*tracer, "-e", "trace=ioctl", "-o", str(log), str(program)],
+                stdin=terminal, stdout=terminal, stderr=subprocess.DEVNULL,
+                timeout=60, check=True,
+            )  # fmt: skip
+        finally:
+            os.close(terminal)
+            os.close(controller)
+        texts.append([text for text in log.read_text().splitlines() if text.startswith("ioctl(")])
+    assert len(texts[1]) == 11 and texts[0] == texts[1]

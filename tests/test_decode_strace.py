@@ -49,7 +49,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("openat2", 2): "struct open_how",
     ("sendmsg", 1): "struct msghdr",
     ("recvmsg", 1): "struct msghdr",
-    ("ioctl", 2): "the ioctl's struct or int (termios, [1]...)",
     ("futex", 3): "struct timespec timeout",
     ("epoll_ctl", 3): "struct epoll_event",
     ("epoll_wait", 1): "the events array",

@@ -1044,6 +1044,78 @@ def _fcntl_result(a: Args) -> str | None:
     return None
 
 
+_TERMIOS = Struct("<IIII")  # struct termios: c_iflag, c_oflag, c_cflag, c_lflag (then c_cc)
+_WINSIZE = Struct("<HHHH")
+
+
+def _term_flags(value: int, table: fl.Table) -> str:
+    # strace 6.1 prints a flag word with no bit set as nothing at all: `c_lflag=, `.
+    return fl.flags(value, table) if value else ""
+
+
+def _term_oflags(value: int) -> str:
+    delays = []
+    for mask, names in fl.TERM_OFLAG_DELAYS:
+        delays.append(fl.constant(value & mask, names, unknown=None))
+        value &= ~mask
+    return "|".join([*delays, _term_flags(value, fl.TERM_OFLAGS)])
+
+
+def _term_cflags(value: int) -> str:
+    parts = [fl.constant(value & fl.TERM_CBAUD, fl.BAUD_RATES, unknown=None)]
+    if value & fl.TERM_CIBAUD:
+        speed = (value & fl.TERM_CIBAUD) >> fl.TERM_IBSHIFT
+        parts.append(f"{fl.constant(speed, fl.BAUD_RATES, unknown=None)}<<IBSHIFT")
+    parts.append(fl.constant((value & fl.TERM_CSIZE) >> 4, fl.TERM_CSIZES))
+    rest = value & ~(fl.TERM_CBAUD | fl.TERM_CIBAUD | fl.TERM_CSIZE)
+    return "|".join([*parts, _term_flags(rest, fl.TERM_CFLAGS)])
+
+
+def termios_text(data: bytes) -> str:
+    """strace's (abbreviated) struct termios: the four flag words, then ``...``."""
+    iflag, oflag, cflag, lflag = _TERMIOS.unpack_from(data)
+    return (
+        f"{{c_iflag={_term_flags(iflag, fl.TERM_IFLAGS)}, c_oflag={_term_oflags(oflag)}, "
+        f"c_cflag={_term_cflags(cflag)}, c_lflag={_term_flags(lflag, fl.TERM_LFLAGS)}, ...}}"
+    )
+
+
+def winsize_text(data: bytes) -> str:
+    rows, cols, xpixel, ypixel = _WINSIZE.unpack_from(data)
+    return f"{{ws_row={rows}, ws_col={cols}, ws_xpixel={xpixel}, ws_ypixel={ypixel}}}"
+
+
+def _int_text(data: bytes) -> str:
+    return f"[{int.from_bytes(data[:4], 'little', signed=True)}]"
+
+
+# ioctls whose argument points to what strace prints, by request number: (text of the bytes,
+# their size, whether the kernel writes them: printed from the copy made at exit).
+_IOCTL_STRUCTS: Final[dict[int, tuple[Callable[[bytes], str], int, bool]]] = {
+    0x5401: (termios_text, _TERMIOS.size, True),  # TCGETS
+    0x5402: (termios_text, _TERMIOS.size, False),  # TCSETS
+    0x5403: (termios_text, _TERMIOS.size, False),  # TCSETSW
+    0x5404: (termios_text, _TERMIOS.size, False),  # TCSETSF
+    0x5413: (winsize_text, _WINSIZE.size, True),  # TIOCGWINSZ
+    0x5414: (winsize_text, _WINSIZE.size, False),  # TIOCSWINSZ
+    # TIOCGPGRP, TIOCOUTQ, FIONREAD, TIOCGETD, TIOCGSID, TIOCGPTN: an int the kernel writes
+    **dict.fromkeys((0x540F, 0x5411, 0x541B, 0x5424, 0x5429, 0x80045430), (_int_text, 4, True)),
+    # TIOCSPGRP, FIONBIO, TIOCSETD, FIOASYNC: an int it reads
+    **dict.fromkeys((0x5410, 0x5421, 0x5423, 0x5452), (_int_text, 4, False)),
+}
+
+
+def _ioctl_struct(a: Args, request: int) -> str:
+    text, size, written = _IOCTL_STRUCTS[request]
+    if written:
+        data = None if a.failed else a.copied(2 + SEG_AFTER)
+    else:
+        data = a.copied(2)
+    if not a.raw(2) or data is None or len(data) < size or a.bits != 64:
+        return a.ptr(2)
+    return a.shown(2, text(data))
+
+
 @decoder("ioctl")
 def _ioctl(a: Args) -> list[str]:
     request = a.u32(1)
@@ -1051,7 +1123,9 @@ def _ioctl(a: Args) -> list[str]:
     texts: list[str] = [a.fd(0), a.shown(1, fl.ioctl_request(request))]
     if name in fl.IOCTLS_WITHOUT_ARGUMENT:
         return texts
-    if name in fl.IOCTLS_WITH_NUMBER:
+    if request in _IOCTL_STRUCTS:
+        texts.append(_ioctl_struct(a, request))
+    elif name in fl.IOCTLS_WITH_NUMBER:
         texts.append(a.int32(2))
     elif name == "TCXONC":
         texts.append(a.const(2, fl.TCXONC_ACTIONS))

@@ -1331,9 +1331,9 @@ SHUTDOWN_HOW: Final = _sequence("SHUT_???", "SHUT_RD", "SHUT_WR", "SHUT_RDWR")
 IOCTLS: Final = _table(
     None,
     ("TCGETS", 0x5401),
-    ("TCSETS", 0x5402),
-    ("TCSETSW", 0x5403),
-    ("TCSETSF", 0x5404),
+    ("SNDCTL_TMR_START or TCSETS", 0x5402),  # strace names every macro of a number
+    ("SNDCTL_TMR_STOP or TCSETSW", 0x5403),
+    ("SNDCTL_TMR_CONTINUE or TCSETSF", 0x5404),
     ("TCGETA", 0x5405),
     ("TCSETA", 0x5406),
     ("TCSETAW", 0x5407),
@@ -1418,7 +1418,7 @@ IOCTLS: Final = _table(
     ("FIGETBSZ", 0x2),
     ("FIFREEZE", 0xC0045877),
     ("FITHAW", 0xC0045878),
-    ("FICLONE", 0x40049409),
+    ("BTRFS_IOC_CLONE or FICLONE", 0x40049409),  # one number, two names: strace says both
     ("FICLONERANGE", 0x4020940D),
     ("FIDEDUPERANGE", 0xC0189436),
     ("FS_IOC_GETFLAGS", 0x80086601),
@@ -1439,11 +1439,120 @@ IOCTLS: Final = _table(
     ("RNDGETENTCNT", 0x80045200),
 )
 # Ioctls that take no argument, and the ones whose argument is a plain number.
+# struct termios's flag words (asm-generic/termbits.h), in strace's order of names.
+TERM_IFLAGS: Final = _table(
+    None,
+    ("IGNBRK", 0o1),
+    ("BRKINT", 0o2),
+    ("IGNPAR", 0o4),
+    ("PARMRK", 0o10),
+    ("INPCK", 0o20),
+    ("ISTRIP", 0o40),
+    ("INLCR", 0o100),
+    ("IGNCR", 0o200),
+    ("ICRNL", 0o400),
+    ("IUCLC", 0o1000),
+    ("IXON", 0o2000),
+    ("IXANY", 0o4000),
+    ("IXOFF", 0o10000),
+    ("IMAXBEL", 0o20000),
+    ("IUTF8", 0o40000),
+)
+TERM_OFLAGS: Final = _table(
+    None,
+    ("OPOST", 0o1),
+    ("OLCUC", 0o2),
+    ("ONLCR", 0o4),
+    ("OCRNL", 0o10),
+    ("ONOCR", 0o20),
+    ("ONLRET", 0o40),
+    ("OFILL", 0o100),
+    ("OFDEL", 0o200),
+)
+# c_oflag's delay fields: (mask, names by value), printed before the flags as strace does.
+TERM_OFLAG_DELAYS: Final = (
+    (0o400, _table("NL?", ("NL0", 0), ("NL1", 0o400))),
+    (0o3000, _table("CR?", ("CR0", 0), ("CR1", 0o1000), ("CR2", 0o2000), ("CR3", 0o3000))),
+    (0o14000, _table("TAB?", ("TAB0", 0), ("TAB1", 0o4000), ("TAB2", 0o10000), ("TAB3", 0o14000))),
+    (0o20000, _table("BS?", ("BS0", 0), ("BS1", 0o20000))),
+    (0o40000, _table("VT?", ("VT0", 0), ("VT1", 0o40000))),
+    (0o100000, _table("FF?", ("FF0", 0), ("FF1", 0o100000))),
+)
+TERM_CBAUD: Final = 0o10017
+TERM_CIBAUD: Final = 0o2003600000
+TERM_IBSHIFT: Final = 16
+TERM_CSIZE: Final = 0o60
+BAUD_RATES: Final = _table(
+    "B???",
+    *(
+        (f"B{rate}", code)
+        for code, rate in enumerate(
+            (0, 50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400)
+        )
+    ),
+    ("BOTHER", 0o10000),
+    *(
+        (f"B{rate}", 0o10001 + k)
+        for k, rate in enumerate(
+            (
+                57600,
+                115200,
+                230400,
+                460800,
+                500000,
+                576000,
+                921600,
+                1000000,
+                1152000,
+                1500000,
+                2000000,
+                2500000,
+                3000000,
+                3500000,
+                4000000,
+            )
+        )
+    ),
+)
+TERM_CSIZES: Final = _sequence("CS?", "CS5", "CS6", "CS7", "CS8")
+TERM_CFLAGS: Final = _table(
+    None,
+    ("CSTOPB", 0o100),
+    ("CREAD", 0o200),
+    ("PARENB", 0o400),
+    ("PARODD", 0o1000),
+    ("HUPCL", 0o2000),
+    ("CLOCAL", 0o4000),
+    ("CMSPAR", 0o10000000000),
+    ("CRTSCTS", 0o20000000000),
+)
+TERM_LFLAGS: Final = _table(
+    None,
+    ("ISIG", 0o1),
+    ("ICANON", 0o2),
+    ("XCASE", 0o4),
+    ("ECHO", 0o10),
+    ("ECHOE", 0o20),
+    ("ECHOK", 0o40),
+    ("ECHONL", 0o100),
+    ("NOFLSH", 0o200),
+    ("IEXTEN", 0o100000),
+    ("ECHOCTL", 0o1000),
+    ("ECHOPRT", 0o2000),
+    ("ECHOKE", 0o4000),
+    ("FLUSHO", 0o10000),
+    ("PENDIN", 0o40000),
+    ("TOSTOP", 0o400),
+    ("EXTPROC", 0o200000),
+)
+
 IOCTLS_WITHOUT_ARGUMENT: Final = frozenset(
     {"FIOCLEX", "FIONCLEX", "TIOCEXCL", "TIOCNXCL", "TIOCNOTTY", "TIOCSBRK", "TIOCCBRK"}
     | {"TIOCVHANGUP"}
 )
-IOCTLS_WITH_NUMBER: Final = frozenset({"TCSBRK", "TCSBRKP", "TIOCSCTTY", "TIOCSPTLCK"})
+IOCTLS_WITH_NUMBER: Final = frozenset(
+    {"TCSBRK", "TCSBRKP", "TIOCSCTTY", "TIOCSPTLCK", "BTRFS_IOC_CLONE or FICLONE"}
+)
 TCXONC_ACTIONS: Final = _sequence("TC???", "TCOOFF", "TCOON", "TCIOFF", "TCION")
 TCFLSH_QUEUES: Final = _sequence("TC???", "TCIFLUSH", "TCOFLUSH", "TCIOFLUSH")
 IOC_DIRECTIONS: Final = _table("_IOC_???", ("_IOC_NONE", 0), ("_IOC_READ", 2), ("_IOC_WRITE", 1))

@@ -421,6 +421,9 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "prctl": {1: CAPTURE_OUT_WORDS | 2, 2: CAPTURE_IN_WORDS | 2},
     "signalfd4": {1: CAPTURE_IN_WORDS | 1},  # sigset_t
     "fcntl": {2: CAPTURE_IN_WORDS | 4},  # a struct flock (other commands: a number, no read)
+    # The struct or int an ioctl reads or writes (termios, winsize, [N]): 40 bytes at entry
+    # and again at exit; a request whose argument is a number is below 4096, never read.
+    "ioctl": {2: CAPTURE_INOUT_WORDS | 5},
     "utimensat": {2: CAPTURE_IN_WORDS | 4},  # two struct timespec
     "gettimeofday": {0: CAPTURE_OUT_WORDS | 2, 1: CAPTURE_OUT_WORDS | 1},
     "getgroups": {1: CAPTURE_OUT_WORDS | 16},  # the first 32 gids
