@@ -135,6 +135,26 @@ static void copy_argv(struct sp_session *s, struct sp_tracee *tr, int arg)
     tr->ev.data_len += (unsigned short)used;
 }
 
+/* An iovec array's buffers (string_array.h): at entry all they hold, at exit what the call
+ * returned. Only x86_64's layout. */
+static void copy_iovec(struct sp_session *s, struct sp_tracee *tr, int arg, int at_exit)
+{
+    size_t room;
+    if (tr->ev.arch != AUDIT_ARCH_X86_64_VALUE)
+        return;
+    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    if (!seg)
+        return;
+    if (at_exit)
+        seg->flags |= SP_SEGF_EXIT;
+    unsigned long long budget = at_exit ? (unsigned long long)tr->ev.ret : ~0ull;
+    size_t used = sp_copy_iovec(read_tracee, &tr->tid, tr->ev.args[arg], tr->ev.args[arg + 1],
+                                budget, tr->ev.data + seg->off, room, s->config.string_limit,
+                                &seg->flags);
+    seg->len = (unsigned short)used;
+    tr->ev.data_len += (unsigned short)used;
+}
+
 /* A count (of envp's strings, of getdents' records) as an int segment; -1: unreadable. */
 static void put_count(struct sp_tracee *tr, int arg, int at_exit)
 {
@@ -182,6 +202,9 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, tr->ev.args[c & 0x0f], 0);
         else if (c == SP_CAPTURE_FDSET && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, sp_fdset_bytes(tr->ev.args[0]), 0);
+        else if (c == SP_CAPTURE_IOVEC_IN && i + 1 < SP_NARGS &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_iovec(s, tr, i, 0);
         else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if (c == SP_CAPTURE_SIGFRAME_MASK && tr->entry_sp &&
@@ -238,6 +261,9 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         else if ((c & 0xe0) == SP_CAPTURE_OUT_WORDS && tr->ev.ret >= 0 &&
                  tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
+        else if (c == SP_CAPTURE_IOVEC_OUT && i + 1 < SP_NARGS && tr->ev.ret >= 0 &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_iovec(s, tr, i, 1);
         else if (c == SP_CAPTURE_FDSET && tr->ev.ret > 0 && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_again(s, tr, i, sp_fdset_bytes(tr->ev.args[0])); /* the ready ones */
         else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.ret >= 0 &&

@@ -58,6 +58,10 @@ enum {
     SP_CAPTURE_FDSET = 9,    /* select's fd_set: argument 0 bits (at most 1024), copied at entry
                               * and again at exit (labelled argument + SP_SEG_AFTER) when the
                               * call returned more than 0 */
+    SP_CAPTURE_IOVEC_IN = 10,  /* an iovec array of the next argument's count, its buffers
+                                * copied at entry (writev): string_array.h */
+    SP_CAPTURE_IOVEC_OUT = 11, /* the same, copied at exit, as many bytes as the call returned
+                                * (readv) */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the

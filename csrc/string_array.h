@@ -1,7 +1,7 @@
 /*
  * string_array.h - arrays in the traced process's memory that a syscall names: execve's argv
  * (copied into an event segment) and envp (counted), the records getdents fills in (counted),
- * and how long select's fd_sets are.
+ * the buffers of an iovec array (copied), and how long select's fd_sets are.
  *
  * Shared by the engine (memory.c reads a tracee with process_vm_readv) and the stub (stub.c
  * reads its own process the same way): static functions over a read callback, no libc, so the
@@ -23,6 +23,8 @@ enum {
     SP_ELEM_CUT = 1,     /* the first bytes of a longer string */
     SP_ELEM_FAULT = 2,   /* unreadable: the bytes are the pointer, 8 little-endian bytes */
     SP_ARRAY_MAX = 4096, /* entries read at most (argv copied, envp counted) */
+    SP_IOV_MAX = 32,     /* iovecs read at most (strace prints 32 with its default -s) */
+    SP_IOV_HEADER = 13,  /* an iovec's record: iov_len (8 bytes), flag, byte count (4 bytes) */
 };
 
 /* The bytes of an fd_set of nfds bits that select reads, in whole 8-byte words (at most
@@ -179,6 +181,67 @@ static long sp_count_dirents(sp_read_fn read, void *ctx, unsigned long long addr
         pos += at;
     }
     return count;
+}
+
+/* Little-endian bytes of value into dst (no memcpy: the stub has none). */
+static void sp_put_le(char *dst, unsigned long long value, int bytes)
+{
+    for (int b = 0; b < bytes; b++)
+        dst[b] = (char)(value >> (8 * b));
+}
+
+/* The buffers of an iovec array (x86_64 layout) of count entries, one record per iovec into
+ * dst (room bytes): its iov_len, a flag (SP_ELEM_*), the count n of bytes that follow, and n
+ * bytes of its data. In all no more than budget bytes of data (readv: what it returned), each
+ * buffer cut at per_buffer bytes and at its share of the room, so that every iovec read gets
+ * its record. An unreadable buffer: SP_ELEM_FAULT and its address (8 bytes). Returns the
+ * bytes used; sets SP_SEGF_* in *flags. */
+static size_t sp_copy_iovec(sp_read_fn read, void *ctx, unsigned long long array,
+                            unsigned long long count, unsigned long long budget, char *dst,
+                            size_t room, size_t per_buffer, unsigned char *flags)
+{
+    unsigned long long iov[2 * SP_IOV_MAX];
+    unsigned long long n = count < SP_IOV_MAX ? count : SP_IOV_MAX;
+    if (n == 0)
+        return 0;
+    long got = read(ctx, array, iov, (size_t)n * 16);
+    if (got < 16) {
+        *flags |= SP_SEGF_FAULT;
+        return 0;
+    }
+    if ((unsigned long long)got / 16 < n)
+        n = (unsigned long long)got / 16;
+    if (n < count)
+        *flags |= SP_SEGF_TRUNCATED;
+    size_t used = 0;
+    for (unsigned long long k = 0; k < n; k++) {
+        unsigned long long base = iov[2 * k], len = iov[2 * k + 1];
+        size_t left = (size_t)(n - k);
+        if (room - used < left * SP_IOV_HEADER + 8) {
+            *flags |= SP_SEGF_TRUNCATED;
+            break;
+        }
+        unsigned long long there = len < budget ? len : budget; /* the bytes it holds */
+        size_t want = (room - used - left * SP_IOV_HEADER) / left;
+        if (want > per_buffer)
+            want = per_buffer;
+        if (want > there)
+            want = (size_t)there;
+        char *rec = dst + used;
+        long copied = want ? read(ctx, base, rec + SP_IOV_HEADER, want) : 0;
+        sp_put_le(rec, len, 8);
+        if (copied < 0 || (want && copied == 0)) {
+            rec[8] = SP_ELEM_FAULT;
+            sp_put_le(rec + SP_IOV_HEADER, base, 8);
+            copied = 8;
+        } else {
+            rec[8] = (unsigned long long)copied < there ? SP_ELEM_CUT : SP_ELEM_WHOLE;
+        }
+        sp_put_le(rec + 9, (unsigned long long)copied, 4);
+        used += SP_IOV_HEADER + (size_t)copied;
+        budget -= there;
+    }
+    return used;
 }
 
 #endif

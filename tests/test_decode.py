@@ -734,6 +734,28 @@ def test_select_sets_and_the_time_left():
     assert decode.result(i386) == "1"
 
 
+def test_iovecs_as_the_engine_copies_them():
+    import struct
+
+    def record(length: int, data: bytes, flag: int = 0) -> bytes:
+        return struct.pack("<QBI", length, flag, len(data)) + data
+
+    pieces = record(6, b"hello ") + record(5, b"world") + record(100, b"x" * 40, flag=1)
+    writev = Call("writev", args(1, PTR, 3), retval=111, memory={1: pieces})
+    assert show_call(writev) == (
+        '1, [{iov_base="hello ", iov_len=6}, {iov_base="world", iov_len=5}, '
+        '{iov_base="' + "x" * 32 + '"..., iov_len=100}], 3'
+    )
+    unreadable = record(4, PTR.to_bytes(8, "little"), flag=2)
+    bad = Call("writev", args(1, PTR, 1), retval=-14, memory={1: unreadable})
+    assert show_call(bad) == f"1, [{{iov_base={hex(PTR)}, iov_len=4}}], 1"
+    many = b"".join(record(1, b"y") for _ in range(3))
+    cut = Call("writev", args(1, PTR, 40), retval=40, memory={1: many}, truncated=frozenset({1}))
+    assert show_call(cut).endswith('{iov_base="y", iov_len=1}, ...], 40')
+    assert show_call(Call("writev", args(1, 0, 0), retval=0)) == "1, NULL, 0"
+    assert show_call(Call("readv", args(3, PTR, 2), retval=-11)) == f"3, {hex(PTR)}, 2"
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

@@ -59,8 +59,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("copy_file_range", 1): "loff_t in/out",
     ("copy_file_range", 3): "loff_t in/out",
     ("sendfile", 2): "loff_t in/out",
-    ("readv", 1): "struct iovec array",
-    ("writev", 1): "struct iovec array",
     ("nanosleep", 1): "struct timespec",
     ("clock_nanosleep", 3): "struct timespec",
     ("getrlimit", 1): "struct rlimit",
@@ -581,6 +579,7 @@ ODD_VALUES_PROGRAM = r"""
 #include <linux/fs.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sys/uio.h>
 
 int main(void)
 {
@@ -747,6 +746,18 @@ int main(void)
     syscall(SYS_ppoll, polled, 1, &brief, 0, 8);
     read(ready[0], buf, 1);
     syscall(SYS_ppoll, polled, 1, &brief, 0, 8);
+    struct iovec pieces[3] = {{"hello ", 6}, {"world", 5}, {"\n", 1}};
+    syscall(SYS_writev, ready[1], pieces, 3);
+    char long_piece[100];
+    memset(long_piece, 'x', sizeof long_piece);
+    struct iovec longer[2] = {{long_piece, sizeof long_piece}, {"tail", 4}};
+    syscall(SYS_writev, ready[1], longer, 2);
+    char first[4], second[200];
+    struct iovec into[2] = {{first, sizeof first}, {second, sizeof second}};
+    syscall(SYS_readv, ready[0], into, 2);
+    syscall(SYS_writev, ready[1], 0, 0);
+    syscall(SYS_writev, ready[1], 1, 1);
+    syscall(SYS_pwritev, ready[1], pieces, 1, 0, 0);
     static char altstack[16384];
     stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
     syscall(SYS_sigaltstack, &ss, &old_ss);
@@ -828,6 +839,8 @@ def test_odd_values_match_strace(tmp_path: Path):
         "pselect6",
         "select",
         "ppoll",
+        "writev",
+        "readv",
         "getrandom",
         "write",
         "prlimit64",

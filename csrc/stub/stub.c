@@ -396,6 +396,24 @@ static void copy_array(struct sp_event *ev, int arg, int what)
     ev->data_len += seg->len;
 }
 
+/* An iovec array's buffers (string_array.h): at entry all they hold, at exit what the call
+ * returned. Only x86_64's layout. */
+static void copy_iovec(struct sp_event *ev, int arg, int at_exit)
+{
+    if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX || ev->arch == AUDIT_ARCH_I386_VALUE)
+        return;
+    struct sp_segment *seg = &ev->seg[ev->nseg++];
+    seg->arg = (unsigned char)arg;
+    seg->flags = at_exit ? SP_SEGF_EXIT : 0;
+    seg->off = ev->data_len;
+    unsigned long long budget = at_exit ? (unsigned long long)ev->ret : ~0ull;
+    seg->len = (unsigned short)sp_copy_iovec(read_self, &ev->pid, ev->args[arg], ev->args[arg + 1],
+                                             budget, ev->data + seg->off,
+                                             SP_DATA_MAX - ev->data_len, CONFIG->string_limit,
+                                             &seg->flags);
+    ev->data_len += seg->len;
+}
+
 /* What argument arg points to, copied at entry, or at exit again: then labelled
  * arg + SP_SEG_AFTER so that the two copies stay apart. The exit copy's segment, or 0. */
 static struct sp_segment *copy_in_or_again(struct sp_event *ev, int arg, unsigned long long len,
@@ -441,6 +459,10 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
         else if (c == SP_CAPTURE_POLLFDS && i + 1 < SP_NARGS && ev->args[i] &&
                  (!at_exit || ev->ret > 0))
             copy_in_or_again(ev, i, (ev->args[i + 1] & 0xffffffffull) * 8, at_exit);
+        else if ((c == SP_CAPTURE_IOVEC_IN || c == SP_CAPTURE_IOVEC_OUT) && i + 1 < SP_NARGS &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS &&
+                 (c == SP_CAPTURE_IOVEC_IN ? !at_exit : at_exit && ev->ret >= 0))
+            copy_iovec(ev, i, at_exit);
         else if (c == SP_CAPTURE_FDSET && ev->args[i] >= SP_LOWEST_ADDRESS &&
                  (!at_exit || ev->ret > 0))
             copy_in_or_again(ev, i, sp_fdset_bytes(ev->args[0]), at_exit);

@@ -524,14 +524,43 @@ def _pwrite(a: Args) -> list[str]:
     return [a.fd(0), a.buffer(1, a.raw(2)), a.ulong(2), a.long(3)]
 
 
+_IOV_RECORD = Struct("<QBI")  # an iovec's record (string_array.h): iov_len, flag, byte count
+
+
+def _iovec(a: Args, i: int) -> str:
+    """strace's ``[{iov_base="hi", iov_len=2}, ...]``: the buffers the engine copied (a
+    readv's: as much as it returned), at most the string limit of iovecs, each cut at it."""
+    if not a.raw(i):
+        return a.shown(i, "NULL")
+    data = a.copied(i)
+    if data is None or a.bits != 64:
+        return a.ptr(i)
+    limit, at = a.limit, 0
+    items: list[str] = []
+    more = i in a.call.truncated
+    while at + _IOV_RECORD.size <= len(data):
+        length, flag, count = _IOV_RECORD.unpack_from(data, at)
+        body = data[at + _IOV_RECORD.size : at + _IOV_RECORD.size + count]
+        at += _IOV_RECORD.size + count
+        if limit is not None and len(items) >= limit:
+            more = True
+            break
+        if flag == ELEM_FAULT:
+            base = hex(int.from_bytes(body, "little"))
+        else:
+            base = render.quote(body, limit=limit, truncated=flag == ELEM_CUT)
+        items.append(f"{{iov_base={base}, iov_len={length}}}")
+    return a.shown(i, "[" + ", ".join([*items, "..."] if more else items) + "]")
+
+
 @decoder("readv", "writev")
 def _readv(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.ulong(2)]
+    return [a.fd(0), _iovec(a, 1), a.ulong(2)]
 
 
 @decoder("preadv", "pwritev")
 def _preadv(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.ulong(2), a.long(3)]
+    return [a.fd(0), _iovec(a, 1), a.ulong(2), a.long(3)]
 
 
 @decoder("close", "fsync", "fdatasync", "fchdir", "dup", "syncfs")

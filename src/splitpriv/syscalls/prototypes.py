@@ -53,6 +53,8 @@ CAPTURE_SOCKADDR_OUT: Final = 6  # an address the kernel fills in; its length in
 CAPTURE_SIGFRAME_MASK: Final = 7  # rt_sigreturn: the mask in its signal frame (ptrace's)
 SEG_AFTER: Final = 8  # added to the argument of a copy made at exit again (POLLFDS, FDSET...)
 CAPTURE_FDSET: Final = 9  # select's fd_set (argument 0 bits), at entry and again at exit
+CAPTURE_IOVEC_IN: Final = 10  # an iovec array (count: the next argument)'s buffers, at entry
+CAPTURE_IOVEC_OUT: Final = 11  # the same at exit, as many bytes as the call returned
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
@@ -396,6 +398,10 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getdents64": {1: CAPTURE_DIRENTS},
     "getdents": {1: CAPTURE_DIRENTS},
     "poll": {0: CAPTURE_POLLFDS},
+    "writev": {1: CAPTURE_IOVEC_IN},
+    "pwritev": {1: CAPTURE_IOVEC_IN},
+    "readv": {1: CAPTURE_IOVEC_OUT},
+    "preadv": {1: CAPTURE_IOVEC_OUT},
     "ppoll": {0: CAPTURE_POLLFDS, 2: CAPTURE_INOUT_WORDS | 2, 3: CAPTURE_IN_WORDS | 1},
     "pselect6": {1: CAPTURE_FDSET, 2: CAPTURE_FDSET, 3: CAPTURE_FDSET, 4: CAPTURE_INOUT_WORDS | 2},
     "select": {1: CAPTURE_FDSET, 2: CAPTURE_FDSET, 3: CAPTURE_FDSET, 4: CAPTURE_INOUT_WORDS | 2},
