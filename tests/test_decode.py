@@ -756,6 +756,26 @@ def test_iovecs_as_the_engine_copies_them():
     assert show_call(Call("readv", args(3, PTR, 2), retval=-11)) == f"3, {hex(PTR)}, 2"
 
 
+def test_uname_sysinfo_statfs():
+    import struct
+
+    names = b"Linux".ljust(65, b"\0") + b"vm".ljust(65, b"\0") + bytes(6)
+    assert show_call(Call("uname", args(PTR), retval=0, memory={0: names})) == (
+        '{sysname="Linux", nodename="vm", ...}'
+    )
+    info = struct.pack("<q3Q6QH6xQQI", 53984, 1, 2, 3, 100, 50, 9, 8, 0, 0, 92, 0, 0, 1)
+    assert show_call(Call("sysinfo", args(PTR), retval=0, memory={0: info + bytes(4)})) == (
+        "{uptime=53984, loads=[1, 2, 3], totalram=100, freeram=50, sharedram=9, bufferram=8, "
+        "totalswap=0, freeswap=0, procs=92, totalhigh=0, freehigh=0, mem_unit=1}"
+    )
+    fs = struct.pack("<qqQQQQQiiqqq", 0xEF53, 4096, 10, 5, 4, 100, 90, 0x1234, 0, 255, 4096, 0x1020)
+    assert show_call(Call("fstatfs", args(3, PTR), retval=0, memory={1: fs})) == (
+        "3, {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=10, f_bfree=5, f_bavail=4, "
+        "f_files=100, f_ffree=90, f_fsid={val=[0x1234, 0]}, f_namelen=255, f_frsize=4096, "
+        "f_flags=ST_VALID|ST_RELATIME}"
+    )
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

@@ -597,12 +597,12 @@ def _creat(a: Args) -> list[str]:
 
 
 # (Only stat, lstat, fstat and newfstatat have their struct copied; the others print pointers.)
-@decoder("stat", "lstat", "statfs", "stat64", "lstat64")
+@decoder("stat", "lstat", "stat64", "lstat64")
 def _stat(a: Args) -> list[str]:
     return [a.path(0), a.struct(1, 144, stat_text, at_exit=True)]
 
 
-@decoder("fstat", "fstatfs", "fstat64")
+@decoder("fstat", "fstat64")
 def _fstat(a: Args) -> list[str]:
     return [a.fd(0), a.struct(1, 144, stat_text, at_exit=True)]
 
@@ -1198,7 +1198,7 @@ def _munmap(a: Args) -> list[str]:
     return [a.ptr(0), a.ulong(1)]
 
 
-@decoder("brk", "set_tid_address", "uname", "sysinfo", "time", "shmdt")
+@decoder("brk", "set_tid_address", "time", "shmdt")
 def _one_pointer(a: Args) -> list[str]:
     return [a.ptr(0)]
 
@@ -1764,6 +1764,80 @@ def _prctl_result(a: Args) -> str | None:
     if name == "PR_GET_SPECULATION_CTRL":
         return f"{fl.hexnum(a.retval)} ({fl.flags(a.retval, fl.PR_SPEC_STATE)})"
     return None
+
+
+_UTSNAME_FIELD: Final = 65  # bytes of each struct utsname member
+
+
+def utsname_text(data: bytes) -> str:
+    """strace's (abbreviated) struct utsname: ``{sysname="Linux", nodename="vm", ...}``."""
+    names = [
+        data[k * _UTSNAME_FIELD : (k + 1) * _UTSNAME_FIELD].split(b"\0", 1)[0] for k in range(2)
+    ]
+    return f"{{sysname={render.quote(names[0])}, nodename={render.quote(names[1])}, ...}}"
+
+
+@decoder("uname")
+def _uname(a: Args) -> list[str]:
+    return [a.struct(0, 2 * _UTSNAME_FIELD, utsname_text, at_exit=True)]
+
+
+_SYSINFO = Struct("<q3Q6QH6xQQI")  # struct sysinfo, up to mem_unit
+
+
+def sysinfo_text(data: bytes) -> str:
+    (
+        uptime,
+        l1,
+        l5,
+        l15,
+        total,
+        free,
+        shared,
+        buffers,
+        swap,
+        free_swap,
+        procs,
+        high,
+        free_high,
+        unit,
+    ) = _SYSINFO.unpack_from(data)
+    return (
+        f"{{uptime={uptime}, loads=[{l1}, {l5}, {l15}], totalram={total}, freeram={free}, "
+        f"sharedram={shared}, bufferram={buffers}, totalswap={swap}, freeswap={free_swap}, "
+        f"procs={procs}, totalhigh={high}, freehigh={free_high}, mem_unit={unit}}}"
+    )
+
+
+@decoder("sysinfo")
+def _sysinfo(a: Args) -> list[str]:
+    return [a.struct(0, _SYSINFO.size, sysinfo_text, at_exit=True)]
+
+
+_STATFS = Struct("<qqQQQQQiiqqq")  # struct statfs, up to f_flags
+
+
+def statfs_text(data: bytes) -> str:
+    kind, bsize, blocks, bfree, bavail, files, ffree, fsid0, fsid1, namelen, frsize, flags = (
+        _STATFS.unpack_from(data)
+    )
+    fsid = f"{fl.hexnum(fsid0 & 0xFFFFFFFF)}, {fl.hexnum(fsid1 & 0xFFFFFFFF)}"
+    return (
+        f"{{f_type={fl.constant(kind, fl.FS_MAGIC)}, f_bsize={bsize}, f_blocks={blocks}, "
+        f"f_bfree={bfree}, f_bavail={bavail}, f_files={files}, f_ffree={ffree}, "
+        f"f_fsid={{val=[{fsid}]}}, f_namelen={namelen}, f_frsize={frsize}, "
+        f"f_flags={fl.flags(flags, fl.STATFS_FLAGS)}}}"
+    )
+
+
+@decoder("statfs")
+def _statfs(a: Args) -> list[str]:
+    return [a.path(0), a.struct(1, _STATFS.size, statfs_text, at_exit=True)]
+
+
+@decoder("fstatfs")
+def _fstatfs(a: Args) -> list[str]:
+    return [a.fd(0), a.struct(1, _STATFS.size, statfs_text, at_exit=True)]
 
 
 @decoder("prlimit64")

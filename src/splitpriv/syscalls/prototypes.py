@@ -433,6 +433,10 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "utimensat": {2: CAPTURE_IN_WORDS | 4},  # two struct timespec
     "gettimeofday": {0: CAPTURE_OUT_WORDS | 2, 1: CAPTURE_OUT_WORDS | 1},
     "getgroups": {1: CAPTURE_OUT_WORDS | 16},  # the first 32 gids
+    "uname": {0: CAPTURE_OUT_WORDS | 17},  # sysname and nodename, what strace shows
+    "sysinfo": {0: CAPTURE_OUT_WORDS | 14},
+    "statfs": {1: CAPTURE_OUT_WORDS | 11},  # struct statfs up to f_flags
+    "fstatfs": {1: CAPTURE_OUT_WORDS | 11},
     "setgroups": {1: CAPTURE_IN_WORDS | 16},
     "getrusage": {1: CAPTURE_OUT_WORDS | 4},  # struct rusage: its two timevals
     "wait4": {3: CAPTURE_OUT_WORDS | 4},
