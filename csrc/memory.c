@@ -135,24 +135,46 @@ static void copy_argv(struct sp_session *s, struct sp_tracee *tr, int arg)
     tr->ev.data_len += (unsigned short)used;
 }
 
-/* An iovec array's buffers (string_array.h): at entry all they hold, at exit what the call
- * returned. Only x86_64's layout. */
-static void copy_iovec(struct sp_session *s, struct sp_tracee *tr, int arg, int at_exit)
+/* The buffers of the iovec array at array (string_array.h), labelled label: at entry all
+ * they hold, at exit what the call returned. Only x86_64's layout. */
+static void copy_iovec(struct sp_session *s, struct sp_tracee *tr, int label,
+                       unsigned long long array, unsigned long long count, int at_exit)
 {
     size_t room;
     if (tr->ev.arch != AUDIT_ARCH_X86_64_VALUE)
         return;
-    struct sp_segment *seg = new_segment(&tr->ev, arg, &room);
+    struct sp_segment *seg = new_segment(&tr->ev, label, &room);
     if (!seg)
         return;
     if (at_exit)
         seg->flags |= SP_SEGF_EXIT;
     unsigned long long budget = at_exit ? (unsigned long long)tr->ev.ret : ~0ull;
-    size_t used = sp_copy_iovec(read_tracee, &tr->tid, tr->ev.args[arg], tr->ev.args[arg + 1],
-                                budget, tr->ev.data + seg->off, room, s->config.string_limit,
+    size_t used = sp_copy_iovec(read_tracee, &tr->tid, array, count, budget,
+                                tr->ev.data + seg->off, room, s->config.string_limit,
                                 &seg->flags);
     seg->len = (unsigned short)used;
     tr->ev.data_len += (unsigned short)used;
+}
+
+/* A struct msghdr (x86_64) at argument arg and what it points to; see SP_CAPTURE_MSGHDR_*. */
+static void copy_msghdr(struct sp_session *s, struct sp_tracee *tr, int arg, int sends,
+                        int at_exit)
+{
+    unsigned long long m[SP_MSGHDR_WORDS], addr = tr->ev.args[arg];
+    if (tr->ev.arch != AUDIT_ARCH_X86_64_VALUE)
+        return;
+    copy_at(s, tr, at_exit ? arg + SP_SEG_AFTER : arg, addr, sizeof(m), at_exit);
+    if ((!sends && !at_exit) || read_remote(tr->tid, addr, m, sizeof(m)) != sizeof(m))
+        return;
+    copy_iovec(s, tr, arg + SP_SEG_IOV, m[SP_MSG_IOV], m[SP_MSG_IOVLEN], at_exit);
+    unsigned long long namelen = m[SP_MSG_NAMELEN] & 0xffffffffull;
+    if (m[SP_MSG_NAME] >= SP_LOWEST_ADDRESS && namelen)
+        copy_at(s, tr, arg + SP_SEG_NAME, m[SP_MSG_NAME], namelen < 128 ? namelen : 128,
+                at_exit);
+    unsigned long long controllen = m[SP_MSG_CONTROLLEN];
+    if (m[SP_MSG_CONTROL] >= SP_LOWEST_ADDRESS && controllen)
+        copy_at(s, tr, arg + SP_SEG_CONTROL, m[SP_MSG_CONTROL],
+                controllen < SP_CONTROL_MAX ? controllen : SP_CONTROL_MAX, at_exit);
 }
 
 /* A count (of envp's strings, of getdents' records) as an int segment; -1: unreadable. */
@@ -204,7 +226,10 @@ void sp_capture_entry(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, sp_fdset_bytes(tr->ev.args[0]), 0);
         else if (c == SP_CAPTURE_IOVEC_IN && i + 1 < SP_NARGS &&
                  tr->ev.args[i] >= SP_LOWEST_ADDRESS)
-            copy_iovec(s, tr, i, 0);
+            copy_iovec(s, tr, i, tr->ev.args[i], tr->ev.args[i + 1], 0);
+        else if ((c == SP_CAPTURE_MSGHDR_IN || c == SP_CAPTURE_MSGHDR_OUT) &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_msghdr(s, tr, i, c == SP_CAPTURE_MSGHDR_IN, 0);
         else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 0);
         else if (c == SP_CAPTURE_SIGFRAME_MASK && tr->entry_sp &&
@@ -263,7 +288,10 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
             copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
         else if (c == SP_CAPTURE_IOVEC_OUT && i + 1 < SP_NARGS && tr->ev.ret >= 0 &&
                  tr->ev.args[i] >= SP_LOWEST_ADDRESS)
-            copy_iovec(s, tr, i, 1);
+            copy_iovec(s, tr, i, tr->ev.args[i], tr->ev.args[i + 1], 1);
+        else if (c == SP_CAPTURE_MSGHDR_OUT && tr->ev.ret >= 0 &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_msghdr(s, tr, i, 0, 1);
         else if (c == SP_CAPTURE_FDSET && tr->ev.ret > 0 && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_again(s, tr, i, sp_fdset_bytes(tr->ev.args[0])); /* the ready ones */
         else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.ret >= 0 &&

@@ -62,6 +62,12 @@ enum {
                                 * copied at entry (writev): string_array.h */
     SP_CAPTURE_IOVEC_OUT = 11, /* the same, copied at exit, as many bytes as the call returned
                                 * (readv) */
+    SP_CAPTURE_MSGHDR_IN = 12,  /* a struct msghdr (sendmsg), copied at entry with what it
+                                 * points to: its iovecs' buffers, name and control data
+                                 * (labelled argument + SP_SEG_IOV, _NAME, _CONTROL) */
+    SP_CAPTURE_MSGHDR_OUT = 13, /* the same for recvmsg: the msghdr at entry, then at exit the
+                                 * msghdr again (argument + SP_SEG_AFTER) and what it points
+                                 * to, as many bytes of buffers as the call returned */
     SP_CAPTURE_BUF_ARG = 16, /* | k: buffer copied at entry, length in argument k */
     SP_CAPTURE_BUF_RET = 32, /* buffer copied at exit, length = return value when > 0 */
     SP_CAPTURE_OUT_INTS = 64, /* | n: n 32-bit ints the kernel wrote, copied at exit when the
@@ -137,6 +143,9 @@ enum {
 
 enum {
     SP_SEG_AFTER = 8,        /* added to a segment's argument: its copy at exit (POLLFDS) */
+    SP_SEG_IOV = 16,         /* MSGHDR: added to the argument, the buffers of its msg_iov, */
+    SP_SEG_NAME = 24,        /* its msg_name, */
+    SP_SEG_CONTROL = 32,     /* and its msg_control */
 };
 
 struct sp_segment {

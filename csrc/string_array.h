@@ -25,6 +25,13 @@ enum {
     SP_ARRAY_MAX = 4096, /* entries read at most (argv copied, envp counted) */
     SP_IOV_MAX = 32,     /* iovecs read at most (strace prints 32 with its default -s) */
     SP_IOV_HEADER = 13,  /* an iovec's record: iov_len (8 bytes), flag, byte count (4 bytes) */
+    SP_CONTROL_MAX = 256, /* bytes of a msghdr's control data copied at most */
+};
+
+/* struct msghdr on x86_64, as 8-byte words (msg_namelen and msg_flags are ints). */
+enum {
+    SP_MSG_NAME, SP_MSG_NAMELEN, SP_MSG_IOV, SP_MSG_IOVLEN, SP_MSG_CONTROL, SP_MSG_CONTROLLEN,
+    SP_MSG_FLAGS, SP_MSGHDR_WORDS
 };
 
 /* The bytes of an fd_set of nfds bits that select reads, in whole 8-byte words (at most

@@ -45,8 +45,6 @@ PLACEHOLDER = "0xADDR"
 # (syscall, argument position in strace's output) -> why strace prints more than we can.
 NOT_COPIED: dict[tuple[str, int], str] = {
     ("openat2", 2): "struct open_how",
-    ("sendmsg", 1): "struct msghdr",
-    ("recvmsg", 1): "struct msghdr",
     ("futex", 3): "struct timespec timeout",
     ("epoll_ctl", 3): "struct epoll_event",
     ("epoll_wait", 1): "the events array",
@@ -759,6 +757,37 @@ int main(void)
     syscall(SYS_uname, names);
     syscall(SYS_uname, 0);
     syscall(SYS_fstatfs, ready[0], filesystem);
+    int pair[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, pair);
+    struct iovec hello = {"hello", 5};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &hello;
+    message.msg_iovlen = 1;
+    sendmsg(pair[0], &message, 0);
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    struct cmsghdr *rights = CMSG_FIRSTHDR(&message);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    int passed = 0;
+    memcpy(CMSG_DATA(rights), &passed, sizeof passed);
+    sendmsg(pair[0], &message, MSG_NOSIGNAL);
+    char received[64], received_control[64];
+    struct iovec into_one = {received, sizeof received};
+    struct msghdr reply;
+    memset(&reply, 0, sizeof reply);
+    reply.msg_iov = &into_one;
+    reply.msg_iovlen = 1;
+    recvmsg(pair[1], &reply, 0);
+    reply.msg_control = received_control;
+    reply.msg_controllen = sizeof received_control;
+    recvmsg(pair[1], &reply, MSG_DONTWAIT);
+    recvmsg(pair[1], &reply, MSG_DONTWAIT);
+    sendmsg(pair[0], 0, 0);
     static char altstack[16384];
     stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
     syscall(SYS_sigaltstack, &ss, &old_ss);
@@ -844,6 +873,8 @@ def test_odd_values_match_strace(tmp_path: Path):
         "readv",
         "uname",
         "fstatfs",
+        "sendmsg",
+        "recvmsg",
         "getrandom",
         "write",
         "prlimit64",

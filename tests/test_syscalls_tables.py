@@ -20,6 +20,8 @@ from splitpriv.syscalls import (
     CAPTURE_INOUT_WORDS,
     CAPTURE_IOVEC_IN,
     CAPTURE_IOVEC_OUT,
+    CAPTURE_MSGHDR_IN,
+    CAPTURE_MSGHDR_OUT,
     CAPTURE_NONE,
     CAPTURE_OUT_INTS,
     CAPTURE_OUT_WORDS,
@@ -37,7 +39,7 @@ from splitpriv.syscalls import (
     table,
 )
 from splitpriv.syscalls import prototypes as protos
-from splitpriv.syscalls.prototypes import SEG_AFTER
+from splitpriv.syscalls.prototypes import SEG_AFTER, SEG_CONTROL, SEG_IOV, SEG_NAME
 
 X86_64 = table(AUDIT_ARCH_X86_64)
 I386 = table(AUDIT_ARCH_I386)
@@ -266,6 +268,8 @@ def test_capture_codes_are_fixed() -> None:
         "INOUT_WORDS": CAPTURE_INOUT_WORDS,
         "IOVEC_IN": CAPTURE_IOVEC_IN,
         "IOVEC_OUT": CAPTURE_IOVEC_OUT,
+        "MSGHDR_IN": CAPTURE_MSGHDR_IN,
+        "MSGHDR_OUT": CAPTURE_MSGHDR_OUT,
         "BUF_ARG": CAPTURE_BUF_ARG,
         "BUF_RET": CAPTURE_BUF_RET,
         "OUT_INTS": CAPTURE_OUT_INTS,
@@ -275,6 +279,7 @@ def test_capture_codes_are_fixed() -> None:
     assert {name: getattr(lib, f"SP_CAPTURE_{name}") for name in ours} == ours
     assert (CAPTURE_DIRENTS, CAPTURE_POLLFDS, CAPTURE_SOCKADDR_OUT) == (4, 5, 6)
     assert SEG_AFTER == lib.SP_SEG_AFTER == 8
+    assert (SEG_IOV, SEG_NAME, SEG_CONTROL) == (lib.SP_SEG_IOV, lib.SP_SEG_NAME, lib.SP_SEG_CONTROL)
 
 
 N, S = CAPTURE_NONE, CAPTURE_CSTRING
@@ -310,7 +315,8 @@ N, S = CAPTURE_NONE, CAPTURE_CSTRING
         ("readv", (N, CAPTURE_IOVEC_OUT, N, N, N, N)),
         ("ppoll", (CAPTURE_POLLFDS, N, CAPTURE_INOUT_WORDS | 2, CAPTURE_IN_WORDS | 1, N, N)),
         ("sethostname", (CAPTURE_BUF_ARG | 1, N, N, N, N, N)),
-        ("sendmsg", (N, N, N, N, N, N)),
+        ("sendmsg", (N, CAPTURE_MSGHDR_IN, N, N, N, N)),
+        ("recvmsg", (N, CAPTURE_MSGHDR_OUT, N, N, N, N)),
         ("read", (N, CAPTURE_BUF_RET, N, N, N, N)),
         ("pread64", (N, CAPTURE_BUF_RET, N, N, N, N)),
         ("readlink", (S, CAPTURE_BUF_RET, N, N, N, N)),

@@ -296,20 +296,21 @@ done:
 
 /* ---- copying strings and buffers -------------------------------------------------------- */
 
-static void copy_segment(struct sp_event *ev, int arg, unsigned long long len, int cstring,
-                         int at_exit)
+/* len bytes at addr (a string: up to its NUL), cut at the string limit, as a segment labelled
+ * label. */
+static void copy_segment_at(struct sp_event *ev, int label, unsigned long long addr,
+                            unsigned long long len, int cstring, int at_exit)
 {
     if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX)
         return;
     struct sp_segment *seg = &ev->seg[ev->nseg++];
     size_t room = SP_DATA_MAX - ev->data_len;
     size_t limit = CONFIG->string_limit < room ? CONFIG->string_limit : room;
-    seg->arg = (unsigned char)arg;
+    seg->arg = (unsigned char)label;
     seg->flags = at_exit ? SP_SEGF_EXIT : 0;
     seg->len = 0;
     seg->off = ev->data_len;
     char *dst = ev->data + seg->off;
-    unsigned long long addr = ev->args[arg];
     size_t want = cstring ? limit : (len < limit ? (size_t)len : limit);
     if (!cstring && want < len)
         seg->flags |= SP_SEGF_TRUNCATED;
@@ -347,6 +348,13 @@ static void copy_segment(struct sp_event *ev, int arg, unsigned long long len, i
     if (cstring && got == want)
         seg->flags |= SP_SEGF_TRUNCATED;
     ev->data_len += (unsigned short)got;
+}
+
+/* What argument arg points to (see copy_segment_at). */
+static void copy_segment(struct sp_event *ev, int arg, unsigned long long len, int cstring,
+                         int at_exit)
+{
+    copy_segment_at(ev, arg, ev->args[arg], len, cstring, at_exit);
 }
 
 static long read_self(void *ctx, unsigned long long addr, void *dst, size_t len)
@@ -396,22 +404,42 @@ static void copy_array(struct sp_event *ev, int arg, int what)
     ev->data_len += seg->len;
 }
 
-/* An iovec array's buffers (string_array.h): at entry all they hold, at exit what the call
- * returned. Only x86_64's layout. */
-static void copy_iovec(struct sp_event *ev, int arg, int at_exit)
+/* The buffers of the iovec array at array (string_array.h), labelled label: at entry all
+ * they hold, at exit what the call returned. Only x86_64's layout. */
+static void copy_iovec(struct sp_event *ev, int label, unsigned long long array,
+                       unsigned long long count, int at_exit)
 {
     if (ev->nseg >= SP_SEG_MAX || ev->data_len >= SP_DATA_MAX || ev->arch == AUDIT_ARCH_I386_VALUE)
         return;
     struct sp_segment *seg = &ev->seg[ev->nseg++];
-    seg->arg = (unsigned char)arg;
+    seg->arg = (unsigned char)label;
     seg->flags = at_exit ? SP_SEGF_EXIT : 0;
     seg->off = ev->data_len;
     unsigned long long budget = at_exit ? (unsigned long long)ev->ret : ~0ull;
-    seg->len = (unsigned short)sp_copy_iovec(read_self, &ev->pid, ev->args[arg], ev->args[arg + 1],
-                                             budget, ev->data + seg->off,
-                                             SP_DATA_MAX - ev->data_len, CONFIG->string_limit,
-                                             &seg->flags);
+    seg->len = (unsigned short)sp_copy_iovec(read_self, &ev->pid, array, count, budget,
+                                             ev->data + seg->off, SP_DATA_MAX - ev->data_len,
+                                             CONFIG->string_limit, &seg->flags);
     ev->data_len += seg->len;
+}
+
+/* A struct msghdr (x86_64) at argument arg and what it points to; see SP_CAPTURE_MSGHDR_*. */
+static void copy_msghdr(struct sp_event *ev, int arg, int sends, int at_exit)
+{
+    unsigned long long m[SP_MSGHDR_WORDS], addr = ev->args[arg];
+    if (ev->arch == AUDIT_ARCH_I386_VALUE)
+        return;
+    copy_segment_at(ev, at_exit ? arg + SP_SEG_AFTER : arg, addr, sizeof(m), 0, at_exit);
+    if ((!sends && !at_exit) || read_self(&ev->pid, addr, m, sizeof(m)) != (long)sizeof(m))
+        return;
+    copy_iovec(ev, arg + SP_SEG_IOV, m[SP_MSG_IOV], m[SP_MSG_IOVLEN], at_exit);
+    unsigned long long namelen = m[SP_MSG_NAMELEN] & 0xffffffffull;
+    if (m[SP_MSG_NAME] >= SP_LOWEST_ADDRESS && namelen)
+        copy_segment_at(ev, arg + SP_SEG_NAME, m[SP_MSG_NAME], namelen < 128 ? namelen : 128, 0,
+                        at_exit);
+    unsigned long long controllen = m[SP_MSG_CONTROLLEN];
+    if (m[SP_MSG_CONTROL] >= SP_LOWEST_ADDRESS && controllen)
+        copy_segment_at(ev, arg + SP_SEG_CONTROL, m[SP_MSG_CONTROL],
+                        controllen < SP_CONTROL_MAX ? controllen : SP_CONTROL_MAX, 0, at_exit);
 }
 
 /* What argument arg points to, copied at entry, or at exit again: then labelled
@@ -462,7 +490,11 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
         else if ((c == SP_CAPTURE_IOVEC_IN || c == SP_CAPTURE_IOVEC_OUT) && i + 1 < SP_NARGS &&
                  ev->args[i] >= SP_LOWEST_ADDRESS &&
                  (c == SP_CAPTURE_IOVEC_IN ? !at_exit : at_exit && ev->ret >= 0))
-            copy_iovec(ev, i, at_exit);
+            copy_iovec(ev, i, ev->args[i], ev->args[i + 1], at_exit);
+        else if ((c == SP_CAPTURE_MSGHDR_IN || c == SP_CAPTURE_MSGHDR_OUT) &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS &&
+                 (!at_exit || (c == SP_CAPTURE_MSGHDR_OUT && ev->ret >= 0)))
+            copy_msghdr(ev, i, c == SP_CAPTURE_MSGHDR_IN, at_exit);
         else if (c == SP_CAPTURE_FDSET && ev->args[i] >= SP_LOWEST_ADDRESS &&
                  (!at_exit || ev->ret > 0))
             copy_in_or_again(ev, i, sp_fdset_bytes(ev->args[0]), at_exit);

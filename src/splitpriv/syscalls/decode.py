@@ -28,7 +28,15 @@ from typing import Any, Final, NamedTuple, Protocol
 
 from splitpriv.syscalls import flags as fl
 from splitpriv.syscalls import render
-from splitpriv.syscalls.prototypes import CAPTURE_CSTRING, SEG_AFTER, capture_spec, prototype
+from splitpriv.syscalls.prototypes import (
+    CAPTURE_CSTRING,
+    SEG_AFTER,
+    SEG_CONTROL,
+    SEG_IOV,
+    SEG_NAME,
+    capture_spec,
+    prototype,
+)
 from splitpriv.syscalls.siginfo import format_siginfo
 
 
@@ -535,9 +543,13 @@ def _iovec(a: Args, i: int) -> str:
     data = a.copied(i)
     if data is None or a.bits != 64:
         return a.ptr(i)
+    return a.shown(i, _iovec_list(a, data, i in a.call.truncated))
+
+
+def _iovec_list(a: Args, data: bytes, more: bool) -> str:
+    """The iovec records the engine copied (string_array.h) as strace prints them."""
     limit, at = a.limit, 0
     items: list[str] = []
-    more = i in a.call.truncated
     while at + _IOV_RECORD.size <= len(data):
         length, flag, count = _IOV_RECORD.unpack_from(data, at)
         body = data[at + _IOV_RECORD.size : at + _IOV_RECORD.size + count]
@@ -550,7 +562,7 @@ def _iovec(a: Args, i: int) -> str:
         else:
             base = render.quote(body, limit=limit, truncated=flag == ELEM_CUT)
         items.append(f"{{iov_base={base}, iov_len={length}}}")
-    return a.shown(i, "[" + ", ".join([*items, "..."] if more else items) + "]")
+    return "[" + ", ".join([*items, "..."] if more else items) + "]"
 
 
 @decoder("readv", "writev")
@@ -2112,9 +2124,81 @@ def _recvfrom(a: Args) -> list[str]:
     ]
 
 
-@decoder("sendmsg", "recvmsg")
+_MSGHDR = Struct("<QI4xQQQQi4x")  # struct msghdr (x86_64)
+_CMSGHDR = Struct("<Qii")  # struct cmsghdr: cmsg_len, cmsg_level, cmsg_type, then the data
+_SCM_RIGHTS, _SCM_CREDENTIALS = 1, 2
+_UCRED = Struct("<iII")
+
+
+def _cmsg_text(data: bytes) -> str:
+    """A msghdr's control messages: ``[{cmsg_len=20, cmsg_level=SOL_SOCKET,
+    cmsg_type=SCM_RIGHTS, cmsg_data=[3]}]``."""
+    items, at = [], 0
+    while at + _CMSGHDR.size <= len(data):
+        length, level, kind = _CMSGHDR.unpack_from(data, at)
+        if length < _CMSGHDR.size:
+            break
+        body = data[at + _CMSGHDR.size : at + length]
+        text = f"{{cmsg_len={length}, cmsg_level={fl.constant(level, fl.SOCKET_LEVELS)}, "
+        if level == _SOL_SOCKET and kind == _SCM_RIGHTS:
+            fds = [str(fd) for (fd,) in Struct("<i").iter_unpack(body[: len(body) // 4 * 4])]
+            text += f"cmsg_type=SCM_RIGHTS, cmsg_data=[{', '.join(fds)}]}}"
+        elif level == _SOL_SOCKET and kind == _SCM_CREDENTIALS and len(body) >= _UCRED.size:
+            pid, uid, gid = _UCRED.unpack_from(body)
+            text += f"cmsg_type=SCM_CREDENTIALS, cmsg_data={{pid={pid}, uid={uid}, gid={gid}}}}}"
+        else:
+            text += f"cmsg_type={fl.hexnum(kind)}, cmsg_data={render.quote_hex(body)}}}"
+        items.append(text)
+        at += (length + 7) // 8 * 8
+    return "[" + ", ".join(items) + "]"
+
+
+def _msghdr(a: Args, i: int, *, received: bool) -> str:
+    """A struct msghdr as strace prints it, with its name, iovecs and control messages (a
+    recvmsg's as the call left them). A failed recvmsg shows the name length it offered."""
+    if not a.raw(i):
+        return a.shown(i, "NULL")
+    entry = a.copied(i)
+    data = a.copied(i + SEG_AFTER) if received else entry
+    if received and a.failed and entry is not None and len(entry) >= _MSGHDR.size:
+        return a.shown(i, f"{{msg_namelen={_MSGHDR.unpack_from(entry)[1]}}}")
+    if data is None or len(data) < _MSGHDR.size or a.bits != 64 or (received and a.failed):
+        return a.ptr(i)
+    name, namelen, iov, iovlen, control, controllen, flags = _MSGHDR.unpack_from(data)
+    parts = []
+    if name:
+        bytes_ = a.copied(i + SEG_NAME)
+        text = None if bytes_ is None else sockaddr_text(bytes_[:namelen])
+        parts.append(f"msg_name={hex(name) if text is None else text}")
+    else:
+        parts.append("msg_name=NULL")
+    offered = _MSGHDR.unpack_from(entry)[1] if received and entry is not None else namelen
+    parts.append(f"msg_namelen={offered}" + (f" => {namelen}" if offered != namelen else ""))
+    records = a.copied(i + SEG_IOV)
+    if not iov:
+        parts.append("msg_iov=NULL")
+    elif records is None:
+        parts.append(f"msg_iov={hex(iov)}")
+    else:
+        parts.append(f"msg_iov={_iovec_list(a, records, i + SEG_IOV in a.call.truncated)}")
+    parts.append(f"msg_iovlen={iovlen}")
+    if controllen:
+        control_data = a.copied(i + SEG_CONTROL)
+        shown = hex(control) if control_data is None else _cmsg_text(control_data)
+        parts.append(f"msg_control={shown}")
+    parts.append(f"msg_controllen={controllen}")
+    parts.append(f"msg_flags={fl.flags(flags & 0xFFFFFFFF, fl.MSG_FLAGS)}")
+    return a.shown(i, "{" + ", ".join(parts) + "}")
+
+
+@decoder("sendmsg")
 def _sendmsg(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.flags(2, fl.MSG_FLAGS)]
+    return [a.fd(0), _msghdr(a, 1, received=False), a.flags(2, fl.MSG_FLAGS, bits=32)]
+
+
+@decoder("recvmsg")
+def _recvmsg(a: Args) -> list[str]:
+    return [a.fd(0), _msghdr(a, 1, received=True), a.flags(2, fl.MSG_FLAGS, bits=32)]
 
 
 # --- events and polling ---------------------------------------------------------------------

@@ -55,6 +55,11 @@ SEG_AFTER: Final = 8  # added to the argument of a copy made at exit again (POLL
 CAPTURE_FDSET: Final = 9  # select's fd_set (argument 0 bits), at entry and again at exit
 CAPTURE_IOVEC_IN: Final = 10  # an iovec array (count: the next argument)'s buffers, at entry
 CAPTURE_IOVEC_OUT: Final = 11  # the same at exit, as many bytes as the call returned
+CAPTURE_MSGHDR_IN: Final = 12  # sendmsg's msghdr and its iovecs, name and control, at entry
+CAPTURE_MSGHDR_OUT: Final = 13  # recvmsg's: the msghdr at entry, all of it again at exit
+SEG_IOV: Final = 16  # added to a msghdr's argument: its iovecs' buffers,
+SEG_NAME: Final = 24  # its name,
+SEG_CONTROL: Final = 32  # and its control data
 CAPTURE_BUF_ARG: Final = 0x10  # | k: buffer copied at entry, length = argument k
 CAPTURE_BUF_RET: Final = 0x20  # buffer copied at exit, length = return value when > 0
 CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at exit
@@ -398,6 +403,8 @@ _ARRAYS: Final[dict[str, dict[int, int]]] = {
     "getdents64": {1: CAPTURE_DIRENTS},
     "getdents": {1: CAPTURE_DIRENTS},
     "poll": {0: CAPTURE_POLLFDS},
+    "sendmsg": {1: CAPTURE_MSGHDR_IN},
+    "recvmsg": {1: CAPTURE_MSGHDR_OUT},
     "writev": {1: CAPTURE_IOVEC_IN},
     "pwritev": {1: CAPTURE_IOVEC_IN},
     "readv": {1: CAPTURE_IOVEC_OUT},
