@@ -2270,19 +2270,48 @@ def _epoll_create1(a: Args) -> list[str]:
     return [a.flags(0, fl.EPOLL_CREATE_FLAGS)]
 
 
+_EPOLL_EVENT = Struct("<IQ")  # struct epoll_event: packed on x86_64, 12 bytes
+_EPOLL_EVENTS_COPIED: Final = 20  # what CAPTURE_OUT_WORDS | 30 holds of epoll_wait's array
+
+
+def _epoll_event_text(events: int, data: int) -> str:
+    return (
+        f"{{events={fl.flags(events, fl.EPOLL_EVENTS)}, "
+        f"data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}"
+    )
+
+
+def epoll_event_text(data: bytes) -> str:
+    return _epoll_event_text(*_EPOLL_EVENT.unpack_from(data))
+
+
 @decoder("epoll_ctl")
 def _epoll_ctl(a: Args) -> list[str]:
-    return [a.fd(0), a.const(1, fl.EPOLL_CTL), a.fd(2), a.ptr(3)]
+    event = a.struct(3, _EPOLL_EVENT.size, epoll_event_text)
+    return [a.fd(0), a.const(1, fl.EPOLL_CTL), a.fd(2), event]
+
+
+def _ready_events(a: Args, i: int) -> str:
+    """The events epoll_wait wrote: as many as it returned (the first 20 of them)."""
+    data = None if a.failed else a.copied(i)
+    if not a.raw(i) or data is None or a.retval is None or a.bits != 64:
+        return a.ptr(i)
+    shown = min(a.retval, _EPOLL_EVENTS_COPIED, len(data) // _EPOLL_EVENT.size)
+    items = [
+        _epoll_event_text(*_EPOLL_EVENT.unpack_from(data, k * _EPOLL_EVENT.size))
+        for k in range(shown)
+    ]
+    return a.shown(i, "[" + ", ".join([*items, "..."] if shown < a.retval else items) + "]")
 
 
 @decoder("epoll_wait")
 def _epoll_wait(a: Args) -> list[str]:
-    return [a.fd(0), a.ptr(1), a.int32(2), a.int32(3)]
+    return [a.fd(0), _ready_events(a, 1), a.int32(2), a.int32(3)]
 
 
 @decoder("epoll_pwait")
 def _epoll_pwait(a: Args) -> list[str]:
-    return [*_epoll_wait(a), a.ptr(4), a.ulong(5)]
+    return [*_epoll_wait(a), a.struct(4, 8, _sigset), a.ulong(5)]
 
 
 @decoder("epoll_pwait2")

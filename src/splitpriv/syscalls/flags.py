@@ -967,6 +967,25 @@ TIMER_FLAGS: Final = _table("TIMER_???", ("TIMER_ABSTIME", 1))
 
 GRND: Final = _table("GRND_???", ("GRND_NONBLOCK", 1), ("GRND_RANDOM", 2), ("GRND_INSECURE", 4))
 EPOLL_CREATE_FLAGS: Final = _table("EPOLL_???", ("EPOLL_CLOEXEC", O_CLOEXEC))
+EPOLL_EVENTS: Final = _table(
+    "EPOLL???",
+    ("EPOLLIN", 0x1),
+    ("EPOLLPRI", 0x2),
+    ("EPOLLOUT", 0x4),
+    ("EPOLLERR", 0x8),
+    ("EPOLLHUP", 0x10),
+    ("EPOLLNVAL", 0x20),
+    ("EPOLLRDNORM", 0x40),
+    ("EPOLLRDBAND", 0x80),
+    ("EPOLLWRNORM", 0x100),
+    ("EPOLLWRBAND", 0x200),
+    ("EPOLLMSG", 0x400),
+    ("EPOLLRDHUP", 0x2000),
+    ("EPOLLEXCLUSIVE", 1 << 28),
+    ("EPOLLWAKEUP", 1 << 29),
+    ("EPOLLONESHOT", 1 << 30),
+    ("EPOLLET", 1 << 31),
+)
 EPOLL_CTL: Final = _sequence(
     "EPOLL_CTL_???", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD", start=1
 )

@@ -441,6 +441,9 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "gettimeofday": {0: CAPTURE_OUT_WORDS | 2, 1: CAPTURE_OUT_WORDS | 1},
     "getgroups": {1: CAPTURE_OUT_WORDS | 16},  # the first 32 gids
     "uname": {0: CAPTURE_OUT_WORDS | 17},  # sysname and nodename, what strace shows
+    "epoll_ctl": {3: CAPTURE_IN_WORDS | 2},  # struct epoll_event (12 bytes)
+    "epoll_wait": {1: CAPTURE_OUT_WORDS | 30},  # the first 20 events it wrote
+    "epoll_pwait": {1: CAPTURE_OUT_WORDS | 30, 4: CAPTURE_IN_WORDS | 1},
     "sysinfo": {0: CAPTURE_OUT_WORDS | 14},
     "statfs": {1: CAPTURE_OUT_WORDS | 11},  # struct statfs up to f_flags
     "fstatfs": {1: CAPTURE_OUT_WORDS | 11},
