@@ -20,6 +20,7 @@
 #include "stub_abi.h"
 #include "stub_blob.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -657,10 +659,15 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
             if (got == s->result.root_pid) {
+                /* The launched process (our child) ended meanwhile: its exit, not the exec'ing
+                 * task's, which may be another process still stopped in its exec. */
                 s->result.root_status = status;
                 s->result.root_exited = 1;
-                sp_emit_exit(s, tr, status);
+                struct sp_tracee gone = {.tid = got, .tgid = got};
+                sp_emit_exit(s, &gone, status);
             }
+            if (got != tr->tid && got != tr->tgid)
+                continue;
             sp_tracee_remove(&s->tracees, tr->tid);
             break;
         }
@@ -731,11 +738,114 @@ static void serve_asks(struct sp_session *s)
 }
 
 /*
- * The session of a detached stub tracee: wait for the launched process to end, serving exec
- * requests and asks meanwhile. A stub's request wakes this thread with the wake signal. The
- * signal stays blocked except inside ppoll, so one that comes while this thread is busy is kept
- * pending and cuts the next wait short instead of being lost. The launched process's end shows
- * on its pidfd.
+ * The other processes of a stub session, the launched one's descendants: not ptrace-attached,
+ * so the engine learns of them from the slots their stubs take (every process that ever
+ * trapped has one) and holds a pidfd of each. The session lasts while any of them runs, as
+ * strace's does, and a cancel ends them even once the launched process is gone (sp_kill_tree
+ * walks only its tree, and its orphans belong to init by then).
+ */
+enum { FAMILY_MAX = 512 };
+struct stub_family {
+    int count;
+    pid_t pid[FAMILY_MAX];
+    int fd[FAMILY_MAX]; /* a pidfd; -1 once that process has ended */
+};
+
+static void family_add(struct stub_family *f, pid_t pid, pid_t root)
+{
+    int known = pid <= 0 || pid == root || f->count == FAMILY_MAX;
+    for (int k = 0; k < f->count && !known; k++)
+        known = f->pid[k] == pid;
+    if (known)
+        return;
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return; /* already gone */
+    f->pid[f->count] = pid;
+    f->fd[f->count++] = fd;
+}
+
+/* Every process whose stub took a slot. */
+static void family_update(struct sp_session *s, struct stub_family *f, pid_t root)
+{
+    int used = __atomic_load_n(&s->stub->data->slots_used, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < used; i++)
+        family_add(f, s->stub->data->slots[i].tgid, root);
+}
+
+/* Every process that maps this session's memfd, trapped yet or not (a child that has made no
+ * call the filter traps has no slot): its inode in /proc/PID/maps. A scan of /proc, made when
+ * the launched process has ended and its orphans are init's, and now and then after. */
+static void family_scan(struct sp_session *s, struct stub_family *f, pid_t root)
+{
+    struct stat memfd;
+    DIR *proc = opendir("/proc");
+    if (!proc || fstat(s->stub->memfd, &memfd) != 0) {
+        if (proc)
+            closedir(proc);
+        return;
+    }
+    pid_t self = getpid();
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL) {
+        pid_t pid = (pid_t)atoi(entry->d_name);
+        if (pid <= 0 || pid == self || pid == root)
+            continue;
+        char path[64], line[512];
+        snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+        FILE *maps = fopen(path, "re");
+        if (!maps)
+            continue;
+        while (fgets(line, sizeof(line), maps)) {
+            unsigned long long inode = 0;
+            if (strstr(line, "memfd:splitpriv-stub") &&
+                sscanf(line, "%*s %*s %*s %*s %llu", &inode) == 1 &&
+                inode == (unsigned long long)memfd.st_ino) {
+                family_add(f, pid, root);
+                break;
+            }
+        }
+        fclose(maps);
+    }
+    closedir(proc);
+}
+
+/* How many of them still run (an ended process's pidfd polls readable). */
+static int family_alive(struct stub_family *f)
+{
+    int alive = 0;
+    for (int k = 0; k < f->count; k++) {
+        if (f->fd[k] < 0)
+            continue;
+        struct pollfd p = {f->fd[k], POLLIN, 0};
+        if (poll(&p, 1, 0) > 0) {
+            close(f->fd[k]);
+            f->fd[k] = -1;
+        } else {
+            alive++;
+        }
+    }
+    return alive;
+}
+
+static void family_end(struct stub_family *f, int kill_them)
+{
+    for (int k = 0; k < f->count; k++) {
+        if (f->fd[k] < 0)
+            continue;
+        if (kill_them)
+            syscall(SYS_pidfd_send_signal, f->fd[k], SIGKILL, NULL, 0);
+        close(f->fd[k]);
+        f->fd[k] = -1;
+    }
+}
+
+/*
+ * The session of a detached stub tracee: wait for the launched process and every process of
+ * its family to end, serving exec requests and asks meanwhile. A stub's request wakes this
+ * thread with the wake signal. The signal stays blocked except inside ppoll, so one that comes
+ * while this thread is busy is kept pending and cuts the next wait short instead of being
+ * lost. The launched process's end shows on its pidfd; the others' are checked every pass.
  */
 int sp_stub_detached_loop(struct sp_session *s)
 {
@@ -743,19 +853,29 @@ int sp_stub_detached_loop(struct sp_session *s)
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
     if (pidfd < 0)
         return -errno;
+    struct stub_family family; /* 4 KiB on the engine thread's stack */
+    family.count = 0;
+    int passes_since_scan = 0, scanned = 0;
     sigset_t wake, wait_mask;
     sigemptyset(&wake);
     sigaddset(&wake, sp_wake_signal());
     pthread_sigmask(SIG_BLOCK, &wake, &wait_mask);
     sigdelset(&wait_mask, sp_wake_signal());
-    while (!s->result.root_exited) {
+    while (!s->result.root_exited || family_alive(&family)) {
         if (s->cancel && !s->cancel_handled) {
             s->cancel_handled = 1;
             sp_kill_tree(root);
         }
         struct pollfd p = {pidfd, POLLIN, 0};
         struct timespec fifty_ms = {0, 50000000};
-        int n = ppoll(&p, 1, &fifty_ms, &wait_mask);
+        int n = ppoll(&p, s->result.root_exited ? 0 : 1, &fifty_ms, &wait_mask);
+        family_update(s, &family, root);
+        if (scanned && ++passes_since_scan == 10) { /* newcomers that have not trapped yet */
+            family_scan(s, &family, root);
+            passes_since_scan = 0;
+        }
+        if (s->cancel_handled)
+            family_end(&family, 1); /* and any found since */
         serve_asks(s);
         int used = __atomic_load_n(&s->stub->data->slots_used, __ATOMIC_ACQUIRE);
         for (int i = 0; i < used; i++) {
@@ -772,9 +892,16 @@ int sp_stub_detached_loop(struct sp_session *s)
                 sp_emit_exit(s, &gone, status);
             }
         }
+        if (s->result.root_exited && !scanned) { /* (the root may also end in serve_exec) */
+            family_scan(s, &family, root);
+            scanned = 1;
+            if (s->cancel_handled)
+                family_end(&family, 1);
+        }
         if (s->result.error_errno)
             break;
     }
+    family_end(&family, s->result.error_errno != 0);
     close(pidfd);
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
     return 0;

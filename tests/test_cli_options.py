@@ -223,6 +223,7 @@ def test_when_selects_like_strace(when, selected):
         (["--jsn", "true"], "unrecognized option '--jsn' (did you mean '--json'?)"),
         (["-json", "true"], "(did you mean '--json'?)"),
         (["--folow-forks", "true"], "(did you mean '--follow-forks'?)"),
+        (["--folow", "true"], "(did you mean '--follow-forks'?)"),  # a long name cut short
         (["-K", "true"], "invalid option -- 'K'"),
         (["-k", "true"], "option -k (stack traces) is not supported"),
         (["--seccomp-bpf", "true"], "use -m seccomp-trace"),

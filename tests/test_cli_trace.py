@@ -67,6 +67,43 @@ def test_a_task_killed_in_a_call_leaves_it_unfinished():
     assert "+++ killed by SIGKILL +++" in done.stderr
 
 
+def test_a_full_disk_is_one_line_and_a_failure(progs):
+    for program in (["/bin/echo", "x"], [progs["getppid_loop"], "20000"]):
+        done = splitpriv_cli("trace", "-o", "/dev/full", *program)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.splitlines() == [
+            "splitpriv: cannot write the trace to '/dev/full': No space left on device"
+        ]
+
+
+def test_an_ignored_sigint_stays_ignored_for_the_tracee():
+    """A script's `trap "" INT` is inherited by what it runs, traced or not."""
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    done = subprocess.run(
+        [*CLI, "trace", "-o", os.devnull, "cat", "/proc/self/status"],
+        capture_output=True, text=True, timeout=30, preexec_fn=ignore_sigint,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ignored = int(
+        next(t for t in done.stdout.splitlines() if t.startswith("SigIgn:")).split()[1], 16
+    )
+    assert ignored & (1 << (signal.SIGINT - 1))
+
+
+def test_summary_counts_every_call_whatever_the_mechanism(progs, mechanism):
+    done = splitpriv_cli(
+        "trace", "-f", "-c", "-m", mechanism, "-e", "trace=getppid", progs["getppid_loop"], "100"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [text.split() for text in done.stderr.splitlines() if text.endswith(" getppid")]
+    assert len(rows) == 1 and "100" in rows[0], done.stderr
+    if not splitpriv.mechanisms.get(mechanism).capabilities.sees_return_value:
+        assert "never sees results" in done.stderr.splitlines()[0]
+
+
 def test_trace_filter_and_output_file(progs, tmp_path: Path):
     out = tmp_path / "trace.txt"
     done = splitpriv_cli("trace", "-o", str(out), "-e", "trace=getppid", progs["getppid_loop"], "3")

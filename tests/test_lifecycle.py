@@ -65,6 +65,23 @@ def test_exec_failure_in_the_child_is_reported(tmp_path: Path, mechanism):
         splitpriv.run([str(garbage)], mechanism=mechanism)
 
 
+def test_a_failed_exec_shows_none_of_the_launchers_own_calls(tmp_path: Path, mechanism):
+    """After the program's execve fails, the launcher reports the error and exits 127: strace
+    shows none of its own work, and neither do we (one error line follows the execve)."""
+    require(mechanism, "sees_return_value")  # (to know that the execve failed)
+    script = tmp_path / "badinterp"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-m", "splitpriv", "trace", "-f", "-m", mechanism, str(script)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1
+    assert lines[-1] == f"splitpriv: cannot execute '{script}': No such file or directory"
+    assert lines[-2].startswith(f'execve("{script}", ') and "ENOENT" in lines[-2]
+
+
 def test_empty_argv():
     with pytest.raises(splitpriv.LaunchError, match="empty"):
         splitpriv.trace([])
@@ -281,3 +298,72 @@ def test_a_callback_uses_pythons_files(progs, mechanism, tmp_path: Path):
     opened[0].close()
     assert result.returncode == 0
     assert log_path.read_text() == "getppid\n" * 3
+
+
+# -- every process of the tree, whatever the mechanism ------------------------------------------
+
+TRACE = [sys.executable, "-m", "splitpriv", "trace"]
+
+
+def running_with(marker: str) -> list[int]:
+    """The live processes whose command line ends with the argument marker (not the runner's
+    or the shell's, which hold it inside a longer argument)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            command = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if command.endswith(b"\0" + marker.encode() + b"\0") and proc_state(int(name)) not in (
+            None,
+            "Z",
+        ):
+            found.append(int(name))
+    return found
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_child_that_outlives_the_launched_process_is_traced_to_its_end(mechanism):
+    """strace -f follows a child after its parent exits, and ends with it. The stub mechanisms'
+    tracees are not ptrace-attached: the session must still wait for them, not leave them
+    running untraced."""
+    require(mechanism, "follows_forks")
+    marker = f"outlives-{os.getpid()}"
+    script = f"(sleep 0.3; exec /bin/echo {marker}) & exit 0"
+    done = subprocess.run(
+        [*TRACE, "-f", "-m", mechanism, "-e", "trace=execve", "sh", "-c", script],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{marker}\n"
+    assert f'execve("/bin/echo", ["/bin/echo", "{marker}"], ' in done.stderr, done.stderr
+    assert not running_with(marker)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_to_the_runner_ends_every_process_it_launched(mechanism, signum):
+    require(mechanism, "follows_forks")
+    marker = f"31.{os.getpid()}{int(signum)}"  # a sleep's unique length
+    runner = subprocess.Popen(
+        [*TRACE, "-f", "-q", "-m", mechanism, "-o", os.devnull, "sh", "-c",
+         f"sleep {marker} & sleep {marker} & wait"],
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: len(running_with(marker)) == 2), "the sleeps never started"
+        runner.send_signal(signum)
+        assert runner.wait(timeout=10) == 128 + signum
+        assert wait_for(lambda: not running_with(marker), timeout=5), running_with(marker)
+    finally:
+        runner.kill()
+        for pid in running_with(marker):
+            os.kill(pid, signal.SIGKILL)

@@ -39,6 +39,7 @@ from splitpriv.cli.trace_options import (
 from splitpriv.cli.trace_output import OUTPUT_BUFFER, Writer, make_writer
 from splitpriv.cli.trace_records import (
     EV_SYSCALL,
+    Exec,
     Signal,
     Stop,
     call_from_record,
@@ -173,7 +174,9 @@ def _output(opts: TraceOptions) -> Iterator[TextIO | None]:
 def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
     """Ctrl-C for a launched tracee: leave it to the tracee when it shares our process group
     (the terminal signalled it too), forward it otherwise. With -p: KeyboardInterrupt."""
-    if attached:
+    if attached or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # (Ignored when we started, as a script's `trap "" INT` leaves it: the tracee inherits
+        # that, as it would without us, and a handler of ours would undo it at its exec.)
         yield
         return
 
@@ -190,6 +193,32 @@ def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP reached the runner: the trace ends as after Ctrl-C (what we launched
+    is killed, what we attached is detached), then the runner exits with 128 + N. A
+    BaseException, so that no `except Exception` on the way swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP as _Terminated in the main thread, so that the session closes: the
+    stub mechanisms' tracees are not attached, and nothing else would end them."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _prints_entries(opts: TraceOptions) -> bool:
@@ -231,13 +260,28 @@ def trace_main(opts: TraceOptions) -> int:
     # again and again while records stream in (a generation-1 pass over it took 0.6 ms of a
     # 13 ms pipeline's trace).
     gc.freeze()
-    with _output(opts) as out:
-        summary = Summary() if opts.summary != "none" else None
-        entries = {"entries": True} if session.entry_records else {}
-        writer = None if opts.summary == "only" else make_writer(opts, out, **entries)
-        status = _consume(session, opts, writer, summary)
-        if summary is not None:
-            _print_summary(summary, opts, out, writer)
+    if opts.summary != "none" and not session.mechanism.capabilities.sees_return_value:
+        sys.stderr.write(
+            f"splitpriv: {session.mechanism.name} never sees results: -c counts its calls "
+            "with no time and no errors\n"
+        )
+    try:
+        with _output(opts) as out:
+            summary = Summary() if opts.summary != "none" else None
+            entries = {"entries": True} if session.entry_records else {}
+            writer = None if opts.summary == "only" else make_writer(opts, out, **entries)
+            status = _consume(session, opts, writer, summary)
+            if summary is not None:
+                _print_summary(summary, opts, out, writer)
+    except OSError as exc:
+        if isinstance(exc, splitpriv.SplitprivError | BrokenPipeError):
+            raise
+        # A full disk, a quota, an I/O error: one line, not a traceback (the session is
+        # closed by now, its tracee killed or detached).
+        where = f"'{opts.output}'" if opts.output else "stderr"
+        raise splitpriv.SplitprivError(
+            f"cannot write the trace to {where}: {exc.strerror}"
+        ) from None
     return status
 
 
@@ -257,8 +301,15 @@ def _consume(
     if summary is not None or statuses is not None or limit is not None or shown is not None:
         repeats = None
     detached = False
+    terminated = 0
+    # The launched program's own execve failed: what its task does next is our launcher
+    # reporting the error (a write, exit_group(127)), not the program: left out, as strace
+    # shows none of its own work. Only until the first exec that succeeds.
+    launched = None if attached else session.pid
+    exec_done = attached
+    launcher_tail = False
     try:
-        with _sigint(session, attached), session:
+        with _termination(), _sigint(session, attached), session:
             if attached:
                 assert opts.pid is not None
                 if writer is not None:
@@ -288,6 +339,14 @@ def _consume(
                         at += 1
                         if h[0] == EV_SYSCALL:  # the record's kind (_binding.R_KIND)
                             call = call_from_record(h, segments)
+                            if not exec_done:
+                                launched = launched or session.pid
+                                if call.tid == launched and launcher_tail:
+                                    continue
+                                if call.tid == launched and call.name in ("execve", "execveat"):
+                                    exec_done = not call.failed
+                                    launcher_tail = call.failed
+                                    repeats = None if launcher_tail else repeats
                             if shown is not None and call.name not in shown:
                                 if writer is not None:
                                     writer.observe(call)
@@ -300,6 +359,9 @@ def _consume(
                                     call.exit_ns - call.entry_ns,
                                     call.failed,
                                 )
+                            elif summary is not None and call.status == "unavailable":
+                                # seccomp-notify: counted, with no time and no error known
+                                summary.add(call.arch, call.nr, call.name, 0, False)
                             if statuses is not None and call.status not in statuses:
                                 continue
                             if writer is not None:
@@ -311,6 +373,9 @@ def _consume(
                                     break
                         elif writer is not None:
                             record = other_from_record(h)
+                            if launcher_tail and record.tid == launched:
+                                continue  # the launcher's exit (127), not the program's
+                            exec_done = exec_done or isinstance(record, Exec)
                             if (
                                 signals is not None
                                 and isinstance(record, Signal | Stop)
@@ -330,11 +395,16 @@ def _consume(
         if not attached:
             raise
         detached = True
+    except _Terminated as exc:
+        terminated = exc.signum
+        detached = attached
     finally:
         if writer is not None:
             writer.finish()
     if detached and not opts.quiet_attach:
         sys.stderr.write(f"splitpriv: Process {opts.pid} detached\n")
+    if terminated:
+        return 128 + terminated
     if detached:
         return 0
     status = session.exit_status

@@ -207,8 +207,15 @@ def _choice(value: str, choices: Sequence[str], what: str) -> str:
 def _hint(word: str, candidates: Sequence[str] | frozenset[str], prefix: str = "") -> str:
     import difflib  # only when a name is wrong: not on every start-up
 
-    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+    def likeness(candidate: str) -> float:
+        # A misspelt start of a long name counts as much as a whole short one: '--folow' is
+        # '--follow-forks' cut short, not '--color'.
+        whole = difflib.SequenceMatcher(None, word, candidate).ratio()
+        start = difflib.SequenceMatcher(None, word, candidate[: len(word)]).ratio()
+        return max(whole, start - 0.05)
+
+    best = max(sorted(candidates), key=likeness, default=None)
+    return f" (did you mean '{prefix}{best}'?)" if best and likeness(best) >= 0.6 else ""
 
 
 def _precision(value: str | None, what: str, default: int = 6) -> int:
