@@ -163,8 +163,9 @@ static void copy_msghdr(struct sp_session *s, struct sp_tracee *tr, int arg, int
     unsigned long long m[SP_MSGHDR_WORDS], addr = tr->ev.args[arg];
     if (tr->ev.arch != AUDIT_ARCH_X86_64_VALUE)
         return;
+    unsigned short before = tr->ev.nseg;
     copy_at(s, tr, at_exit ? arg + SP_SEG_AFTER : arg, addr, sizeof(m), at_exit);
-    if ((!sends && !at_exit) || read_remote(tr->tid, addr, m, sizeof(m)) != sizeof(m))
+    if ((!sends && !at_exit) || !sp_msghdr_words(&tr->ev, before, m))
         return;
     copy_iovec(s, tr, arg + SP_SEG_IOV, m[SP_MSG_IOV], m[SP_MSG_IOVLEN], at_exit);
     unsigned long long namelen = m[SP_MSG_NAMELEN] & 0xffffffffull;

@@ -34,6 +34,22 @@ enum {
     SP_MSG_FLAGS, SP_MSGHDR_WORDS
 };
 
+/* The msghdr words out of the segment that just copied it (no second read): 1, or 0 when the
+ * copy is missing or short. */
+static int sp_msghdr_words(const struct sp_event *ev, unsigned short nseg_before,
+                           unsigned long long *m)
+{
+    if (ev->nseg != nseg_before + 1 || ev->seg[nseg_before].len != SP_MSGHDR_WORDS * 8)
+        return 0;
+    const unsigned char *bytes = (const unsigned char *)ev->data + ev->seg[nseg_before].off;
+    for (int w = 0; w < SP_MSGHDR_WORDS; w++) {
+        m[w] = 0;
+        for (int b = 7; b >= 0; b--)
+            m[w] = (m[w] << 8) | bytes[8 * w + b];
+    }
+    return 1;
+}
+
 /* The bytes of an fd_set of nfds bits that select reads, in whole 8-byte words (at most
  * FD_SETSIZE, 1024 bits). */
 static inline unsigned long long sp_fdset_bytes(unsigned long long nfds)

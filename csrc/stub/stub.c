@@ -428,8 +428,9 @@ static void copy_msghdr(struct sp_event *ev, int arg, int sends, int at_exit)
     unsigned long long m[SP_MSGHDR_WORDS], addr = ev->args[arg];
     if (ev->arch == AUDIT_ARCH_I386_VALUE)
         return;
+    unsigned short before = ev->nseg;
     copy_segment_at(ev, at_exit ? arg + SP_SEG_AFTER : arg, addr, sizeof(m), 0, at_exit);
-    if ((!sends && !at_exit) || read_self(&ev->pid, addr, m, sizeof(m)) != (long)sizeof(m))
+    if ((!sends && !at_exit) || !sp_msghdr_words(ev, before, m))
         return;
     copy_iovec(ev, arg + SP_SEG_IOV, m[SP_MSG_IOV], m[SP_MSG_IOVLEN], at_exit);
     unsigned long long namelen = m[SP_MSG_NAMELEN] & 0xffffffffull;

@@ -280,6 +280,14 @@ class Args:
             int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True) for k in range(count)
         ]
 
+    def written_int(self, i: int, text: Callable[[int], str] = str) -> str:
+        """strace's ``[value]`` for an int the kernel wrote at argument ``i`` (copied at exit),
+        ``NULL``, or the pointer."""
+        values = self.ints(i, 1)
+        if not self.raw(i) or values is None:
+            return self.ptr(i)
+        return self._as(f"[{text(values[0])}]", i)
+
     def int_array(self, i: int, count: int) -> str:
         """strace's ``[3, 4]`` for the fds pipe2 and socketpair return."""
         if not self.raw(i):
@@ -1564,17 +1572,13 @@ def _utimensat(a: Args) -> list[str]:
     ]
 
 
+def _unsigned(value: int) -> str:
+    return str(value & 0xFFFFFFFF)
+
+
 @decoder("getresuid", "getresgid")
 def _getresid(a: Args) -> list[str]:
-    return [_written_id(a, i) for i in range(3)]
-
-
-def _written_id(a: Args, i: int) -> str:
-    """A uid or gid the kernel wrote: ``[1000]``, or the pointer."""
-    values = a.ints(i, 1)
-    if not a.raw(i) or values is None:
-        return a.ptr(i)
-    return a.shown(i, f"[{values[0] & 0xFFFFFFFF}]")
+    return [a.written_int(i, _unsigned) for i in range(3)]
 
 
 _GROUPS_COPIED: Final = 32  # gids the engine copies (CAPTURE_*_WORDS | 16): strace's -s
@@ -1674,14 +1678,6 @@ def _task_name(a: Args, i: int) -> str:
     return a.shown(i, render.quote(data[:end]))
 
 
-def _written_int(a: Args, i: int, text: Callable[[int], str]) -> str:
-    """strace's ``[value]`` for an int the kernel wrote at argument ``i``, or the pointer."""
-    data = a.copied(i)
-    if data is None or len(data) < 4 or a.failed:
-        return a.ptr(i)
-    return a.shown(i, f"[{text(int.from_bytes(data[:4], 'little', signed=True))}]")
-
-
 def _signal_or_zero(signo: int) -> str:
     return fl.signal(signo) if signo else "0"
 
@@ -1699,7 +1695,7 @@ def _prctl(a: Args) -> list[str]:
         return [*texts, a.shown(1, _signal_or_zero(a.raw(1)))]
     if name in _PR_INT_WRITTEN:
         show = _signal_or_zero if name == "PR_GET_PDEATHSIG" else str
-        return [*texts, _written_int(a, 1, show)]
+        return [*texts, a.written_int(1, show)]
     if name == "PR_GET_TID_ADDRESS":
         data = a.copied(1)
         if data is None or len(data) < 8 or a.failed or a.bits != 64:
