@@ -266,6 +266,8 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     ev->nr = (int)info->entry.nr;
     tr->rule = rule_for(s, arch_index(info->arch), ev->nr);
     tr->recording = (tr->rule->flags & SP_RULE_RECORD) != 0;
+    if (s->launcher_tail && tr->tid == s->result.root_pid)
+        tr->recording = 0; /* our launcher's calls after the program's execve failed */
     if (!tr->recording && tr->rule->action != SP_CALLBACK)
         return;
     ev->kind = SP_EV_SYSCALL;
@@ -370,6 +372,9 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr)
 void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
 {
     count_result(s, tr, ret);
+    if (!s->root_execed && !s->config.attach_pid && tr->tid == s->result.root_pid && ret < 0 &&
+        tr->ev.arch == AUDIT_ARCH_X86_64_VALUE && tr->ev.nr == SYS_execve)
+        s->launcher_tail = 1;
     if (tr->recording) {
         tr->ev.ret = ret;
         /* A continued call (seccomp-notify) ends unseen, in the kernel: no time to take. */
@@ -612,6 +617,8 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         unsigned long former = (unsigned long)tr->tid;
         ptrace(PTRACE_GETEVENTMSG, tr->tid, 0L, &former);
         tr = exec_event(s, tr);
+        if (tr->tgid == s->result.root_pid)
+            s->root_execed = 1;
         if (is_stub_mode(s) && was_armed)
             sp_stub_exec_done(s, (pid_t)former);
         if (is_stub_mode(s)) {
@@ -661,7 +668,8 @@ static void handle_exit(struct sp_session *s, pid_t pid, int status)
     sp_flush_unfinished_call(s, tr);
     if (s->stub)
         sp_stub_task_gone(s, pid);
-    sp_emit_exit(s, tr, status);
+    if (!(s->launcher_tail && pid == s->result.root_pid))
+        sp_emit_exit(s, tr, status);
     if (pid == s->result.root_pid) {
         s->result.root_status = status;
         s->result.root_exited = 1;

@@ -109,6 +109,11 @@ struct sp_session {
     volatile sig_atomic_t cancel;
     int cancel_handled;
     long page_size;
+    /* The launched program's execve: done (root_execed), or failed, after which its task is
+     * our launcher again (launch.c: the error report, exit_group(127)), which is not recorded
+     * and whose exit is not reported, as strace shows none of its own work. */
+    int root_execed;
+    int launcher_tail;
 };
 
 /* ring.c */

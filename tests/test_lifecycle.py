@@ -80,6 +80,13 @@ def test_a_failed_exec_shows_none_of_the_launchers_own_calls(tmp_path: Path, mec
     assert done.returncode == 1
     assert lines[-1] == f"splitpriv: cannot execute '{script}': No such file or directory"
     assert lines[-2].startswith(f'execve("{script}", ') and "ENOENT" in lines[-2]
+    # The engine leaves them out, so the library's events are the same: the execve, no more.
+    seen: list[splitpriv.Event] = []
+    with pytest.raises(splitpriv.ProgramNotFoundError):
+        with splitpriv.trace([str(script)], mechanism=mechanism, follow_forks=True) as session:
+            seen.extend(session)
+    assert [type(e).__name__ for e in seen] == ["SyscallEvent"]
+    assert isinstance(seen[0], SyscallEvent) and seen[0].name == "execve"
 
 
 def test_empty_argv():

@@ -39,7 +39,6 @@ from splitpriv.cli.trace_options import (
 from splitpriv.cli.trace_output import OUTPUT_BUFFER, Writer, make_writer
 from splitpriv.cli.trace_records import (
     EV_SYSCALL,
-    Exec,
     Signal,
     Stop,
     call_from_record,
@@ -302,12 +301,6 @@ def _consume(
         repeats = None
     detached = False
     terminated = 0
-    # The launched program's own execve failed: what its task does next is our launcher
-    # reporting the error (a write, exit_group(127)), not the program: left out, as strace
-    # shows none of its own work. Only until the first exec that succeeds.
-    launched = None if attached else session.pid
-    exec_done = attached
-    launcher_tail = False
     try:
         with _termination(), _sigint(session, attached), session:
             if attached:
@@ -339,14 +332,6 @@ def _consume(
                         at += 1
                         if h[0] == EV_SYSCALL:  # the record's kind (_binding.R_KIND)
                             call = call_from_record(h, segments)
-                            if not exec_done:
-                                launched = launched or session.pid
-                                if call.tid == launched and launcher_tail:
-                                    continue
-                                if call.tid == launched and call.name in ("execve", "execveat"):
-                                    exec_done = not call.failed
-                                    launcher_tail = call.failed
-                                    repeats = None if launcher_tail else repeats
                             if shown is not None and call.name not in shown:
                                 if writer is not None:
                                     writer.observe(call)
@@ -373,9 +358,6 @@ def _consume(
                                     break
                         elif writer is not None:
                             record = other_from_record(h)
-                            if launcher_tail and record.tid == launched:
-                                continue  # the launcher's exit (127), not the program's
-                            exec_done = exec_done or isinstance(record, Exec)
                             if (
                                 signals is not None
                                 and isinstance(record, Signal | Stop)
