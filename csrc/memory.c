@@ -293,6 +293,9 @@ void sp_capture_exit(struct sp_session *s, struct sp_tracee *tr)
         else if (c == SP_CAPTURE_MSGHDR_OUT && tr->ev.ret >= 0 &&
                  tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_msghdr(s, tr, i, 0, 1);
+        else if ((c & 0xe0) == SP_CAPTURE_CUT_WORDS && sp_cut_short(tr->ev.ret) &&
+                 tr->ev.args[i] >= SP_LOWEST_ADDRESS)
+            copy_buffer(s, tr, i, (unsigned long long)(c & 0x1f) * 8, 1);
         else if (c == SP_CAPTURE_FDSET && tr->ev.ret > 0 && tr->ev.args[i] >= SP_LOWEST_ADDRESS)
             copy_again(s, tr, i, sp_fdset_bytes(tr->ev.args[0])); /* the ready ones */
         else if ((c & 0xe0) == SP_CAPTURE_INOUT_WORDS && tr->ev.ret >= 0 &&

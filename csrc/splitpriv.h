@@ -76,6 +76,9 @@ enum {
                                 * copied at entry (a sigaction, a timespec, an rlimit) */
     SP_CAPTURE_OUT_WORDS = 160, /* | n (< 32): one the kernel writes, copied at exit when the
                                  * call did not fail (a struct stat, the old sigaction) */
+    SP_CAPTURE_CUT_WORDS = 224, /* | n (< 32): one the kernel writes only when a signal cuts
+                                 * the call short (nanosleep's time left), copied at exit when
+                                 * it returned -EINTR or a restart code */
     SP_CAPTURE_INOUT_WORDS = 192, /* | n (< 32): one the kernel reads and rewrites (the time a
                                    * select or ppoll had left), copied at entry and again at
                                    * exit (labelled argument + SP_SEG_AFTER) when the call did

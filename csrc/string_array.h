@@ -62,6 +62,13 @@ static inline unsigned long long sp_fdset_bytes(unsigned long long nfds)
     return (unsigned long long)((n + 63) / 64 * 8);
 }
 
+/* Whether a call's result says a signal cut it short: -EINTR, or -ERESTARTSYS (512) up to
+ * -ERESTART_RESTARTBLOCK (516), which a tracer sees before the kernel restarts the call. */
+static inline int sp_cut_short(long long ret)
+{
+    return ret == -4 || (ret <= -512 && ret >= -516);
+}
+
 /* Reads len bytes at addr; the count read (short at an unmapped page), or <= 0. */
 typedef long (*sp_read_fn)(void *ctx, unsigned long long addr, void *dst, size_t len);
 

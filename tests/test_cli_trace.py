@@ -67,6 +67,17 @@ def test_a_task_killed_in_a_call_leaves_it_unfinished():
     assert "+++ killed by SIGKILL +++" in done.stderr
 
 
+def test_a_sleep_cut_short_shows_the_time_it_had_left():
+    done = splitpriv_cli(
+        "trace", "-f", "-e", "trace=clock_nanosleep", "timeout", "0.2", "sleep", "5"
+    )
+    cut = [text for text in done.stderr.splitlines() if "ERESTART_RESTARTBLOCK" in text]
+    assert len(cut) == 1, done.stderr
+    left = cut[0].split("<... clock_nanosleep resumed>{tv_sec=")[1]
+    seconds, rest = left.split(", tv_nsec=", 1)
+    assert 4 <= int(seconds) <= 5 and rest.split("}")[0].isdigit(), cut[0]
+
+
 def test_a_full_disk_is_one_line_and_a_failure(progs):
     for program in (["/bin/echo", "x"], [progs["getppid_loop"], "20000"]):
         done = splitpriv_cli("trace", "-o", "/dev/full", *program)

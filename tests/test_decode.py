@@ -776,6 +776,17 @@ def test_uname_sysinfo_statfs():
     )
 
 
+def test_a_sleep_shows_the_time_left_only_when_a_signal_cut_it_short():
+    import struct
+
+    asked, left = struct.pack("<qq", 1, 0), struct.pack("<qq", 0, 813407913)
+    cut = Call("nanosleep", args(PTR, PTR + 16), retval=-516, memory={0: asked, 1: left})
+    assert show_call(cut) == "{tv_sec=1, tv_nsec=0}, {tv_sec=0, tv_nsec=813407913}"
+    whole = Call("nanosleep", args(PTR, PTR + 16), retval=0, memory={0: asked})
+    assert show_call(whole) == f"{{tv_sec=1, tv_nsec=0}}, {hex(PTR + 16)}"
+    assert show_call(Call("nanosleep", args(PTR, 0), retval=0, memory={0: asked})).endswith("NULL")
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

@@ -50,8 +50,6 @@ NOT_COPIED: dict[tuple[str, int], str] = {
     ("copy_file_range", 1): "loff_t in/out",
     ("copy_file_range", 3): "loff_t in/out",
     ("sendfile", 2): "loff_t in/out",
-    ("nanosleep", 1): "struct timespec",
-    ("clock_nanosleep", 3): "struct timespec",
     ("getrlimit", 1): "struct rlimit",
 }
 # Arguments both sides print in full but whose value differs between the two runs.

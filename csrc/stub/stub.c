@@ -496,6 +496,9 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
                  ev->args[i] >= SP_LOWEST_ADDRESS &&
                  (!at_exit || (c == SP_CAPTURE_MSGHDR_OUT && ev->ret >= 0)))
             copy_msghdr(ev, i, c == SP_CAPTURE_MSGHDR_IN, at_exit);
+        else if (at_exit && (c & 0xe0) == SP_CAPTURE_CUT_WORDS && sp_cut_short(ev->ret) &&
+                 ev->args[i] >= SP_LOWEST_ADDRESS)
+            copy_segment(ev, i, (unsigned long long)(c & 0x1f) * 8, 0, 1);
         else if (c == SP_CAPTURE_FDSET && ev->args[i] >= SP_LOWEST_ADDRESS &&
                  (!at_exit || ev->ret > 0))
             copy_in_or_again(ev, i, sp_fdset_bytes(ev->args[0]), at_exit);

@@ -1610,10 +1610,20 @@ def _setgroups(a: Args) -> list[str]:
     return [a.int32(0), _gid_list(a, 1, a.s32(0), a.copied(1))]
 
 
+def _time_left(a: Args, i: int) -> str:
+    """The time a sleep had left, which the kernel writes only when a signal cut it short
+    (copied then: CAPTURE_CUT_WORDS); otherwise strace too prints the pointer."""
+    data = a.copied(i)
+    if not a.raw(i):
+        return a.shown(i, "NULL")
+    if data is None or len(data) < 16 or a.bits != 64:
+        return a.ptr(i)
+    return a.shown(i, timespec_text(data))
+
+
 @decoder("nanosleep")
 def _nanosleep(a: Args) -> list[str]:
-    # The time left is written only when a signal cut the sleep short: a pointer here.
-    return [a.struct(0, 16, timespec_text), a.ptr(1)]
+    return [a.struct(0, 16, timespec_text), _time_left(a, 1)]
 
 
 @decoder("set_robust_list")
@@ -1931,7 +1941,7 @@ def _clock_nanosleep(a: Args) -> list[str]:
         a.const(0, fl.CLOCKS),
         a.flags(1, fl.TIMER_FLAGS, bits=32),
         a.struct(2, 16, timespec_text),
-        a.ptr(3),
+        _time_left(a, 3),
     ]
 
 

@@ -66,6 +66,7 @@ CAPTURE_OUT_INTS: Final = 0x40  # | n: n 32-bit ints the kernel wrote, copied at
 CAPTURE_IN_WORDS: Final = 0x80  # | n (< 32): a struct of n 8-byte words, copied at entry
 CAPTURE_OUT_WORDS: Final = 0xA0  # | n (< 32): a struct the kernel writes, copied at exit
 CAPTURE_INOUT_WORDS: Final = 0xC0  # | n (< 32): one it reads and rewrites: at entry and exit
+CAPTURE_CUT_WORDS: Final = 0xE0  # | n (< 32): one written only when a signal cut the call short
 
 
 class Param(NamedTuple):
@@ -457,8 +458,8 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "rt_sigaction": {1: CAPTURE_IN_WORDS | 4, 2: CAPTURE_OUT_WORDS | 4},  # struct sigaction
     "rt_sigprocmask": {1: CAPTURE_IN_WORDS | 1, 2: CAPTURE_OUT_WORDS | 1},  # sigset_t
     "prlimit64": {2: CAPTURE_IN_WORDS | 2, 3: CAPTURE_OUT_WORDS | 2},  # struct rlimit64
-    "nanosleep": {0: CAPTURE_IN_WORDS | 2},  # struct timespec
-    "clock_nanosleep": {2: CAPTURE_IN_WORDS | 2},
+    "nanosleep": {0: CAPTURE_IN_WORDS | 2, 1: CAPTURE_CUT_WORDS | 2},  # the time, the time left
+    "clock_nanosleep": {2: CAPTURE_IN_WORDS | 2, 3: CAPTURE_CUT_WORDS | 2},
     "clock_gettime": {1: CAPTURE_OUT_WORDS | 2},
     "clock_getres": {1: CAPTURE_OUT_WORDS | 2},
     "statx": {4: CAPTURE_OUT_WORDS | 6},  # the first 48 bytes: what strace prints of it
