@@ -793,10 +793,11 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
     }
 
     if (s->config.attach_pid > 0) {
-        s->result.root_pid = s->config.attach_pid;
         rc = sp_attach(s, s->config.attach_pid);
         if (rc < 0)
             release_leftovers(s);
+        else
+            s->result.root_pid = s->config.attach_pid; /* known once attached, not before */
     } else {
         pid_t pid = sp_launch(s, path, argv, envp, &err_fd);
         if (pid < 0)

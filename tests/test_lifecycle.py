@@ -21,6 +21,8 @@ from helpers import proc_state, require
 import splitpriv
 from splitpriv import ExitEvent, SignalEvent, StopEvent, SyscallEvent
 
+TRACE = [sys.executable, "-m", "splitpriv", "trace"]
+
 
 def wait_until_gone(pid: int, timeout: float = 5.0, *, zombie_ok: bool = True) -> str | None:
     """Poll /proc until pid is gone (or a zombie, if that will do); its last state."""
@@ -264,6 +266,24 @@ def test_attach_to_a_process_already_traced(progs, mechanism):
                 break
 
 
+def test_a_failed_attach_is_only_its_error(progs, mechanism):
+    """`splitpriv trace -p` of a process another tracer holds: the one error line, no
+    "Process N attached" before it (the engine knows the pid only once attached)."""
+    require(mechanism, "attach")
+    with splitpriv.trace([progs["sleeper"], "30"], mechanism=mechanism) as first:
+        for event in first:
+            if isinstance(event, SyscallEvent) and event.name == "write":
+                done = subprocess.run(
+                    [*TRACE, "-m", mechanism, "-p", str(event.pid)],
+                    capture_output=True, text=True, timeout=30,
+                )  # fmt: skip
+                assert done.returncode == 1
+                assert done.stderr.splitlines() == [
+                    "splitpriv: cannot attach to process: Operation not permitted"
+                ]
+                break
+
+
 def test_the_engine_holds_none_of_pythons_files(progs, mechanism):
     # A pipe that Python closes while a trace runs must reach EOF at once: the engine thread
     # may keep a file table of its own (seccomp-notify does), but never Python's files in it.
@@ -308,8 +328,6 @@ def test_a_callback_uses_pythons_files(progs, mechanism, tmp_path: Path):
 
 
 # -- every process of the tree, whatever the mechanism ------------------------------------------
-
-TRACE = [sys.executable, "-m", "splitpriv", "trace"]
 
 
 def running_with(marker: str) -> list[int]:

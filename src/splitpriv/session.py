@@ -16,6 +16,7 @@ import os
 import shutil
 import stat
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -410,8 +411,21 @@ class Trace:
 
     @property
     def pid(self) -> int | None:
-        """The traced process, once launched (or the attached pid)."""
+        """The traced process, once launched (or once attached, with ``pid=``)."""
         return self._engine.root_pid() or None
+
+    def wait_started(self, timeout: float = 5.0) -> bool:
+        """Start the session if needed and wait until its process is launched or attached:
+        True then, False if the session ended first (a failed attach: the error comes when
+        it is closed) or ``timeout`` seconds passed."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        while self.pid is None:
+            assert self._thread is not None
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                return self.pid is not None
+            time.sleep(0.001)
+        return True
 
     def __enter__(self) -> Trace:
         return self.start()

@@ -307,8 +307,8 @@ def _consume(
                 assert opts.pid is not None
                 if writer is not None:
                     writer.begin(opts.pid)
-                if opts.quiet_attach:
-                    pass
+                if opts.quiet_attach or not session.wait_started():
+                    pass  # (not attached: the error comes when the session closes)
                 elif writer is not None:
                     writer.message(f"Process {opts.pid} attached")
                 else:
