@@ -787,6 +787,20 @@ def test_a_sleep_shows_the_time_left_only_when_a_signal_cut_it_short():
     assert show_call(Call("nanosleep", args(PTR, 0), retval=0, memory={0: asked})).endswith("NULL")
 
 
+def test_timer_settings():
+    import struct
+
+    setting = struct.pack("<qqqq", 0, 5000000, 1, 0)
+    text = "{it_interval={tv_sec=0, tv_nsec=5000000}, it_value={tv_sec=1, tv_nsec=0}}"
+    memory = {2: setting, 3: bytes(32)}
+    arm = Call("timer_settime", args(0, 1, PTR, PTR + 32), retval=0, memory=memory)
+    zero = "{it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=0, tv_nsec=0}}"
+    assert show_call(arm) == f"0, TIMER_ABSTIME, {text}, {zero}"
+    read = Call("timerfd_gettime", args(3, PTR), retval=0, memory={1: setting})
+    assert show_call(read) == f"3, {text}"
+    assert show_call(Call("timerfd_gettime", args(3, PTR), retval=-9)) == f"3, {hex(PTR)}"
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

@@ -794,6 +794,11 @@ int main(void)
     syscall(SYS_epoll_ctl, poller, EPOLL_CTL_DEL, ready[1], 0);
     syscall(SYS_epoll_wait, poller, seen, 8, 0);
     syscall(SYS_epoll_pwait, poller, seen, 8, 0, &usr1, 8);
+    int clock_fd = syscall(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
+    struct itimerspec setting = {{0, 5000000}, {100, 0}}, previous;
+    syscall(SYS_timerfd_settime, clock_fd, 0, &setting, &previous);
+    syscall(SYS_timerfd_settime, clock_fd, 1 /* TFD_TIMER_ABSTIME */, &setting, 0);
+    syscall(SYS_timerfd_settime, clock_fd, 8, &setting, 0);
     static char altstack[16384];
     stack_t ss = {altstack, 0, sizeof altstack}, old_ss;
     syscall(SYS_sigaltstack, &ss, &old_ss);
@@ -883,6 +888,7 @@ def test_odd_values_match_strace(tmp_path: Path):
         "recvmsg",
         "epoll_wait",
         "epoll_pwait",
+        "timerfd_settime",
         "getrandom",
         "write",
         "prlimit64",

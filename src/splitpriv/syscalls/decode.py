@@ -2235,6 +2235,42 @@ def _signalfd4(a: Args) -> list[str]:
     return [a.fd(0), a.struct(1, 8, _sigset), a.ulong(2), a.flags(3, fl.SFD_FLAGS, bits=32)]
 
 
+_ITIMERSPEC = Struct("<qqqq")  # struct itimerspec: it_interval, then it_value
+
+
+def itimerspec_text(data: bytes) -> str:
+    interval_s, interval_ns, value_s, value_ns = _ITIMERSPEC.unpack_from(data)
+    return (
+        f"{{it_interval={{tv_sec={interval_s}, tv_nsec={interval_ns}}}, "
+        f"it_value={{tv_sec={value_s}, tv_nsec={value_ns}}}}}"
+    )
+
+
+def _settime(a: Args, flags: fl.Table) -> list[str]:
+    """timerfd_settime's and timer_settime's: the new setting, and the old one written back."""
+    return [
+        a.int32(0),
+        a.flags(1, flags, bits=32),
+        a.struct(2, _ITIMERSPEC.size, itimerspec_text),
+        a.struct(3, _ITIMERSPEC.size, itimerspec_text, at_exit=True),
+    ]
+
+
+@decoder("timerfd_settime")
+def _timerfd_settime(a: Args) -> list[str]:
+    return _settime(a, fl.TFD_SETTIME_FLAGS)
+
+
+@decoder("timer_settime")
+def _timer_settime(a: Args) -> list[str]:
+    return _settime(a, fl.TIMER_FLAGS)
+
+
+@decoder("timerfd_gettime", "timer_gettime")
+def _gettime(a: Args) -> list[str]:
+    return [a.int32(0), a.struct(1, _ITIMERSPEC.size, itimerspec_text, at_exit=True)]
+
+
 @decoder("getpriority")
 def _getpriority(a: Args) -> list[str]:
     return [a.const(0, fl.PRIORITY_WHICH), a.int32(1)]

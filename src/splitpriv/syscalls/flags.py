@@ -992,6 +992,9 @@ EPOLL_CTL: Final = _sequence(
 EVENTFD_FLAGS: Final = _table(
     "EFD_???", ("EFD_SEMAPHORE", 1), ("EFD_CLOEXEC", O_CLOEXEC), ("EFD_NONBLOCK", O_NONBLOCK)
 )
+TFD_SETTIME_FLAGS: Final = _table(
+    "TFD_???", ("TFD_TIMER_ABSTIME", 1), ("TFD_TIMER_CANCEL_ON_SET", 2)
+)
 
 TFD_FLAGS: Final = _table("TFD_???", ("TFD_CLOEXEC", O_CLOEXEC), ("TFD_NONBLOCK", O_NONBLOCK))
 SFD_FLAGS: Final = _table("SFD_???", ("SFD_CLOEXEC", O_CLOEXEC), ("SFD_NONBLOCK", O_NONBLOCK))

@@ -442,6 +442,11 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "gettimeofday": {0: CAPTURE_OUT_WORDS | 2, 1: CAPTURE_OUT_WORDS | 1},
     "getgroups": {1: CAPTURE_OUT_WORDS | 16},  # the first 32 gids
     "uname": {0: CAPTURE_OUT_WORDS | 17},  # sysname and nodename, what strace shows
+    # struct itimerspec: the new setting, and the old one written back
+    "timerfd_settime": {2: CAPTURE_IN_WORDS | 4, 3: CAPTURE_OUT_WORDS | 4},
+    "timer_settime": {2: CAPTURE_IN_WORDS | 4, 3: CAPTURE_OUT_WORDS | 4},
+    "timerfd_gettime": {1: CAPTURE_OUT_WORDS | 4},
+    "timer_gettime": {1: CAPTURE_OUT_WORDS | 4},
     "epoll_ctl": {3: CAPTURE_IN_WORDS | 2},  # struct epoll_event (12 bytes)
     "epoll_wait": {1: CAPTURE_OUT_WORDS | 30},  # the first 20 events it wrote
     "epoll_pwait": {1: CAPTURE_OUT_WORDS | 30, 4: CAPTURE_IN_WORDS | 1},
