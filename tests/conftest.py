@@ -12,6 +12,10 @@ import pytest
 from helpers import ProcInfo, descendants
 from progs.build import PROGRAM_NAMES, build_all
 
+# A decoder that fails must fail its test, here and in every CLI the tests start (in use, the
+# call would quietly print its raw arguments: splitpriv.syscalls.decode.apply_decoder).
+os.environ["SPLITPRIV_STRICT_DECODE"] = "1"
+
 LEFTOVER_GRACE_S = 2.0
 LEFTOVER_POLL_S = 0.02
 _WALL = 0x40000000  # waitpid flag __WALL (not exported by the os module)

@@ -801,6 +801,19 @@ def test_timer_settings():
     assert show_call(Call("timerfd_gettime", args(3, PTR), retval=-9)) == f"3, {hex(PTR)}"
 
 
+def test_a_failing_decoder_falls_back_to_the_raw_arguments(monkeypatch):
+    def broken(a: decode.Args) -> list[str]:
+        raise ValueError("a value nobody foresaw")
+
+    monkeypatch.setitem(decode.DECODERS, "getppid", broken)
+    monkeypatch.setitem(decode.RESULT_DECODERS, "getppid", broken)
+    call = Call("getppid", args(), retval=7)
+    with pytest.raises(ValueError):  # the suite runs strict (conftest)
+        decode.arguments(call)
+    monkeypatch.setattr(decode, "_STRICT", False)
+    assert decode.line(call) == "getppid() = 7"
+
+
 def show_call(call: Call) -> str:
     return ", ".join(decode.arguments(call))
 

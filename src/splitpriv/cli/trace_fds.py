@@ -336,7 +336,7 @@ class FdPaths:
             args = _FdArgs(call, string_limit, indexed=False)
             args.paths = self
             args.pid = call.pid
-            return fn(args)
+            return decode.apply_decoder(fn, args)
         texts = decode.plain_arguments(call, string_limit)
         params = prototype(call.name).params
         return [

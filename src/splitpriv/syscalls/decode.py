@@ -19,6 +19,7 @@ Pure functions of their inputs: nothing here touches a process.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -417,7 +418,23 @@ def arguments(
     fn = DECODERS.get(call.name)
     if fn is None:
         return plain_arguments(call, string_limit)
-    return fn(Args(call, string_limit, indexed))
+    return apply_decoder(fn, Args(call, string_limit, indexed))
+
+
+# A decoder that fails on values nobody foresaw must not end a trace (and with it the tracee):
+# that call prints its raw arguments instead. The test suite sets SPLITPRIV_STRICT_DECODE=1, so
+# that such a failure fails a test rather than hides.
+_STRICT: Final = os.environ.get("SPLITPRIV_STRICT_DECODE") == "1"
+
+
+def apply_decoder(fn: Decoder, args: Args) -> list[str]:
+    """``fn(args)``, or the call's raw arguments should the decoder fail (see _STRICT)."""
+    try:
+        return fn(args)
+    except Exception:
+        if _STRICT:
+            raise
+        return plain_arguments(args.call, args.limit)
 
 
 def result(call: CallLike) -> str:
@@ -427,7 +444,12 @@ def result(call: CallLike) -> str:
         return render.result(ret)
     fn = RESULT_DECODERS.get(call.name)
     if fn is not None:
-        text = fn(Args(call, None))
+        try:
+            text = fn(Args(call, None))
+        except Exception:  # (as in apply_decoder)
+            if _STRICT:
+                raise
+            text = None
         if text is not None:
             return text
     return render.result(ret)
