@@ -773,9 +773,11 @@ static void family_update(struct sp_session *s, struct stub_family *f, pid_t roo
         family_add(f, s->stub->data->slots[i].tgid, root);
 }
 
-/* Every process that maps this session's memfd, trapped yet or not (a child that has made no
- * call the filter traps has no slot): its inode in /proc/PID/maps. A scan of /proc, made when
- * the launched process has ended and its orphans are init's, and now and then after. */
+/* Every process that maps this session's stub, trapped yet or not (a child that has made no
+ * call the filter traps has no slot): its code range, mapped from our memfd at a fixed
+ * address, is a /proc/PID/map_files entry whose file is that memfd. One stat per process, in
+ * a scan of /proc made when the launched process has ended (its orphans are init's then) and
+ * now and then after. (map_files needs CAP_SYS_ADMIN, which the stub modes need anyway.) */
 static void family_scan(struct sp_session *s, struct stub_family *f, pid_t root)
 {
     struct stat memfd;
@@ -791,21 +793,12 @@ static void family_scan(struct sp_session *s, struct stub_family *f, pid_t root)
         pid_t pid = (pid_t)atoi(entry->d_name);
         if (pid <= 0 || pid == self || pid == root)
             continue;
-        char path[64], line[512];
-        snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-        FILE *maps = fopen(path, "re");
-        if (!maps)
-            continue;
-        while (fgets(line, sizeof(line), maps)) {
-            unsigned long long inode = 0;
-            if (strstr(line, "memfd:splitpriv-stub") &&
-                sscanf(line, "%*s %*s %*s %*s %llu", &inode) == 1 &&
-                inode == (unsigned long long)memfd.st_ino) {
-                family_add(f, pid, root);
-                break;
-            }
-        }
-        fclose(maps);
+        char path[96];
+        struct stat code;
+        snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, SP_STUB_CODE_ADDR,
+                 SP_STUB_CODE_ADDR + SP_STUB_CODE_SIZE);
+        if (stat(path, &code) == 0 && code.st_ino == memfd.st_ino && code.st_dev == memfd.st_dev)
+            family_add(f, pid, root);
     }
     closedir(proc);
 }
