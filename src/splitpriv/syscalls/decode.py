@@ -1410,7 +1410,7 @@ def _wait4(a: Args) -> list[str]:
         value = a.ints(1, 1)
         if value is not None:
             status = a.shown(1, wait_status(value[0]))
-    rusage = a.struct(3, 32, rusage_text, at_exit=True)
+    rusage = a.struct(3, _TIMESPEC_PAIR, rusage_text, at_exit=True)
     return [a.int32(0), status, a.flags(2, fl.WAIT_OPTIONS, bits=32), rusage]
 
 
@@ -1531,12 +1531,11 @@ def _two_pointers(a: Args) -> list[str]:
     return [a.ptr(0), a.ptr(1)]
 
 
-_TIMEVAL = Struct("<qq")
 _TIMEZONE = Struct("<ii")
 
 
 def timeval_text(data: bytes) -> str:
-    seconds, micro = _TIMEVAL.unpack_from(data)
+    seconds, micro = _TIMESPEC.unpack_from(data)  # (a struct timeval has a timespec's layout)
     return f"{{tv_sec={seconds}, tv_usec={micro}}}"
 
 
@@ -1548,7 +1547,7 @@ def timezone_text(data: bytes) -> str:
 @decoder("gettimeofday")
 def _gettimeofday(a: Args) -> list[str]:
     return [
-        a.struct(0, _TIMEVAL.size, timeval_text, at_exit=True),
+        a.struct(0, _TIMESPEC.size, timeval_text, at_exit=True),
         a.struct(1, _TIMEZONE.size, timezone_text, at_exit=True),
     ]
 
@@ -1557,14 +1556,15 @@ _UTIME_NOW: Final = (1 << 30) - 1
 _UTIME_OMIT: Final = (1 << 30) - 2
 
 
-def _utime_text(seconds: int, nanoseconds: int) -> str:
+def _utime_text(data: bytes) -> str:
     """One of utimensat's times: ``UTIME_NOW``, or the timespec with its date in a comment,
     ``{tv_sec=100, tv_nsec=5} /* 1970-01-01T00:01:40.000000005+0000 */``."""
+    seconds, nanoseconds = _TIMESPEC.unpack_from(data)
     if nanoseconds == _UTIME_NOW:
         return "UTIME_NOW"
     if nanoseconds == _UTIME_OMIT:
         return "UTIME_OMIT"
-    text = f"{{tv_sec={seconds}, tv_nsec={nanoseconds}}}"
+    text = timespec_text(data)
     if not 0 <= nanoseconds < 1_000_000_000:
         return text
     try:
@@ -1576,12 +1576,11 @@ def _utime_text(seconds: int, nanoseconds: int) -> str:
     return f"{text} /* {date} */"
 
 
-_TIMESPEC_PAIR = Struct("<qqqq")
+_TIMESPEC_PAIR: Final = 2 * _TIMESPEC.size  # utimensat's times, an itimerspec, rusage's two
 
 
 def utimens_text(data: bytes) -> str:
-    access_s, access_ns, modify_s, modify_ns = _TIMESPEC_PAIR.unpack_from(data)
-    return f"[{_utime_text(access_s, access_ns)}, {_utime_text(modify_s, modify_ns)}]"
+    return f"[{_utime_text(data)}, {_utime_text(data[_TIMESPEC.size :])}]"
 
 
 @decoder("utimensat")
@@ -1589,7 +1588,7 @@ def _utimensat(a: Args) -> list[str]:
     return [
         a.dirfd(0),
         a.path(1),
-        a.struct(2, _TIMESPEC_PAIR.size, utimens_text),
+        a.struct(2, _TIMESPEC_PAIR, utimens_text),
         a.flags(3, fl.AT_FLAGS, bits=32),
     ]
 
@@ -2257,15 +2256,10 @@ def _signalfd4(a: Args) -> list[str]:
     return [a.fd(0), a.struct(1, 8, _sigset), a.ulong(2), a.flags(3, fl.SFD_FLAGS, bits=32)]
 
 
-_ITIMERSPEC = Struct("<qqqq")  # struct itimerspec: it_interval, then it_value
-
-
 def itimerspec_text(data: bytes) -> str:
-    interval_s, interval_ns, value_s, value_ns = _ITIMERSPEC.unpack_from(data)
-    return (
-        f"{{it_interval={{tv_sec={interval_s}, tv_nsec={interval_ns}}}, "
-        f"it_value={{tv_sec={value_s}, tv_nsec={value_ns}}}}}"
-    )
+    """struct itimerspec: it_interval, then it_value."""
+    interval, value = timespec_text(data), timespec_text(data[_TIMESPEC.size :])
+    return f"{{it_interval={interval}, it_value={value}}}"
 
 
 def _settime(a: Args, flags: fl.Table) -> list[str]:
@@ -2273,8 +2267,8 @@ def _settime(a: Args, flags: fl.Table) -> list[str]:
     return [
         a.int32(0),
         a.flags(1, flags, bits=32),
-        a.struct(2, _ITIMERSPEC.size, itimerspec_text),
-        a.struct(3, _ITIMERSPEC.size, itimerspec_text, at_exit=True),
+        a.struct(2, _TIMESPEC_PAIR, itimerspec_text),
+        a.struct(3, _TIMESPEC_PAIR, itimerspec_text, at_exit=True),
     ]
 
 
@@ -2290,7 +2284,7 @@ def _timer_settime(a: Args) -> list[str]:
 
 @decoder("timerfd_gettime", "timer_gettime")
 def _gettime(a: Args) -> list[str]:
-    return [a.int32(0), a.struct(1, _ITIMERSPEC.size, itimerspec_text, at_exit=True)]
+    return [a.int32(0), a.struct(1, _TIMESPEC_PAIR, itimerspec_text, at_exit=True)]
 
 
 @decoder("getpriority")
@@ -2303,20 +2297,15 @@ def _setpriority(a: Args) -> list[str]:
     return [a.const(0, fl.PRIORITY_WHICH), a.int32(1), a.int32(2)]
 
 
-_TIMEVALS = Struct("<qqqq")  # struct rusage's first two members: ru_utime, ru_stime
-
-
 def rusage_text(data: bytes) -> str:
-    """strace's (abbreviated) struct rusage: the two times, then ``...``."""
-    us, uu, ss, su = _TIMEVALS.unpack_from(data)
-    return (
-        f"{{ru_utime={{tv_sec={us}, tv_usec={uu}}}, ru_stime={{tv_sec={ss}, tv_usec={su}}}, ...}}"
-    )
+    """strace's (abbreviated) struct rusage: its first two members, ru_utime and ru_stime."""
+    user, system = timeval_text(data), timeval_text(data[_TIMESPEC.size :])
+    return f"{{ru_utime={user}, ru_stime={system}, ...}}"
 
 
 @decoder("getrusage")
 def _getrusage(a: Args) -> list[str]:
-    return [a.const(0, fl.RUSAGE_WHO), a.struct(1, 32, rusage_text, at_exit=True)]
+    return [a.const(0, fl.RUSAGE_WHO), a.struct(1, _TIMESPEC_PAIR, rusage_text, at_exit=True)]
 
 
 @decoder("eventfd")
