@@ -475,6 +475,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
 {
     for (int i = 0; i < SP_NARGS; i++) {
         unsigned char c = rule->capture[i];
+        if (c == SP_CAPTURE_NONE)
+            continue; /* most arguments of most calls: skip the chain below */
         if (!at_exit && c == SP_CAPTURE_CSTRING)
             copy_segment(ev, i, 0, 1, 0);
         else if (!at_exit && (c == SP_CAPTURE_ARGV || c == SP_CAPTURE_ENVC))
