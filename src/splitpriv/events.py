@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from splitpriv._values import field, value_class
 from splitpriv.syscalls import ARCHES, decode, prototype, render, table
 from splitpriv.syscalls.prototypes import CAPTURE_ARGV, Param, capture_spec
 
@@ -25,7 +25,7 @@ def signal_name(number: int) -> str:
         return f"SIG{number}" if number < signal.SIGRTMIN else f"SIGRT_{number - signal.SIGRTMIN}"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ExitStatus:
     """How a process ended: an exit code or a signal (never both)."""
 
@@ -53,7 +53,7 @@ class ExitStatus:
         return f"exited with {self.code}"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Argument:
     """One decoded argument: its C name and type, raw value, and strace-style text."""
 
@@ -64,7 +64,7 @@ class Argument:
     memory: bytes | None = None
 
 
-@dataclass(frozen=True)
+@value_class(slots=False)
 class SyscallEvent:
     """One system call of a tracee, from entry to exit.
 
@@ -175,7 +175,7 @@ class SyscallEvent:
         return self.format()
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class SignalEvent:
     """A signal delivered to a tracee (and passed on to it)."""
 
@@ -198,7 +198,7 @@ class SignalEvent:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class StopEvent:
     """A tracee entered a group-stop (SIGSTOP, SIGTSTP, ...) and stays stopped until SIGCONT."""
 
@@ -211,7 +211,7 @@ class StopEvent:
         return f"--- stopped by {signal_name(self.signal)} ---"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ExecEvent:
     """A successful execve; ``former_tid`` is the thread that called it (its tid is now pid)."""
 
@@ -221,7 +221,7 @@ class ExecEvent:
     time_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ExitEvent:
     """A traced thread or process ended."""
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import errno as errno_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from splitpriv._values import value_class
 from splitpriv.errors import PolicyError
 from splitpriv.syscalls import AUDIT_ARCH_X86_64, numbers_for_all_arches, resolve
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ActionKind = Literal["allow", "deny", "emulate", "rewrite"]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Action:
     """A verdict for one call. Build it with :meth:`allow`, :meth:`deny` or :meth:`emulate`."""
 
@@ -86,7 +86,7 @@ def parse_errno(errno: int | str) -> int:
     return errno
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Rule:
     """What a policy says about one syscall: a fixed action, or a callback."""
 

@@ -19,12 +19,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from types import TracebackType
 from typing import Any
 
 from splitpriv import _binding, mechanisms
+from splitpriv._values import field, value_class
 from splitpriv.errors import (
     AttachError,
     EngineError,
@@ -67,7 +67,7 @@ _ACTION_CODES = {
 }
 
 
-@dataclass(frozen=True)
+@value_class(slots=False)
 class RunResult:
     """What :func:`run` returns: how the program ended and what it called."""
 

@@ -6,7 +6,6 @@ it really made, their arguments and results, and how the program ended.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
@@ -17,6 +16,7 @@ from helpers import capabilities, require
 
 import splitpriv
 from splitpriv import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from splitpriv._values import FrozenInstanceError, value_fields
 from splitpriv.session import decode
 
 
@@ -60,13 +60,13 @@ def test_execve_shows_argv_and_how_many_envp_strings(progs, mechanism):
 
 def test_events_equal_what_their_constructor_makes(progs, mechanism):
     # The session builds each event on a fast path (its dict at once, not __init__): the result
-    # must be the very value the dataclass would make, with no field missing or extra.
+    # must be the very value the constructor would make, with no field missing or extra.
     events, _ = trace_all([progs["getppid_loop"], "5"], mechanism=mechanism)
-    names = {f.name for f in dataclasses.fields(SyscallEvent)}
+    names = set(value_fields(SyscallEvent))
     for event in syscalls(events):
         assert set(vars(event)) == names
         assert SyscallEvent(**{name: getattr(event, name) for name in names}) == event
-        with pytest.raises(dataclasses.FrozenInstanceError):
+        with pytest.raises(FrozenInstanceError):
             event.pid = 0  # type: ignore[misc]
 
 

@@ -12,9 +12,9 @@ emulate); a mechanism translates one into the other.
 from __future__ import annotations
 
 import errno as errno_module
-from dataclasses import dataclass
 from typing import Final
 
+from splitpriv._values import value_class
 from splitpriv.seccomp.errors import SeccompFilterError
 
 RET_KILL_PROCESS: Final = 0x80000000
@@ -45,7 +45,7 @@ _KINDS: Final[dict[int, tuple[str, int]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@value_class(repr=False)
 class Action:
     """One seccomp return value. Use the constants and :func:`ERRNO` / :func:`TRACE`.
 

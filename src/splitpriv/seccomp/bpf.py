@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Final
 
+from splitpriv._values import field, value_class
 from splitpriv.seccomp.actions import Action
 from splitpriv.seccomp.errors import FilterTooLargeError, SeccompFilterError
 from splitpriv.syscalls import ARCHES
@@ -159,7 +159,7 @@ def is_conditional_jump(code: int) -> bool:
     return bpf_class(code) == BPF_JMP and bpf_op(code) != BPF_JA
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Instruction:
     """One ``struct sock_filter``. Field ranges are checked: they must fit the C struct."""
 
@@ -270,7 +270,7 @@ def jump(code: int, k: int, jt: int, jf: int) -> Instruction:
     return Instruction(code | BPF_JMP, jt, jf, k)
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class FilterProgram:
     """A complete classic-BPF program that the kernel's static checks would accept.
 
@@ -364,7 +364,7 @@ class Label:
         return f"Label({self.name!r})"
 
 
-@dataclass(eq=False, slots=True)
+@value_class(frozen=False, eq=False)
 class _Op:
     code: int
     k: int
@@ -373,7 +373,7 @@ class _Op:
     target: Label | None = None  # for ja
 
 
-@dataclass(slots=True)
+@value_class(frozen=False)
 class Assembler:
     """Build a program with symbolic forward jumps; :meth:`assemble` lays it out.
 

@@ -41,9 +41,9 @@ signal number or a prctl option: the kernel ignores the high bits), and killed o
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import Final, Literal
 
+from splitpriv._values import value_class
 from splitpriv.seccomp.actions import ALLOW, KILL_PROCESS, Action
 from splitpriv.seccomp.bpf import (
     BPF_MAXINSNS,
@@ -72,7 +72,7 @@ _U64: Final = (1 << 64) - 1
 _NR_LIMITS: Final = {AUDIT_ARCH_X86_64: X32_SYSCALL_BIT, AUDIT_ARCH_I386: 1 << 32}
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class NrRange:
     """Syscall numbers ``start <= nr < stop`` that all get ``action``."""
 
