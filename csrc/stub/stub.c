@@ -524,6 +524,8 @@ static void capture(struct sp_event *ev, const struct sp_rule *rule, int at_exit
 
 /* ---- calls the stub does differently ------------------------------------------------------ */
 
+#define SIGSYS_BIT (1ull << (31 - 1))
+
 /* The mask and the alternate stack come back from the frame at rt_sigreturn: change them there. */
 static long sigprocmask_on_frame(int tgid, ucontext_t *uc, const unsigned long long *a)
 {
@@ -545,9 +547,82 @@ static long sigprocmask_on_frame(int tgid, ucontext_t *uc, const unsigned long l
         mask = set; /* SIG_SETMASK */
     else
         return -22;
-    mask &= ~((1ull << (9 - 1)) | (1ull << (19 - 1)) | (1ull << (31 - 1))); /* KILL STOP SYS */
+    mask &= ~((1ull << (9 - 1)) | (1ull << (19 - 1)) | SIGSYS_BIT); /* KILL STOP SYS */
     memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
     return 0;
+}
+
+/* A mask the program gives the kernel for a while must not block SIGSYS: a handler's sa_mask
+ * (in force while the handler runs), the mask of rt_sigsuspend, ppoll, pselect6 and
+ * epoll_pwait(2) (in force while they wait, and in the handler of the signal that ends the
+ * wait). A call the program made under it would find the entry point blocked, and the kernel
+ * kills a process whose forced SIGSYS is blocked: `sh -c 'a; b'` died so, in the return from
+ * its SIGCHLD handler (sa_mask all signals). So the call is made with a copy of the mask
+ * without SIGSYS. What the program reads back of a handler's mask lacks SIGSYS too.
+ * 1 when the call was made here (its result in *ret); 0 when it can be made as it is. */
+static int call_without_sigsys(int tgid, long nr, const unsigned long long *a, long *ret)
+{
+    unsigned long long args[SP_NARGS], mask;
+    struct {
+        unsigned long long handler, flags, restorer, mask;
+    } act; /* the kernel's struct sigaction on x86_64 */
+    struct {
+        unsigned long long set, size;
+    } pselect_mask;
+    int at; /* the argument holding the mask's address */
+    memcpy(args, a, sizeof(args));
+    if (nr == SYS_rt_sigaction) {
+        if (!a[1] || a[3] != sizeof(mask))
+            return 0; /* no new action, or a size the kernel refuses by itself */
+        if (self_copy(tgid, 0, &act, a[1], sizeof(act)) != sizeof(act)) {
+            *ret = -14; /* EFAULT */
+            return 1;
+        }
+        if (!(act.mask & SIGSYS_BIT))
+            return 0;
+        act.mask &= ~SIGSYS_BIT;
+        args[1] = (unsigned long long)(uintptr_t)&act;
+    } else if (nr == SYS_pselect6) {
+        if (!a[5])
+            return 0;
+        if (self_copy(tgid, 0, &pselect_mask, a[5], sizeof(pselect_mask)) !=
+            sizeof(pselect_mask)) {
+            *ret = -14;
+            return 1;
+        }
+        if (!pselect_mask.set || pselect_mask.size != sizeof(mask))
+            return 0;
+        if (self_copy(tgid, 0, &mask, pselect_mask.set, sizeof(mask)) != sizeof(mask)) {
+            *ret = -14;
+            return 1;
+        }
+        if (!(mask & SIGSYS_BIT))
+            return 0;
+        mask &= ~SIGSYS_BIT;
+        pselect_mask.set = (unsigned long long)(uintptr_t)&mask;
+        args[5] = (unsigned long long)(uintptr_t)&pselect_mask;
+    } else {
+        if (nr == SYS_rt_sigsuspend)
+            at = 0;
+        else if (nr == SYS_ppoll)
+            at = 3;
+        else if (nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2)
+            at = 4;
+        else
+            return 0;
+        if (!a[at] || a[at + 1] != sizeof(mask))
+            return 0;
+        if (self_copy(tgid, 0, &mask, a[at], sizeof(mask)) != sizeof(mask)) {
+            *ret = -14;
+            return 1;
+        }
+        if (!(mask & SIGSYS_BIT))
+            return 0;
+        mask &= ~SIGSYS_BIT;
+        args[at] = (unsigned long long)(uintptr_t)&mask;
+    }
+    *ret = sc6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    return 1;
 }
 
 /* ---- the stub's own signal stack -------------------------------------------------------
@@ -678,7 +753,7 @@ static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot
         *ret = slot ? sigaltstack_on_slot(tgid, uc, slot, a) : sigaltstack_on_frame(tgid, uc, a);
         return 1;
     }
-    return 0;
+    return call_without_sigsys(tgid, nr, a, ret);
 }
 
 /*

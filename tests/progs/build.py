@@ -38,6 +38,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("getppid_loop_static", "getppid_loop.c", ("-static",), optional=True),
     Program("open_read_close", "open_read_close.c"),
     Program("report", "report.c"),
+    Program("masked_handler", "masked_handler.c"),
     Program("fork_wait", "fork_wait.c"),
     Program("vfork_exec", "vfork_exec.c"),
     Program("two_threads", "two_threads.c", ("-pthread",)),

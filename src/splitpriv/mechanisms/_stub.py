@@ -33,6 +33,12 @@ GUARDED_CALLS = (
     "rt_sigaction",
     "rt_sigprocmask",
     "sigaltstack",
+    # calls with a signal mask, which the stub makes without SIGSYS (call_without_sigsys)
+    "rt_sigsuspend",
+    "ppoll",
+    "pselect6",
+    "epoll_pwait",
+    "epoll_pwait2",
 )
 
 
