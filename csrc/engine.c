@@ -650,6 +650,8 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
 
 void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former_tid)
 {
+    if (s->stub) /* after the calls the stubs recorded before it (a vfork child's failed */
+        sp_stub_flush(s); /* execs, say), which reach Python through the drainer */
     emit_simple(s, tr, SP_EV_EXEC, 0, former_tid);
 }
 

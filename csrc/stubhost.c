@@ -706,9 +706,10 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
     int expected = SP_EXEC_GO;
     if (!__atomic_compare_exchange_n(&slot->exec_state, &expected, SP_EXEC_NONE, 0,
                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
-        expected == SP_EXEC_FAILED)
+        expected == SP_EXEC_FAILED &&
         __atomic_compare_exchange_n(&slot->exec_state, &expected, SP_EXEC_NONE, 0,
-                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        wake_slot(slot); /* the stub of a failed execve waits for NONE */
 }
 
 /* Answer the stubs that ask (SP_CALLBACK rules): the rule's Python callback decides. */

@@ -777,10 +777,18 @@ static long exec_with_supervisor(struct sp_stub_slot *slot, const struct sp_even
     }
     long ret = sc6(ev->nr, ev->args[0], ev->args[1], ev->args[2], ev->args[3], ev->args[4],
                    ev->args[5]);
-    /* Still here: it failed. The engine detaches again. */
+    /* Still here: it failed. The engine detaches again; wait until it has (NONE). A program
+     * that tries the next path at once (execvp, Python's subprocess walking PATH from a vfork
+     * child) would otherwise write its next REQUEST over this FAILED, and the engine, waiting
+     * to see FAILED or an exec, and the stub, waiting for GO, would wait for each other. */
     __atomic_store_n(&slot->exec_state, SP_EXEC_FAILED, __ATOMIC_SEQ_CST);
     sc3(SYS_tgkill, (unsigned long long)CONFIG->supervisor_pid,
         (unsigned long long)CONFIG->supervisor_tid, (unsigned long long)CONFIG->wake_signal);
+    while (__atomic_load_n(&slot->exec_state, __ATOMIC_SEQ_CST) == SP_EXEC_FAILED) {
+        futex_wait_ms(&slot->exec_state, SP_EXEC_FAILED, 100);
+        if (!supervisor_alive())
+            break;
+    }
     return ret;
 }
 

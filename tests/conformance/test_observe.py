@@ -6,6 +6,7 @@ it really made, their arguments and results, and how the program ended.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -252,6 +253,28 @@ def test_vfork_exec_is_followed(progs, mechanism):
     assert [c.string(0) for c in execs] == [progs["vfork_exec"], progs["exit_code"]]
     assert execs[1].pid != execs[0].pid
     assert t.exit_status.code == 9
+
+
+def test_a_vfork_child_tries_exec_along_path(progs, mechanism, tmp_path: Path):
+    # One failed execve after another from a vfork child, as execvp and Python's subprocess
+    # make them: each must be seen to fail, and the last to succeed. (The stub mechanisms once
+    # hung here: the next exec's request overwrote the engine's view of the failed one.)
+    path = os.pathsep.join(
+        [str(tmp_path / "a"), str(tmp_path / "b"), str(Path(progs["exit_code"]).parent)]
+    )
+    env = {**os.environ, "PATH": path}
+    events, t = trace_all(
+        [progs["vfork_exec"], "exit_code", "5"], mechanism=mechanism, syscalls=["execve"], env=env
+    )
+    execs = syscalls(events)[1:]  # (the first is vfork_exec's own)
+    assert [c.string(0) for c in execs] == [
+        str(tmp_path / "a" / "exit_code"),
+        str(tmp_path / "b" / "exit_code"),
+        progs["exit_code"],
+    ]
+    if capabilities(mechanism).sees_return_value:
+        assert [c.errno for c in execs] == [errno.ENOENT, errno.ENOENT, None]
+    assert t.exit_status.code == 5
 
 
 def test_threads_are_followed(progs, mechanism):
