@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -275,6 +277,25 @@ def test_a_vfork_child_tries_exec_along_path(progs, mechanism, tmp_path: Path):
     if capabilities(mechanism).sees_return_value:
         assert [c.errno for c in execs] == [errno.ENOENT, errno.ENOENT, None]
     assert t.exit_status.code == 5
+
+
+def test_python_subprocess_along_path(mechanism, tmp_path: Path):
+    # The same from Python's own subprocess (a vfork child, execve per PATH directory): under
+    # the stub mechanisms this hung every time before the fix. Run in a child process, so a
+    # hang fails this test after 30 s rather than stopping the suite.
+    path = os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b"), "/usr/bin", "/bin"])
+    script = (
+        "import splitpriv, sys\n"
+        "code = 'import subprocess; print(subprocess.run([\"true\"]).returncode)'\n"
+        f"with splitpriv.trace([sys.executable, '-c', code], mechanism={mechanism!r},\n"
+        f"                     env={{'PATH': {path!r}}}) as t:\n"
+        "    calls = [e.string(0) for e in t if getattr(e, 'name', '') == 'execve']\n"
+        "print(len(calls), t.exit_status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert done.stdout.splitlines() == ["0", "4 exited with 0"], done.stderr
 
 
 def test_threads_are_followed(progs, mechanism):
