@@ -240,3 +240,35 @@ def test_a_denied_fork_fails_with_its_errno(progs, mechanism):
     policy = Policy().deny("clone", "clone3", "fork", "vfork", errno="EAGAIN")
     result = splitpriv.run([progs["fork_wait"]], mechanism=mechanism, policy=policy)
     assert result.exit_status == splitpriv.ExitStatus(code=1)
+
+
+def test_a_verdict_on_rt_sigreturn_is_refused(progs, mechanism):
+    # The stub ends every signal handler, its own included, through rt_sigreturn: a policy
+    # that decides it otherwise is refused in one line, never silently dropped.
+    require(mechanism, "privileged_only_memory")
+    with pytest.raises(
+        splitpriv.MechanismUnavailableError, match=r"cannot deny rt_sigreturn \(every signal"
+    ):
+        splitpriv.run(
+            [progs["exit_code"]], policy=Policy().deny("rt_sigreturn"), mechanism=mechanism
+        )
+
+
+def test_a_callback_on_clone_is_asked_or_refused(progs, mechanism, capfd):
+    # sud traps clone like any call; seccomp-trap's filter lets the clone family through
+    # untrapped, so it can keep a deny (in BPF) but not a callback: it refuses the policy, and
+    # "auto" then picks a mechanism that can.
+    require(mechanism, "privileged_only_memory")
+    asked = []
+    policy = Policy().callback("clone", "clone3", "fork", fn=lambda call: asked.append(call.name))
+    problem = splitpriv.mechanisms.get(mechanism).policy_problem(policy)
+    if problem is not None:
+        assert problem.startswith("ask a Python callback about clone (its filter lets clone")
+        with pytest.raises(splitpriv.MechanismUnavailableError, match="cannot ask a Python"):
+            splitpriv.run([progs["fork_wait"]], policy=policy, mechanism=mechanism)
+        auto = splitpriv.mechanisms.choose("auto", policy=policy, callbacks=True)
+        assert auto.policy_problem(policy) is None
+        return
+    result = splitpriv.run([progs["fork_wait"]], policy=policy, mechanism=mechanism)
+    assert result.returncode == 0 and capfd.readouterr().out == "child exited 7\n"
+    assert asked == ["clone"]

@@ -183,7 +183,7 @@ def probe_features() -> tuple[Feature, ...]:
     )
 
 
-def _auto(**wanted: bool) -> tuple[str | None, str]:
+def _auto(**wanted: Any) -> tuple[str | None, str]:  # (booleans: choose() keywords)
     try:
         chosen = mechanisms.choose("auto", **wanted)
     except MechanismUnavailableError as exc:

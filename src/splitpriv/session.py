@@ -352,6 +352,7 @@ class Trace:
             attach=pid is not None,
             untraced_children=not follow_forks,
             return_values=record,
+            policy=self.policy,
         )
         _check_protect(self.mechanism, protect)
         # Whether record_batches() has entry records (they need the mechanism's support).

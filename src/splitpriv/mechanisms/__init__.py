@@ -6,6 +6,8 @@ Adding a mechanism means writing one module with a :class:`Mechanism` subclass a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from splitpriv.errors import MechanismUnavailableError, UnknownMechanismError
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
 from splitpriv.mechanisms.ptrace import PtraceMechanism
@@ -14,6 +16,9 @@ from splitpriv.mechanisms.seccomp_trace import SeccompTraceMechanism
 from splitpriv.mechanisms.seccomp_trap import SeccompTrapMechanism
 from splitpriv.mechanisms.sud import SudMechanism
 from splitpriv.mechanisms.sysemu import SysemuMechanism
+
+if TYPE_CHECKING:
+    from splitpriv.policy import Policy
 
 _REGISTRY: dict[str, Mechanism] = {}
 
@@ -66,9 +71,10 @@ def choose(
     attach: bool = False,
     untraced_children: bool = False,
     return_values: bool = False,
+    policy: Policy | None = None,
 ) -> Mechanism:
-    """The named mechanism, checked to be available and able to do what is asked; for "auto",
-    the cheapest available one that can."""
+    """The named mechanism, checked to be available and able to do what is asked (and to keep
+    every verdict of ``policy``); for "auto", the cheapest available one that can."""
     wanted = dict(
         deny=deny,
         emulate=emulate,
@@ -87,12 +93,16 @@ def choose(
             )
         # Asked for by name, a mechanism that cannot see results still traces (`= ?`).
         missing = mechanism.missing_capability(**{**wanted, "return_values": False})
+        if not missing and policy is not None:
+            missing = mechanism.policy_problem(policy)
         if missing:
             raise MechanismUnavailableError(f"mechanism {name!r} cannot {missing}")
         return mechanism
     reasons = []
     for mechanism in sorted(_REGISTRY.values(), key=lambda m: m.cost_rank):
         missing = mechanism.missing_capability(**wanted)
+        if not missing and policy is not None:
+            missing = mechanism.policy_problem(policy)
         availability = mechanism.available()
         if missing:
             reasons.append(f"{mechanism.name}: cannot {missing}")

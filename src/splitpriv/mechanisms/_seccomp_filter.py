@@ -51,7 +51,9 @@ def policy_filter(
             if action == ALLOW and (route_everything or name in always_routed):
                 action = route
             if action == route and name in always_allowed:
-                action = ALLOW
+                # Never routed: a deny is still kept, in BPF (recorded or not); what else
+                # the policy says of these, the mechanism refuses (policy_problem).
+                action = ERRNO(rule.value) if rule.action == _binding.DENY else ALLOW
             rules[(arch, nr)] = action
         defaults.add(route if route_everything else _action(table[_binding.NR_MAX], route))
     # Numbers beyond the tables get the out-of-range rule; it is the same for every arch

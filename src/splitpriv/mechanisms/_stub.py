@@ -4,7 +4,8 @@ the availability checks. The stub itself is C (csrc/stub/), put into tracees by 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import (
@@ -15,7 +16,11 @@ from splitpriv.mechanisms._probes import (
     sud_problem,
     syscall_info_problem,
 )
+from splitpriv.syscalls import AUDIT_ARCH_X86_64
 from splitpriv.syscalls import table as syscall_table
+
+if TYPE_CHECKING:
+    from splitpriv.policy import Policy
 
 # csrc/stub_abi.h: where the stub's code is mapped in every tracee, and how long it is.
 STUB_CODE_ADDR = 0x6E0000000000
@@ -40,6 +45,29 @@ GUARDED_CALLS = (
     "epoll_pwait",
     "epoll_pwait2",
 )
+
+
+def stub_policy_problem(policy: Policy, unanswerable: Collection[str]) -> str | None:
+    """What of ``policy`` a stub mechanism cannot keep: a verdict other than allow on
+    ``rt_sigreturn`` (the stub ends every signal handler, its own included, through it), or
+    one on the calls of ``unanswerable`` (which pass the filter untrapped) that BPF alone cannot
+    give (anything but a plain deny). None when it can keep them all."""
+    names = syscall_table(AUDIT_ARCH_X86_64)
+    for name in ("rt_sigreturn", *unanswerable):
+        rule = policy.rule_for(AUDIT_ARCH_X86_64, names.number(name))
+        kind = "callback" if rule.callback is not None else rule.action.kind
+        if kind == "allow" or (kind == "deny" and name != "rt_sigreturn"):
+            continue
+        verb = {"deny": "deny", "emulate": "emulate", "rewrite": "rewrite the arguments of"}
+        what = "ask a Python callback about" if kind == "callback" else verb[kind]
+        why = (
+            "every signal handler returns through it"
+            if name == "rt_sigreturn"
+            else "its filter lets clone, clone3 and vfork through: a new thread cannot start "
+            "inside the stub's handler; a deny is answered in the filter"
+        )
+        return f"{what} {name} ({why})"
+    return None
 
 
 def _has_cap_sys_admin() -> bool:
@@ -140,6 +168,7 @@ __all__ = [
     "STUB_CODE_SIZE",
     "STUB_OWN_CALLS",
     "stub_filter",
+    "stub_policy_problem",
     "stub_problem",
     "stub_range_limits",
     "sud_problem",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from splitpriv._binding import Rule
+    from splitpriv.policy import Policy
 
 
 class Capabilities(NamedTuple):
@@ -73,6 +74,11 @@ class Mechanism(ABC):
 
         ``engine_rules`` is the engine's table per audit arch. The default: no filter."""
         return b""
+
+    def policy_problem(self, policy: Policy) -> str | None:
+        """What of ``policy`` this mechanism cannot carry out (the rest of the sentence
+        "cannot ..."), or None. The default: every verdict on every call can be kept."""
+        return None
 
     def missing_capability(
         self,

@@ -21,17 +21,24 @@ Dispatch kill the process when made from there, for x86_64 and i386 alike. So a 
 jumps into the stub (to the ``syscall`` instruction of its restorer, say) gains: the own calls
 its policy denies or emulates, the original arguments of calls the policy rewrites, and the
 calls a callback would decide, without the callback; ``tests/test_stub.py`` checks that it
-gains nothing else it tries. ``rt_sigreturn``, ``clone``, ``clone3`` and ``vfork`` are always
-allowed (a signal handler cannot make them); a static deny of them still works (RET_ERRNO).
+gains nothing else it tries. ``rt_sigreturn``, ``clone``, ``clone3`` and ``vfork`` are never
+trapped (a signal handler cannot make them): a deny of the last three is answered in BPF
+(RET_ERRNO), so a denied clone is not recorded; a policy that would emulate, rewrite or ask a
+callback about them, or decide ``rt_sigreturn`` at all, is refused (``policy_problem``), and
+``auto`` picks another mechanism for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from splitpriv import _binding
-from splitpriv.mechanisms._stub import stub_filter, stub_problem
+from splitpriv.mechanisms._stub import stub_filter, stub_policy_problem, stub_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
+
+if TYPE_CHECKING:
+    from splitpriv.policy import Policy
 
 
 class SeccompTrapMechanism(Mechanism):
@@ -55,6 +62,9 @@ class SeccompTrapMechanism(Mechanism):
     )
     requirements = ("ptrace", "seccomp filters", "CAP_SYS_ADMIN (PTRACE_O_SUSPEND_SECCOMP)")
     cost_rank = 4
+
+    def policy_problem(self, policy: Policy) -> str | None:
+        return stub_policy_problem(policy, ("clone", "clone3", "vfork"))
 
     def available(self) -> Availability:
         problem = stub_problem()

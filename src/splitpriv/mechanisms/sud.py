@@ -38,11 +38,15 @@ on a futex, until the engine thread has the answer from Python.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from splitpriv import _binding
 from splitpriv.mechanisms._probes import sud_config_problem
-from splitpriv.mechanisms._stub import stub_filter, stub_problem, sud_problem
+from splitpriv.mechanisms._stub import stub_filter, stub_policy_problem, stub_problem, sud_problem
 from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
+
+if TYPE_CHECKING:
+    from splitpriv.policy import Policy
 
 
 class SudMechanism(Mechanism):
@@ -72,6 +76,9 @@ class SudMechanism(Mechanism):
         "CAP_SYS_ADMIN (PTRACE_O_SUSPEND_SECCOMP)",
     )
     cost_rank = 5
+
+    def policy_problem(self, policy: Policy) -> str | None:
+        return stub_policy_problem(policy, ())
 
     def available(self) -> Availability:
         problem = stub_problem() or sud_problem() or sud_config_problem()
