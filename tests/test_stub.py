@@ -43,10 +43,10 @@ def test_sixteen_threads_every_event_exactly_once(progs, mechanism, protect, cap
     assert t.exit_status == splitpriv.ExitStatus(code=0)
 
 
-@pytest.mark.parametrize("attempt", ["filter", "detach-sud"])
+@pytest.mark.parametrize("attempt", ["filter", "prctl-filter", "detach-sud"])
 def test_the_entry_point_cannot_be_taken_away(progs, mechanism, attempt, capfd):
-    """Its own seccomp filter, or switching Syscall User Dispatch off, is refused (EPERM), and
-    the policy still holds afterwards."""
+    """Its own seccomp filter (by seccomp() or prctl), or switching Syscall User Dispatch off,
+    is refused (EPERM), and the policy still holds afterwards."""
     require(mechanism, "privileged_only_memory")
     policy = Policy().deny("getppid", errno="EACCES")
     result = splitpriv.run([progs["shed"], attempt], policy=policy, mechanism=mechanism)
@@ -123,7 +123,14 @@ def test_protect_is_refused_where_there_is_no_stub(progs, mechanism):
 
 @pytest.mark.parametrize(
     ("attempt", "killed"),
-    [("allowed", False), ("own", False), ("denied", True), ("sigsys", True), ("seccomp", True)],
+    [
+        ("allowed", False),
+        ("own", False),
+        ("denied", True),
+        ("sigsys", True),
+        ("seccomp", True),
+        ("prctl-seccomp", True),
+    ],
 )
 def test_a_jump_into_the_stub_gains_nothing_the_policy_denies(
     progs, mechanism, attempt, killed, capfd

@@ -153,8 +153,11 @@ enum { GUARD_NONE, GUARD_COUNTED, GUARD_NESTED };
 
 static void set_guarded(int open)
 {
-    sc3(SYS_mprotect, (unsigned long long)(uintptr_t)DATA->rules, CONFIG->guarded_size,
-        open ? PROT_READ | PROT_WRITE : PROT_NONE);
+    long rc = sc3(SYS_mprotect, (unsigned long long)(uintptr_t)DATA->rules, CONFIG->guarded_size,
+                  open ? PROT_READ | PROT_WRITE : PROT_NONE);
+    if (rc != 0 && !open)
+        /* The table would stay writable for the program: fail closed, end the process. */
+        sc3(SYS_kill, (unsigned long long)sc3(SYS_getpid, 0, 0, 0), SIGKILL, 0);
 }
 
 static void guard_lock(int tid)
@@ -739,7 +742,8 @@ static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot
                              const unsigned long long *a, long *ret)
 {
     if ((nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */) ||
-        (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp) {
+        (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp ||
+        (nr == SYS_prctl && a[0] == 22 /* PR_SET_SECCOMP: seccomp() by another name */)) {
         *ret = -1; /* EPERM: the entry point stays where it is */
         return 1;
     }

@@ -1,6 +1,7 @@
 /*
  * shed: a tracee that tries to get rid of its supervisor, then calls getppid and reports what it
- * got back. `shed filter` installs its own allow-everything seccomp filter; `shed traceme` asks
+ * got back. `shed filter` installs its own allow-everything seccomp filter (`shed prctl-filter`:
+ * the same through prctl(PR_SET_SECCOMP)); `shed traceme` asks
  * to be traced by its parent instead; `shed dumpable` makes itself non-dumpable; `shed
  * detach-sud` turns Syscall User Dispatch off. None of it may change what the policy decides.
  */
@@ -36,6 +37,11 @@ int main(int argc, char **argv)
         struct sock_fprog prog = {.len = 1, .filter = &allow};
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+    } else if (strcmp(how, "prctl-filter") == 0) {
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        struct sock_fprog prog = {.len = 1, .filter = &allow};
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        ret = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
     } else if (strcmp(how, "traceme") == 0) {
         ret = ptrace(PTRACE_TRACEME, 0, 0, 0);
     } else if (strcmp(how, "dumpable") == 0) {

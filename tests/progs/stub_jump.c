@@ -1,7 +1,7 @@
 /*
  * stub_jump.c - a hostile tracee that jumps into the stub's code to make a call from there.
  *
- * usage: stub_jump allowed|denied|sigsys|seccomp|own
+ * usage: stub_jump allowed|denied|sigsys|seccomp|prctl-seccomp|own
  * It sets the registers for one call and jumps to the `syscall` instruction of the stub's
  * signal restorer (csrc/stub/entry.S: offset 16 is `mov $15, %eax` (5 bytes), then `syscall`,
  * then `ud2`), skipping the mov. If the call is let through it returns to the `ud2`, and this
@@ -11,6 +11,7 @@
  *   denied   getppid, which the test's policy denies: must be killed
  *   sigsys   rt_sigaction(SIGSYS, SIG_DFL): taking the entry point away: must be killed
  *   seccomp  seccomp(SECCOMP_SET_MODE_STRICT): must be killed
+ *   prctl-seccomp  prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT): must be killed
  *   own      getpid: one of the stub's own calls, let through even if the policy emulates it
  */
 #include <signal.h>
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "seccomp") == 0) {
         nr = SYS_seccomp;
         a0 = 0; /* SECCOMP_SET_MODE_STRICT */
+    } else if (strcmp(argv[1], "prctl-seccomp") == 0) {
+        nr = SYS_prctl;
+        a0 = 22; /* PR_SET_SECCOMP */
+        a1 = 1;  /* SECCOMP_MODE_STRICT */
     } else if (strcmp(argv[1], "own") == 0) {
         nr = SYS_getpid;
     }

@@ -107,6 +107,7 @@ STUB_OWN_CALLS = (
 )
 SIGSYS = 31
 PR_SET_SYSCALL_USER_DISPATCH = 59
+PR_SET_SECCOMP = 22
 
 
 def stub_range_limits(
@@ -132,6 +133,7 @@ def stub_range_limits(
         if "seccomp" in names:
             refused.add((arch, names.number("seccomp")))
         guards.append((arch, names.number("rt_sigaction"), 0, SIGSYS))
+        guards.append((arch, names.number("prctl"), 0, PR_SET_SECCOMP))
         if not arms_sud:
             guards.append((arch, names.number("prctl"), 0, PR_SET_SYSCALL_USER_DISPATCH))
     return refused, guards

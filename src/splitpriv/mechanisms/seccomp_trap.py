@@ -16,8 +16,9 @@ What the stub's code range allows, exactly: a syscall whose instruction lies in
 or handed to a callback), and the stub's own calls (``STUB_OWN_CALLS``: futex, kill, tgkill,
 getpid, gettid, mprotect, process_vm_readv/writev, rt_sigprocmask, sched_yield, clock_gettime,
 prctl, execve, execveat, rt_sigreturn) whatever the policy says of them. A call the policy
-denies or emulates, ``seccomp``, ``rt_sigaction`` of SIGSYS and ``prctl`` of Syscall User
-Dispatch kill the process when made from there, for x86_64 and i386 alike. So a tracee that
+denies or emulates, ``seccomp`` and ``prctl(PR_SET_SECCOMP)``, ``rt_sigaction`` of SIGSYS and
+``prctl`` of Syscall User Dispatch kill the process when made from there, for x86_64 and i386
+alike. So a tracee that
 jumps into the stub (to the ``syscall`` instruction of its restorer, say) gains: the own calls
 its policy denies or emulates, the original arguments of calls the policy rewrites, and the
 calls a callback would decide, without the callback; ``tests/test_stub.py`` checks that it
