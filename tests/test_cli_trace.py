@@ -104,6 +104,46 @@ def test_an_ignored_sigint_stays_ignored_for_the_tracee():
     assert ignored & (1 << (signal.SIGINT - 1))
 
 
+def tracer_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(t for t in status if t.startswith("TracerPid:")).split()[1])
+
+
+def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs):
+    """A background job of a script starts with SIGINT ignored; strace -p still detaches on
+    it, and so must we: the process runs on, no longer traced, and the runner exits 0."""
+    sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)
+    try:
+        assert sleeper.stdout is not None and int(sleeper.stdout.readline()) == sleeper.pid
+        runner = subprocess.Popen(
+            [*CLI, "trace", "-o", os.devnull, "-p", str(sleeper.pid)],
+            stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while tracer_of(sleeper.pid) == 0 and time.monotonic() < deadline:  # (the engine thread)
+            time.sleep(0.02)
+        runner.send_signal(signal.SIGINT)
+        _, err = runner.communicate(timeout=10)
+        assert runner.returncode == 0, err
+        assert err.splitlines()[-1] == f"splitpriv: Process {sleeper.pid} detached"
+        assert tracer_of(sleeper.pid) == 0 and sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_p_exits_0_whatever_the_attached_process_ends_with(progs):
+    """strace's exit status is the tracee's only for a command it started itself."""
+    for how in ("exit 3", "kill -KILL $$"):
+        child = subprocess.Popen(["sh", "-c", f"sleep 0.5; {how}"])
+        try:
+            done = splitpriv_cli("trace", "-o", os.devnull, "-p", str(child.pid))
+            assert done.returncode == 0, (how, done.stderr)
+        finally:
+            child.wait()
+
+
 def test_summary_counts_every_call_whatever_the_mechanism(progs, mechanism):
     done = splitpriv_cli(
         "trace", "-f", "-c", "-m", mechanism, "-e", "trace=getppid", progs["getppid_loop"], "100"

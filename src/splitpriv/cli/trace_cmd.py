@@ -172,8 +172,17 @@ def _output(opts: TraceOptions) -> Iterator[TextIO | None]:
 @contextmanager
 def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
     """Ctrl-C for a launched tracee: leave it to the tracee when it shares our process group
-    (the terminal signalled it too), forward it otherwise. With -p: KeyboardInterrupt."""
-    if attached or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    (the terminal signalled it too), forward it otherwise. With -p: KeyboardInterrupt, even
+    when SIGINT was ignored when we started (a background job of a script), as strace detaches
+    on SIGINT whatever it inherited."""
+    if attached:
+        previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         # (Ignored when we started, as a script's `trap "" INT` leaves it: the tracee inherits
         # that, as it would without us, and a handler of ours would undo it at its exec.)
         yield
@@ -387,8 +396,8 @@ def _consume(
         sys.stderr.write(f"splitpriv: Process {opts.pid} detached\n")
     if terminated:
         return 128 + terminated
-    if detached:
-        return 0
+    if detached or attached:
+        return 0  # strace's status is the tracee's only for a command it ran itself
     status = session.exit_status
     return status.returncode if status is not None else 0
 
