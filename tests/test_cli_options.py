@@ -226,7 +226,7 @@ def test_when_selects_like_strace(when, selected):
         (["--folow", "true"], "(did you mean '--follow-forks'?)"),  # a long name cut short
         (["-K", "true"], "invalid option -- 'K'"),
         (["-k", "true"], "option -k (stack traces) is not supported"),
-        (["--seccomp-bpf", "true"], "use -m seccomp-trace"),
+        (["--seccomp-bpf", "true"], "-m seccomp-trace is ours"),
         (["--s", "true"], "option '--s' is ambiguous"),
         (["-o"], "option requires an argument -- 'o'"),
         (["--output"], "option '--output' requires an argument"),
@@ -236,7 +236,7 @@ def test_when_selects_like_strace(when, selected):
         (["-e", "trace=/(", "true"], "invalid regular expression"),
         (["-e", "trace=open@64", "true"], "personality suffixes"),
         (["-e", "tarce=open", "true"], "invalid -e qualifier 'tarce' (did you mean 'trace'?)"),
-        (["-e", "verbose=all", "true"], "verbose structures is not supported"),
+        (["-e", "verbose=all", "true"], "(verbose structures) is not supported"),
         (["-e", "status=faild", "true"], "(did you mean 'failed'?)"),
         (["-e", "signal=SIGCHDL", "true"], "(did you mean 'SIGCHLD'?)"),
         (["-e", "inject=open", "true"], "give error=ERRNO or retval=N"),
@@ -250,6 +250,10 @@ def test_when_selects_like_strace(when, selected):
         (["--cpu", "sam", "true"], "(did you mean 'same'?)"),
         (["--color=alwys", "true"], "(did you mean 'always'?)"),
         (["-s", "x", "true"], "invalid -s string limit 'x'"),
+        (["-s", "99999999999999999999", "true"], "(must be at most 1073741823)"),
+        (["-e", "trace=", "true"], "invalid system call ''"),
+        (["-e", "trace=open,,close", "true"], "invalid system call ''"),
+        (["-e", "signal=", "true"], "invalid signal ''"),
         (["--syscall-limit=0", "true"], "must be at least 1"),
         (["-T", "--syscall-times=xs", "true"], "invalid -T precision"),
         (["-c", "-C", "true"], "cannot be combined"),
@@ -281,6 +285,9 @@ def test_main_prints_strace_warnings_and_runs(capsys):
     assert main(["trace", "-S", "calls", "-e", "trace=none", "true"]) == 0
     err = capsys.readouterr().err
     assert "splitpriv: -S/--summary-sort-by has no effect" in err
+    assert main(["trace", "-A", "-e", "trace=none", "true"]) == 0
+    err = capsys.readouterr().err
+    assert "splitpriv: -A/--output-append-mode has no effect without -o/--output" in err
 
 
 def test_help_and_version(capsys):

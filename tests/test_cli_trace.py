@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import proc_state, require
+from helpers import capabilities, proc_state, require
 
 import splitpriv
 
@@ -242,6 +242,18 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path):
         assert len(done.stderr.strip().splitlines()) == 1
     usage = splitpriv_cli("trace", "--cpu", "both", "true")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_a_mechanism_that_follows_every_child_asks_for_f(mechanism):
+    done = splitpriv_cli("trace", "-m", mechanism, "-o", os.devnull, "true")
+    if capabilities(mechanism).untraced_children:
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"splitpriv: mechanism '{mechanism}' cannot leave children untraced: "
+        "add -f (it follows every child)\n"
+    )
 
 
 def test_ctrl_c_reaches_the_tracee_and_the_trace_ends(progs):

@@ -252,6 +252,13 @@ def trace_main(opts: TraceOptions) -> int:
     recorded = opts.trace
     if opts.decode_fds and recorded is not None and opts.summary != "only":
         recorded = recorded | FD_LIFECYCLE  # -y's descriptor model follows these
+    if not opts.follow and opts.pid is None and opts.mechanism != "auto":
+        caps = mechanisms.get(opts.mechanism).capabilities
+        if not caps.untraced_children:  # what to do about it, which the library cannot say
+            raise splitpriv.MechanismUnavailableError(
+                f"mechanism '{opts.mechanism}' cannot leave children untraced: "
+                "add -f (it follows every child)"
+            )
     session = splitpriv.trace(
         command or None,
         pid=opts.pid,

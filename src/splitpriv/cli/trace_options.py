@@ -186,13 +186,15 @@ class Parser:
         self.times_given = False
 
 
-def _integer(value: str, what: str, *, minimum: int = 0) -> int:
+def _integer(value: str, what: str, *, minimum: int = 0, maximum: int | None = None) -> int:
     try:
         number = int(value, 0)
     except ValueError:
         raise UsageError(f"invalid {what} '{value}' (not a number)") from None
     if number < minimum:
         raise UsageError(f"invalid {what} '{value}' (must be at least {minimum})")
+    if maximum is not None and number > maximum:
+        raise UsageError(f"invalid {what} '{value}' (must be at most {maximum})")
     return number
 
 
@@ -342,9 +344,13 @@ def _relative(o: TraceOptions, v: str | None, p: Parser) -> None:
     o.relative = _precision(v, "-r")
 
 
+# strace refuses -s from 2**30 on; the engine holds the limit in 32 bits.
+STRING_LIMIT_MAX: Final = (1 << 30) - 1
+
+
 def _strsize(o: TraceOptions, v: str | None, p: Parser) -> None:
     assert v is not None
-    o.string_limit = _integer(v, "-s string limit")
+    o.string_limit = _integer(v, "-s string limit", maximum=STRING_LIMIT_MAX)
 
 
 def _decode_fds(o: TraceOptions, v: str | None, p: Parser) -> None:
@@ -685,7 +691,7 @@ UNSUPPORTED: Final[tuple[Unsupported, ...]] = (
     Unsupported("x", "strings-in-hex", OPTIONAL, "strings in hex"),
     Unsupported("X", "const-print-style", REQUIRED, "other styles of constants"),
     Unsupported("Y", "decode-pids", OPTIONAL, "decoding pids"),
-    Unsupported(None, "seccomp-bpf", NONE, "--seccomp-bpf (use -m seccomp-trace)"),
+    Unsupported(None, "seccomp-bpf", NONE, "strace's own seccomp filter; -m seccomp-trace is ours"),
     Unsupported(None, "tips", OPTIONAL, "tips"),
     Unsupported(None, "kvm", REQUIRED, "KVM exit reasons"),
     Unsupported(None, "secontext", OPTIONAL, "SELinux contexts"),
@@ -746,7 +752,7 @@ def apply_expression(o: TraceOptions, expr: str) -> None:
     if not equals:
         key, value = "trace", expr
     if key in _UNSUPPORTED_QUALIFIERS:
-        raise UsageError(f"-e {key}=...: {_UNSUPPORTED_QUALIFIERS[key]} is not supported")
+        raise UsageError(f"-e {key}=... ({_UNSUPPORTED_QUALIFIERS[key]}) is not supported")
     if key not in _QUALIFIERS:
         known = sorted(set(_QUALIFIERS) - {"t", "s", "q", "signals", "silent", "silence"})
         raise UsageError(
@@ -816,7 +822,10 @@ def parse_signal_set(value: str) -> frozenset[int] | None:
     invert = value.startswith("!")
     chosen: set[int] = set()
     everything = False
-    for word in (w for w in value.removeprefix("!").split(",") if w):
+    words = value.removeprefix("!").split(",")
+    if "" in words:
+        raise UsageError("invalid signal ''")  # strace's words for an empty set or item
+    for word in words:
         if word == "all":
             everything = True
             continue
@@ -849,7 +858,7 @@ def parse_syscall_set(value: str) -> frozenset[str] | None:
         optional = token.startswith("?")
         token = token.removeprefix("?")
         if not token:
-            continue
+            raise UsageError("invalid system call ''")  # as strace says of an empty item
         if "@" in token:
             raise UsageError(
                 f"invalid system call '{token}': personality suffixes (@64, @32) are not "
@@ -1083,6 +1092,8 @@ def _finish(o: TraceOptions, p: Parser) -> None:
         )
     if p.times_given and o.summary == "only":
         o.warnings.append("-T/--syscall-times has no effect with -c/--summary-only")
+    if o.append and o.output is None:
+        o.warnings.append("-A/--output-append-mode has no effect without -o/--output")
     if o.command and o.pid is not None:
         raise UsageError("give either a command or -p PID, not both")
     if not o.command and o.pid is None:
