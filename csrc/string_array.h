@@ -260,7 +260,7 @@ static size_t sp_copy_iovec(sp_read_fn read, void *ctx, unsigned long long array
         char *rec = dst + used;
         long copied = want ? read(ctx, base, rec + SP_IOV_HEADER, want) : 0;
         sp_put_le(rec, len, 8);
-        if (copied < 0 || (want && copied == 0)) {
+        if (copied < 0 || (want && copied == 0) || base == 0) { /* (NULL: strace says so) */
             rec[8] = SP_ELEM_FAULT;
             sp_put_le(rec + SP_IOV_HEADER, base, 8);
             copied = 8;

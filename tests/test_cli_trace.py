@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from helpers import capabilities, proc_state, require
 
 import splitpriv
@@ -254,6 +255,27 @@ def test_a_mechanism_that_follows_every_child_asks_for_f(mechanism):
         f"splitpriv: mechanism '{mechanism}' cannot leave children untraced: "
         "add -f (it follows every child)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["-qq"],
+        ["-e", "signal=none"],
+        ["-qq", "-e", "signal=none"],
+        ["-e", "signal=SIGCHLD"],
+        ["-e", "signal=!SIGTERM"],
+    ],
+)
+def test_exit_lines_follow_strace_s_rules(options):
+    """`+++ killed by SIG +++` follows -e signal= (even under -qq); `+++ exited with N +++`
+    follows -qq. Checked against strace itself."""
+    for script in ("kill -TERM $$", "exit 3"):
+        command = ["-e", "trace=none", *options, "sh", "-c", script]
+        ours = splitpriv_cli("trace", *command)
+        theirs = subprocess.run(["strace", *command], capture_output=True, text=True, timeout=30)
+        exits = [line for line in ours.stderr.splitlines() if line.startswith("+++")]
+        assert exits == [line for line in theirs.stderr.splitlines() if line.startswith("+++")]
 
 
 def test_ctrl_c_reaches_the_tracee_and_the_trace_ends(progs):

@@ -159,6 +159,7 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
             follow=follow,
             quiet_attach=opts.quiet_attach,
             quiet_exit=opts.quiet_exit,
+            signals=opts.signals,
             paint=paint,
             **kwargs,
         )

@@ -286,6 +286,7 @@ class TextTrace:
         follow: bool = True,
         quiet_attach: bool = False,
         quiet_exit: bool = False,
+        signals: frozenset[int] | None = None,
         paint: Paint | None = None,
         stderr: TextIO | None = None,
         holdback_ns: int = HOLDBACK_NS,
@@ -300,6 +301,7 @@ class TextTrace:
         self.follow = follow
         self.quiet_attach = quiet_attach
         self.quiet_exit = quiet_exit
+        self.signals = signals
         self.paint = paint
         self.stderr = stderr if stderr is not None else sys.stderr
         self.holdback_ns = holdback_ns
@@ -739,13 +741,22 @@ class TextTrace:
         if child is not None and not self.quiet_attach:
             self._message(f"Process {child} attached")
 
+    def _exit_hidden(self, record: Other) -> bool:
+        """strace's rule: `+++ killed by SIG +++` follows `-e signal=` (even with -qq),
+        `+++ exited with N +++` follows -qq (whatever `-e signal=` says)."""
+        assert isinstance(record, Exit)
+        killer = record.status.signal
+        if killer is None:
+            return self.quiet_exit
+        return self.signals is not None and killer not in self.signals
+
     def _write_line(self, record: Other) -> None:
         self._close_open()
         tid = record.tid
         if isinstance(record, Exec):
             return
         is_exit = isinstance(record, Exit)
-        if not (is_exit and self.quiet_exit):
+        if not (is_exit and self._exit_hidden(record)):
             self._enter(tid)
             prefix = self._prefix(tid)
             stamp = self.clock.stamp(record.time_ns) if self.clock.enabled else ""

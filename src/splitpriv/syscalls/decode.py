@@ -588,7 +588,8 @@ def _iovec_list(a: Args, data: bytes, more: bool) -> str:
             more = True
             break
         if flag == ELEM_FAULT:
-            base = hex(int.from_bytes(body, "little"))
+            address = int.from_bytes(body, "little")
+            base = hex(address) if address else "NULL"
         else:
             base = render.quote(body, limit=limit, truncated=flag == ELEM_CUT)
         items.append(f"{{iov_base={base}, iov_len={length}}}")
