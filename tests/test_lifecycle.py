@@ -91,6 +91,31 @@ def test_a_failed_exec_shows_none_of_the_launchers_own_calls(tmp_path: Path, mec
     assert isinstance(seen[0], SyscallEvent) and seen[0].name == "execve"
 
 
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: splitpriv.run("/bin/true"), TypeError, r"argv must be a list .*\['/bin/true'\]"),
+        (lambda: splitpriv.trace(["true"], syscalls="openat"), TypeError, r"\['openat'\]"),
+        (lambda: splitpriv.run(["true"], policy="deny"), TypeError, "a splitpriv.Policy"),
+        (lambda: splitpriv.run(["true"], mechanism=None), TypeError, "a name such as 'ptrace'"),
+        (lambda: splitpriv.trace(["true"], string_limit=-1), ValueError, "between 0 and"),
+        (lambda: splitpriv.Policy("deny"), ValueError, "must be an Action"),
+        (lambda: splitpriv.Policy().deny(None), ValueError, "a name or a number, not None"),
+        (lambda: splitpriv.Policy().deny(["openat"]), ValueError, r"not \['openat'\]"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_get_one_clear_error(call, error, message):
+    # A sandbox author's slips: each is a SplitprivError (and the builtin that fits), raised
+    # before anything runs, with what to write instead where that is plain.
+    with pytest.raises(splitpriv.SplitprivError, match=message) as raised:
+        call()
+    assert isinstance(raised.value, error)
+
+
+def test_an_errno_may_be_given_as_digits():
+    assert splitpriv.Policy().deny("getpid", errno="13").rule_for(0xC000003E, 39).action.value == 13
+
+
 def test_empty_argv():
     with pytest.raises(splitpriv.LaunchError, match="empty"):
         splitpriv.trace([])

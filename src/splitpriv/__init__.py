@@ -24,6 +24,7 @@ from typing import Any
 
 from splitpriv.errors import (
     AddressSpaceError,
+    ArgumentTypeError,
     AttachError,
     EngineError,
     LaunchError,
@@ -77,6 +78,7 @@ __all__ = [
     "AddressSpace",
     "AddressSpaceError",
     "Argument",
+    "ArgumentTypeError",
     "AttachError",
     "Context",
     "EngineError",

@@ -40,6 +40,10 @@ class UnknownSyscallError(SplitprivError, LookupError):
         super().__init__(f"unknown syscall {name!r}{hint}")
 
 
+class ArgumentTypeError(SplitprivError, TypeError):
+    """An argument of the wrong type: a string where a list of them is wanted, say."""
+
+
 class PolicyError(SplitprivError, ValueError):
     """A policy that cannot be applied (bad action, bad errno, unsupported by the mechanism)."""
 

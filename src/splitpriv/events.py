@@ -191,7 +191,8 @@ class SignalEvent:
     def name(self) -> str:
         return signal_name(self.signal)
 
-    def format(self) -> str:
+    def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
+        """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
         return (
             f"--- {self.name} {{si_signo={self.name}, si_code={self.code}, "
             f"si_pid={self.sender_pid}, si_uid={self.sender_uid}}} ---"
@@ -207,7 +208,8 @@ class StopEvent:
     signal: int
     time_ns: int
 
-    def format(self) -> str:
+    def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
+        """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
         return f"--- stopped by {signal_name(self.signal)} ---"
 
 
@@ -220,6 +222,10 @@ class ExecEvent:
     former_tid: int
     time_ns: int
 
+    def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
+        """strace prints no line for an exec (its execve shows it): the empty string."""
+        return ""
+
 
 @value_class
 class ExitEvent:
@@ -230,7 +236,8 @@ class ExitEvent:
     status: ExitStatus
     time_ns: int
 
-    def format(self) -> str:
+    def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
+        """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
         return f"+++ {self.status} +++"
 
 

@@ -76,6 +76,8 @@ Callback = Callable[["SyscallEvent"], "Action | None"]
 
 def parse_errno(errno: int | str) -> int:
     """An errno number from a number or a name such as ``"EACCES"``."""
+    if isinstance(errno, str) and errno.strip().isdigit():
+        errno = int(errno)  # "13", as a command line or a config file gives it
     if isinstance(errno, str):
         code = getattr(errno_module, errno.upper(), None)
         if not isinstance(code, int):
@@ -107,6 +109,10 @@ class Policy:
     """
 
     def __init__(self, default: Action = ALLOW) -> None:
+        if not isinstance(default, Action):
+            raise PolicyError(
+                f"the default must be an Action (Action.allow(), Action.deny(...)), not {default!r}"
+            )
         self.default = default
         self._rules: dict[SyscallKey, Rule] = {}
         self._names: dict[SyscallKey, str] = {}
@@ -168,6 +174,8 @@ class Policy:
         if not syscalls:
             raise PolicyError("name at least one syscall")
         for spec in syscalls:
+            if isinstance(spec, bool) or not isinstance(spec, str | int):
+                raise PolicyError(f"a syscall is a name or a number, not {spec!r}")
             for key in syscall_keys(spec):
                 self._rules[key] = rule
         return self

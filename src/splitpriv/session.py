@@ -26,6 +26,7 @@ from typing import Any
 from splitpriv import _binding, mechanisms
 from splitpriv._values import field, value_class
 from splitpriv.errors import (
+    ArgumentTypeError,
     AttachError,
     EngineError,
     LaunchError,
@@ -69,7 +70,14 @@ _ACTION_CODES = {
 
 @value_class(slots=False)
 class RunResult:
-    """What :func:`run` returns: how the program ended and what it called."""
+    """What :func:`run` returns: how the program ended and what it called.
+
+    ``counts``: calls per name, every call where the mechanism's capabilities say
+    ``counts_every_call``. ``errors``: the calls that failed, as far as the mechanism sees
+    results without stopping for them: every call under ``ptrace`` and the stub mechanisms;
+    under ``sysemu``, only the calls it denies or emulates (it lets the others run without an
+    exit stop, which is its whole saving); under the seccomp mechanisms, only the calls their
+    filter sends them."""
 
     exit_status: ExitStatus
     counts: dict[str, int]
@@ -79,6 +87,35 @@ class RunResult:
     @property
     def returncode(self) -> int:
         return self.exit_status.returncode
+
+
+def _check_arguments(
+    argv: object, syscalls: object, policy: object, mechanism: object, string_limit: object
+) -> None:
+    """One clear line for the arguments a caller most often gets wrong, before they fail deep
+    inside (a string argv iterated as letters, a policy that is not one)."""
+    if isinstance(argv, str | bytes):
+        raise ArgumentTypeError(f"argv must be a list of strings, not a string: [{argv!r}]")
+    if isinstance(syscalls, str | bytes):
+        raise ArgumentTypeError(
+            f"syscalls must be a list of names or numbers, not a string: [{syscalls!r}]"
+        )
+    if policy is not None and not isinstance(policy, Policy):
+        raise ArgumentTypeError(f"policy must be a splitpriv.Policy, not {policy!r}")
+    if not isinstance(mechanism, str):
+        raise ArgumentTypeError(
+            f"mechanism must be a name such as 'ptrace' or 'auto', not {mechanism!r}"
+        )
+    if isinstance(string_limit, bool) or not isinstance(string_limit, int):
+        raise ArgumentTypeError(f"string_limit must be an integer, not {string_limit!r}")
+    if not 0 <= string_limit <= STRING_LIMIT_MAX:
+        raise PolicyError(
+            f"string_limit must be between 0 and {STRING_LIMIT_MAX}, not {string_limit}"
+        )
+
+
+# The engine holds the limit in 32 bits; strace refuses -s from 2**30 on.
+STRING_LIMIT_MAX = (1 << 30) - 1
 
 
 def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:
@@ -333,6 +370,7 @@ class Trace:
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
+        _check_arguments(argv, syscalls, policy, mechanism, string_limit)
         if cpu not in CPU_CHOICES:
             raise PolicyError(f"cpu must be one of {', '.join(CPU_CHOICES)}, not {cpu!r}")
         if protect not in _binding.PROTECT:

@@ -348,6 +348,14 @@ def test_a_handler_runs_under_a_mask_that_blocks_every_signal(progs, mechanism, 
     assert names.count("getppid") == 1
 
 
+def test_every_event_formats_with_a_string_limit(progs, mechanism):
+    # A generic consumer's `[e.format(60) for e in t]`: every kind takes the limit.
+    events, _ = trace_all([progs["signal_self"], "die"], mechanism=mechanism)
+    lines = [e.format(60) for e in events]
+    assert lines[-1] == "+++ killed by SIGTERM +++"
+    assert any(line.startswith("kill(") for line in lines)
+
+
 def test_death_by_signal(progs, mechanism):
     events, t = trace_all([progs["signal_self"], "die"], mechanism=mechanism, syscalls=["kill"])
     assert t.exit_status == splitpriv.ExitStatus(signal=signal.SIGTERM)
