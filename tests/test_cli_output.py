@@ -138,6 +138,25 @@ def test_a_call_its_task_died_in_is_unfinished_like_straces():
     ]
 
 
+def test_a_clone_whose_result_sud_never_sees_is_printed_whole():
+    # Under sud the stub records clone and lets the program's own instruction run it again:
+    # the call returned, only its result is unknown. The whole line, then `= ?`.
+    from splitpriv import _binding
+
+    trace, out, _ = text_trace()
+    flags = 0x01200011  # CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD
+    args = (flags, 0, 0, 0x7F0000000A10, 0)
+    trace.call(make_call(7, "clone", args, ret=None, flags=_binding.EVF_NORETURN))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        line(
+            "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, "
+            "child_tidptr=0x7f0000000a10)",
+            "?",
+        )
+    ]
+
+
 def test_result_column_option_and_long_lines():
     trace, out, _ = text_trace(column=20)
     trace.call(make_call(7, "getppid", ret=1))

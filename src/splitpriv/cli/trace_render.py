@@ -207,10 +207,17 @@ class LineFormat:
             if hit is not None:
                 return hit
         head, tail = layout.split(call.name, self.arguments(call))
-        if call.retval is None and call.flags & _binding.EVF_NORETURN and tail != ")":
+        if (
+            call.retval is None
+            and call.flags & _binding.EVF_NORETURN
+            and tail != ")"
+            and call.name not in CHILD_CREATORS
+        ):
             # The task ended inside the call (killed): strace never prints what it would have
             # printed at exit, e.g. `clock_nanosleep(..., {tv_sec=5, tv_nsec=0},  <unfinished
-            # ...>) = ?`. Calls printed whole at entry (exit_group) end as usual.
+            # ...>) = ?`. Calls printed whole at entry (exit_group) end as usual, and so do
+            # the clone family under `sud` (the program's own instruction ran them again, so
+            # the result is unknown, not lost: `clone(..., child_tidptr=0x...) = ?`).
             tail = " <unfinished ...>)"
         parts = (head, tail, self.result(call))
         if key is not None:
