@@ -445,6 +445,25 @@ def test_decode_fds_knows_what_a_command_inherits_and_what_dup2_replaced():
     ]
 
 
+def test_decode_fds_names_no_copy_of_a_descriptor_it_cannot_name():
+    # A shell's pipe, closed before its lines are formatted: its ends are unnamed, and so is
+    # what dup2 makes of them, in the child too. The target loses its old name (1 is no longer
+    # /tmp/out), and /proc, read later, could only show what the numbers hold by then.
+    paths = FdPaths("/w", inherited={0: "/dev/null", 1: "/tmp/out"})
+    trace = TextTrace(StringIO(), LineFormat(32, paths))
+    shell, child = 4_000_001, 4_000_002  # no such processes: /proc can tell nothing
+    pipe_fds = (3).to_bytes(4, "little") + (4).to_bytes(4, "little")
+    trace.call(make_call(shell, "pipe2", (0x2000, 0), ret=0, memory={0: pipe_fds}))
+    trace.call(make_call(shell, "vfork", ret=child, entry_us=2))
+    trace.call(make_call(child, "dup2", (4, 1), ret=1, entry_us=3))
+    trace.call(make_call(child, "write", (1, 0x1000, 0), ret=0, entry_us=4, memory={1: b""}))
+    trace.finish()
+    assert trace.out.getvalue().splitlines()[2:] == [  # type: ignore[attr-defined]
+        line(f"[pid {child}] dup2(4, 1</tmp/out>)", "1"),
+        line(f'[pid {child}] write(1, "", 0)', "0"),
+    ]
+
+
 def test_decode_fds_of_a_short_lived_command(tmp_path: Path):
     """`echo` ends long before its lines are formatted: its stdout, which it inherited, is
     known all the same (strace reads it while echo is stopped in the call)."""

@@ -146,6 +146,11 @@ def _s32(value: int) -> int:
     return render.signed(value, 32)
 
 
+# A descriptor the model knows exists but cannot name: printed as a bare number, never looked
+# up in /proc (which would show what the number holds when the line is printed).
+_UNKNOWN: Final = "\0unknown"
+
+
 class FdPaths:
     """A model of each traced process's descriptor table (see the module docstring)."""
 
@@ -176,7 +181,7 @@ class FdPaths:
         table = self._table(pid)
         entry = table.get(fd)
         if entry is not None:
-            return entry[0]
+            return entry[0] if entry[0] != _UNKNOWN else None
         live = self._live(pid, fd)
         if live is not None:
             table[fd] = (live, False)
@@ -204,7 +209,9 @@ class FdPaths:
         """Like :meth:`describe`, from the model alone: what ``fd`` was before the call being
         formatted, which /proc (read after it) cannot tell."""
         entry = self._table(pid).get(fd)
-        return f"{fd}<{_shown(entry[0])}>" if entry is not None else str(fd)
+        if entry is None or entry[0] == _UNKNOWN:
+            return str(fd)
+        return f"{fd}<{_shown(entry[0])}>"
 
     def describe_dirfd(self, pid: int, fd: int) -> str:
         if fd == AT_FDCWD:
@@ -285,14 +292,14 @@ class FdPaths:
         elif name in ("dup", "dup2", "dup3"):
             source = self.path(pid, _s32(args[0]))
             cloexec = name == "dup3" and bool(args[2] & O_CLOEXEC)
-            if source is not None:
-                table[ret] = (source, cloexec)
+            # A copy of a descriptor the model cannot name is not named either: /proc, read
+            # later, could show what the number holds by then (after an exec, say).
+            table[ret] = (_UNKNOWN if source is None else source, cloexec)
         elif name in ("fcntl", "fcntl64"):
             command = args[1] & 0xFFFFFFFF
             if command in (_F_DUPFD, _F_DUPFD_CLOEXEC):
                 source = self.path(pid, _s32(args[0]))
-                if source is not None:
-                    table[ret] = (source, command == _F_DUPFD_CLOEXEC)
+                table[ret] = (_UNKNOWN if source is None else source, command == _F_DUPFD_CLOEXEC)
             elif command == _F_SETFD:
                 fd = _s32(args[0])
                 if fd in table:
@@ -317,11 +324,18 @@ class FdPaths:
         elif name in FD_RESULTS:
             table.pop(ret, None)  # socket, eventfd...: read from /proc when printed
         elif name in ("pipe", "pipe2", "socketpair"):
-            # Two new descriptors: whatever the model had under those numbers is gone (they
-            # are read from /proc when printed, like a socket's).
+            # Two new descriptors, named from /proc now if they still are what the call made
+            # (a shell closes its pipe's ends soon after forking): later, the numbers may
+            # hold something else, so one not named now stays unnamed.
             data = call.memory.get(3 if name == "socketpair" else 0) or b""
+            kind = "socket:[" if name == "socketpair" else "pipe:["
+            flags = args[1] if name != "pipe" else 0
+            cloexec = bool(flags & O_CLOEXEC)  # (SOCK_CLOEXEC is the same bit)
             for k in range(len(data) // 4):
-                table.pop(int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True), None)
+                fd = int.from_bytes(data[4 * k : 4 * k + 4], "little", signed=True)
+                live = self._live(pid, fd)
+                named = live is not None and live.startswith(kind)
+                table[fd] = (live if named and live is not None else _UNKNOWN, cloexec)
 
     def observe(self, call: Call) -> None:
         """A call that is not printed (recorded for the model only)."""
