@@ -51,6 +51,7 @@ from splitpriv.syscalls import (
     AUDIT_ARCH_X86_64,
     CaptureSpec,
     capture_spec,
+    render,
     table,
 )
 
@@ -108,14 +109,10 @@ def _check_arguments(
         )
     if isinstance(string_limit, bool) or not isinstance(string_limit, int):
         raise ArgumentTypeError(f"string_limit must be an integer, not {string_limit!r}")
-    if not 0 <= string_limit <= STRING_LIMIT_MAX:
+    if not 0 <= string_limit <= render.STRING_LIMIT_MAX:
         raise PolicyError(
-            f"string_limit must be between 0 and {STRING_LIMIT_MAX}, not {string_limit}"
+            f"string_limit must be between 0 and {render.STRING_LIMIT_MAX}, not {string_limit}"
         )
-
-
-# The engine holds the limit in 32 bits; strace refuses -s from 2**30 on.
-STRING_LIMIT_MAX = (1 << 30) - 1
 
 
 def resolve_program(argv: Sequence[str], env: Mapping[str, str]) -> str:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple
 
-from splitpriv.syscalls import classes, table
+from splitpriv.syscalls import classes, render, table
 from splitpriv.syscalls.layout import DEFAULT_COLUMN
 from splitpriv.syscalls.siginfo import signal_names, signal_number
 
@@ -344,13 +344,9 @@ def _relative(o: TraceOptions, v: str | None, p: Parser) -> None:
     o.relative = _precision(v, "-r")
 
 
-# strace refuses -s from 2**30 on; the engine holds the limit in 32 bits.
-STRING_LIMIT_MAX: Final = (1 << 30) - 1
-
-
 def _strsize(o: TraceOptions, v: str | None, p: Parser) -> None:
     assert v is not None
-    o.string_limit = _integer(v, "-s string limit", maximum=STRING_LIMIT_MAX)
+    o.string_limit = _integer(v, "-s string limit", maximum=render.STRING_LIMIT_MAX)
 
 
 def _decode_fds(o: TraceOptions, v: str | None, p: Parser) -> None:

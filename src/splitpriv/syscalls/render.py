@@ -21,6 +21,9 @@ from splitpriv.syscalls.prototypes import RAW_REGISTER, Param, is_pointer
 AT_FDCWD = -100
 ERRNO_MAX = 4095
 DEFAULT_STRING_LIMIT = 32
+# The longest string limit a trace takes: the engine holds it in 32 bits, and strace refuses
+# -s from 2**30 on.
+STRING_LIMIT_MAX = (1 << 30) - 1
 
 _ESCAPES = {
     ord("\n"): "\\n",
