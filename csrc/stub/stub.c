@@ -561,8 +561,21 @@ static long sigprocmask_on_frame(int tgid, ucontext_t *uc, const unsigned long l
  * wait). A call the program made under it would find the entry point blocked, and the kernel
  * kills a process whose forced SIGSYS is blocked: `sh -c 'a; b'` died so, in the return from
  * its SIGCHLD handler (sa_mask all signals). So the call is made with a copy of the mask
- * without SIGSYS. What the program reads back of a handler's mask lacks SIGSYS too.
- * 1 when the call was made here (its result in *ret); 0 when it can be made as it is. */
+ * without SIGSYS. What the program reads back of a handler's mask lacks SIGSYS too. */
+
+/* The 8-byte mask at addr into *copy, without SIGSYS: 1 when it had SIGSYS (use the copy),
+ * 0 when it had not (make the call as it is), -14 (EFAULT) when it cannot be read. */
+static long mask_without_sigsys(int tgid, unsigned long long addr, unsigned long long *copy)
+{
+    if (self_copy(tgid, 0, copy, addr, sizeof(*copy)) != sizeof(*copy))
+        return -14;
+    if (!(*copy & SIGSYS_BIT))
+        return 0;
+    *copy &= ~SIGSYS_BIT;
+    return 1;
+}
+
+/* 1 when the call was made here (its result in *ret); 0 when it can be made as it is. */
 static int call_without_sigsys(int tgid, long nr, const unsigned long long *a, long *ret)
 {
     unsigned long long args[SP_NARGS], mask;
@@ -571,60 +584,41 @@ static int call_without_sigsys(int tgid, long nr, const unsigned long long *a, l
     } act; /* the kernel's struct sigaction on x86_64 */
     struct {
         unsigned long long set, size;
-    } pselect_mask;
-    int at; /* the argument holding the mask's address */
+    } pselect_mask; /* pselect6's sixth argument */
+    long got;
     memcpy(args, a, sizeof(args));
     if (nr == SYS_rt_sigaction) {
         if (!a[1] || a[3] != sizeof(mask))
             return 0; /* no new action, or a size the kernel refuses by itself */
-        if (self_copy(tgid, 0, &act, a[1], sizeof(act)) != sizeof(act)) {
-            *ret = -14; /* EFAULT */
-            return 1;
-        }
-        if (!(act.mask & SIGSYS_BIT))
-            return 0;
-        act.mask &= ~SIGSYS_BIT;
+        got = mask_without_sigsys(tgid, a[1] + offsetof(__typeof__(act), mask), &act.mask);
+        if (got == 1 && self_copy(tgid, 0, &act, a[1], offsetof(__typeof__(act), mask)) !=
+                            offsetof(__typeof__(act), mask))
+            got = -14;
         args[1] = (unsigned long long)(uintptr_t)&act;
     } else if (nr == SYS_pselect6) {
         if (!a[5])
             return 0;
-        if (self_copy(tgid, 0, &pselect_mask, a[5], sizeof(pselect_mask)) !=
-            sizeof(pselect_mask)) {
-            *ret = -14;
-            return 1;
-        }
-        if (!pselect_mask.set || pselect_mask.size != sizeof(mask))
+        if (self_copy(tgid, 0, &pselect_mask, a[5], sizeof(pselect_mask)) != sizeof(pselect_mask))
+            got = -14;
+        else if (!pselect_mask.set || pselect_mask.size != sizeof(mask))
             return 0;
-        if (self_copy(tgid, 0, &mask, pselect_mask.set, sizeof(mask)) != sizeof(mask)) {
-            *ret = -14;
-            return 1;
-        }
-        if (!(mask & SIGSYS_BIT))
-            return 0;
-        mask &= ~SIGSYS_BIT;
+        else
+            got = mask_without_sigsys(tgid, pselect_mask.set, &mask);
         pselect_mask.set = (unsigned long long)(uintptr_t)&mask;
         args[5] = (unsigned long long)(uintptr_t)&pselect_mask;
     } else {
-        if (nr == SYS_rt_sigsuspend)
-            at = 0;
-        else if (nr == SYS_ppoll)
-            at = 3;
-        else if (nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2)
-            at = 4;
-        else
+        int at = nr == SYS_rt_sigsuspend                             ? 0
+               : nr == SYS_ppoll                                     ? 3
+               : nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2     ? 4
+                                                                     : -1;
+        if (at < 0 || !a[at] || a[at + 1] != sizeof(mask))
             return 0;
-        if (!a[at] || a[at + 1] != sizeof(mask))
-            return 0;
-        if (self_copy(tgid, 0, &mask, a[at], sizeof(mask)) != sizeof(mask)) {
-            *ret = -14;
-            return 1;
-        }
-        if (!(mask & SIGSYS_BIT))
-            return 0;
-        mask &= ~SIGSYS_BIT;
+        got = mask_without_sigsys(tgid, a[at], &mask);
         args[at] = (unsigned long long)(uintptr_t)&mask;
     }
-    *ret = sc6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    if (got == 0)
+        return 0;
+    *ret = got < 0 ? got : sc6(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
     return 1;
 }
 
