@@ -254,6 +254,24 @@ def test_interleaved_calls_are_unfinished_and_resumed_like_strace():
     assert err.getvalue() == "splitpriv: Process 101 attached\n"
 
 
+def test_status_filters_print_whole_calls_in_the_order_they_return():
+    # -z, -Z and -e status= must know a call's result before printing it: strace 6.1 then
+    # prints each call whole when it returns, never split into unfinished and resumed.
+    trace, out, _ = text_trace(whole_calls=True)
+    fork_and_wait(trace)
+    assert out.getvalue().splitlines() == [
+        line("getppid()", "1"),
+        line("fork()", "101"),  # (the child counts from here, as in strace)
+        line("[pid   101] getpid()", "101"),
+        line("[pid   101] exit_group(7)", "?"),
+        "[pid   101] +++ exited with 7 +++",
+        line("wait4(101, NULL, 0, NULL)", "101"),  # (strace: "[pid 100] ", see trace.md)
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_uid=0, si_status=7} ---",
+        line("exit_group(0)", "?"),
+        "+++ exited with 0 +++",
+    ]
+
+
 def test_entry_records_let_lines_out_at_each_batch_in_straces_order():
     """With entry records (ptrace, sysemu, seccomp-trace), what came before a batch's newest
     point is final: it is printed when the batch ends, not held back, and the lines are

@@ -160,6 +160,7 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
             quiet_attach=opts.quiet_attach,
             quiet_exit=opts.quiet_exit,
             signals=opts.signals,
+            whole_calls=opts.statuses is not None,
             paint=paint,
             **kwargs,
         )

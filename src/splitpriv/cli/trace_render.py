@@ -58,7 +58,7 @@ from splitpriv.syscalls.siginfo import format_siginfo, signal_name
 
 HOLDBACK_NS: Final = 50_000_000
 _ENTRY_FLAGS: Final = ENTRY | ENTRY_SHOWN
-_ENTRY, _EXIT, _LINE = 0, 1, 2
+_ENTRY, _EXIT, _LINE, _WHOLE = 0, 1, 2, 3
 _UNFINISHED: Final = " <unfinished ...>"
 _CACHE_SIZE: Final = 4096
 
@@ -298,6 +298,7 @@ class TextTrace:
         stderr: TextIO | None = None,
         holdback_ns: int = HOLDBACK_NS,
         entries: bool = False,
+        whole_calls: bool = False,
     ) -> None:
         self.out = out
         self.write: Callable[[str], object] = out.write
@@ -309,6 +310,7 @@ class TextTrace:
         self.quiet_attach = quiet_attach
         self.quiet_exit = quiet_exit
         self.signals = signals
+        self.whole_calls = whole_calls  # never split a line (the filters that need results)
         self.paint = paint
         self.stderr = stderr if stderr is not None else sys.stderr
         self.holdback_ns = holdback_ns
@@ -498,6 +500,13 @@ class TextTrace:
             shown.head, shown.tail, shown.result = self.fmt.parts(call)
             shown.undecoded = False
             item = shown
+        elif self.whole_calls and not flags & ENTRY and call.exit_ns is not None:
+            # -z, -Z, -e status=: strace prints a call once its result is known, whole, so
+            # the lines go in the order calls return (with their entry time for -t).
+            self._seq += 1
+            push(heap, (call.exit_ns, self._seq, _WHOLE, _Item(call, self.fmt.parts(call))))
+            self._newest = max(self._newest, call.exit_ns)
+            return
         else:
             item = _Item(call, None if flags & ENTRY else self.fmt.parts(call))
             if entry_ns < self._watermark:
@@ -553,6 +562,9 @@ class TextTrace:
             elif kind == _EXIT:
                 assert isinstance(obj, _Item)
                 self._write_exit(obj, t)
+            elif kind == _WHOLE:
+                assert isinstance(obj, _Item)
+                self._write_whole(obj, obj.call.entry_ns)
             else:
                 assert not isinstance(obj, _Item)
                 self._write_line(obj)
