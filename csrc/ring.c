@@ -213,6 +213,29 @@ struct sp_event *sp_event_at(struct sp_session *s, unsigned long long offset)
 
 unsigned long long sp_event_size(const struct sp_event *event) { return record_size(event); }
 
+unsigned int sp_ring_repeats(struct sp_session *s, unsigned long long offset, unsigned int limit,
+                             unsigned long long *bytes)
+{
+    const struct sp_event *first = sp_event_at(s, offset);
+    *bytes = 0;
+    if (limit == 0 || first->nseg != 0 || first->data_len != 0)
+        return 0;
+    /* Everything but the two times: the header up to them, and what follows them. */
+    const size_t head = offsetof(struct sp_event, t_entry_ns);
+    const size_t rest = offsetof(struct sp_event, sig);
+    const size_t rest_len = offsetof(struct sp_event, seg) - rest;
+    unsigned long long size = record_size(first), at = offset;
+    unsigned int n = 0;
+    for (; n < limit; n++, at += size) {
+        const struct sp_event *ev = sp_event_at(s, at);
+        if (n && (memcmp(ev, first, head) != 0 ||
+                  memcmp((const char *)ev + rest, (const char *)first + rest, rest_len) != 0))
+            break;
+    }
+    *bytes = (unsigned long long)n * size;
+    return n;
+}
+
 void sp_release(struct sp_session *s, unsigned int count, unsigned long long bytes)
 {
     struct sp_ring *ring = &s->ring;

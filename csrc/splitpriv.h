@@ -239,6 +239,12 @@ unsigned long long sp_ring_tail(struct sp_session *session);
 struct sp_event *sp_event_at(struct sp_session *session, unsigned long long offset);
 unsigned long long sp_event_size(const struct sp_event *event);
 void sp_release(struct sp_session *session, unsigned int count, unsigned long long bytes);
+/* Consumer thread: how many of the (at most limit) ready records from byte offset `offset` on
+ * repeat the first in everything but their times, with nothing copied (0 when the first has
+ * copied memory); *bytes: their total size. A loop's records, for a consumer that writes one
+ * line for them all without reading each. */
+unsigned int sp_ring_repeats(struct sp_session *session, unsigned long long offset,
+                             unsigned int limit, unsigned long long *bytes);
 
 const struct sp_result *sp_result(struct sp_session *session);
 const unsigned long long *sp_counts(struct sp_session *session, int arch_index);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable, Generator, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from splitpriv._engine import ffi, lib  # type: ignore[import-not-found]
@@ -177,6 +178,12 @@ R_RET, R_ENTRY, R_EXIT, R_SIG, R_STATUS, R_SIG_CODE, R_SIG_PID, R_SIG_UID, R_SIG
     12, 21
 )
 R_NSEG, R_DATA_LEN = 21, 22
+R_TID, R_ARCH, R_NR = 3, 4, 5
+# clone, fork, vfork and clone3, x86_64 and i386 numbers: after one, the times of a merged run
+# would matter against the new task's (take_records).
+_MAKES_A_TASK = frozenset(
+    {(0xC000003E, nr) for nr in (56, 57, 58, 435)} | {(0x40000003, nr) for nr in (2, 120, 190, 435)}
+)
 
 Record = tuple[tuple[int, ...], tuple[Segment, ...]]
 """One engine event as read from the ring: the flat header (indices ``R_*``), its segments."""
@@ -350,6 +357,7 @@ class EngineSession:
         # The ring and the slack after it, where a record that starts near the end runs on.
         self._ring = ffi.buffer(memory, size[0] + _EVENT_SIZE)
         self._ring_mask = size[0] - 1
+        self._repeat_bytes = ffi.new("unsigned long long *")
 
     def set_rules(self, arch_index: int, rules: Sequence[Rule] | bytes) -> None:
         """Write NR_MAX + 1 rules for one architecture (the last one: numbers out of range),
@@ -379,9 +387,38 @@ class EngineSession:
         """Events ready to read; 0 on timeout; -1 once the engine ended and all were read."""
         return int(lib.sp_wait_events(self._session, timeout_ms))
 
-    def take_records(self, count: int) -> list[Record]:
-        """Read the next ``count`` ready events in place as flat records, then release them."""
-        return list(self.iter_records(count))
+    def take_records(self, count: int, *, merge_repeats: bool = False) -> list[Record]:
+        """Read the next ``count`` ready events in place as flat records, then release them.
+
+        ``merge_repeats``: a record that repeats the one before it in everything but its
+        times, with nothing copied (a loop's), is that very tuple, times included: the engine
+        finds such runs (sp_ring_repeats) and they are not read one by one. Only while the
+        batch has one task's records and no call that makes another (whose records the times
+        would have to be ordered against). For consumers that need no per-call times."""
+        if not merge_repeats:
+            return list(self.iter_records(count))
+        ring, mask, unpack = self._ring, self._ring_mask, _RECORD.unpack_from
+        session, repeats, size = self._session, lib.sp_ring_repeats, self._repeat_bytes
+        start = position = lib.sp_ring_tail(session)
+        records: list[Record] = []
+        tid = None  # merging stops at another task's record, or a call that makes one
+        while len(records) < count:
+            at = position & mask
+            h = unpack(ring, at)
+            if tid is None:
+                tid = h[R_TID]
+            elif tid != h[R_TID] or (h[R_ARCH], h[R_NR]) in _MAKES_A_TASK:
+                tid = -1
+            merge = tid == h[R_TID] and not h[R_NSEG]
+            run = repeats(session, position, count - len(records), size) if merge else 0
+            if run:
+                records.extend(repeat((h, ()), run))
+                position += size[0]
+            else:  # copied memory: a record of its own
+                records.append((h, _segments(ring, at, h[R_NSEG]) if h[R_NSEG] else ()))
+                position += (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
+        lib.sp_release(session, len(records), position - start)
+        return records
 
     def iter_records(self, count: int) -> Generator[Record, None, None]:
         """The next ``count`` ready events as flat records, one at a time; the ones read are

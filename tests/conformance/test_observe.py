@@ -7,6 +7,7 @@ it really made, their arguments and results, and how the program ended.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from helpers import capabilities, require
 
 import splitpriv
-from splitpriv import ExecEvent, ExitEvent, SignalEvent, SyscallEvent
+from splitpriv import ExecEvent, ExitEvent, SignalEvent, SyscallEvent, _binding
 from splitpriv._values import FrozenInstanceError, value_fields
 from splitpriv.session import decode
 
@@ -84,6 +85,31 @@ def test_raw_batches_name_every_field(progs, mechanism):
     assert [e.name for _raw, e in calls] == ["getppid"] * 7
     assert all(raw.nr == e.nr and raw.args == e.args and raw.pid == e.pid for raw, e in calls)
     assert t.exit_status.code == 0
+
+
+def test_merged_repeats_are_the_same_records_read_once(progs, mechanism):
+    # record_batches(merge_repeats=True): a loop's calls come as one tuple repeated, found by
+    # the engine, and nothing else changes: the same records, in the same order, count and
+    # fields (times aside); a record with copied memory is never merged.
+    def records(merge: bool) -> list[_binding.Record]:
+        with splitpriv.trace(
+            [progs["getppid_loop"], "3000"], mechanism=mechanism, entry_records=False
+        ) as t:
+            out = [r for batch in t.record_batches(merge_repeats=merge) for r in batch]
+        assert t.exit_status.code == 0
+        return out
+
+    def shape(record: _binding.Record) -> tuple[object, ...]:
+        h, segments = record  # (two runs: other pids, addresses and times)
+        return h[0], h[1], h[4], h[5], h[21], len(segments)  # kind, flags, arch, nr, nseg
+
+    plain, merged = records(False), records(True)
+    assert [shape(r) for r in merged] == [shape(r) for r in plain]
+    loop = [r for r in merged if r[0][5] == 110]  # getppid
+    assert len(loop) == 3000
+    assert sum(a is b for a, b in itertools.pairwise(loop)) >= 2900  # (batches cut runs)
+    copied = [r for r in merged if r[1]]
+    assert copied and all(a is not b for a, b in itertools.pairwise(copied))
 
 
 PIPELINE = ["sh", "-c", "seq 1 3000 | sort -rn | wc -l > /dev/null"]

@@ -331,7 +331,8 @@ def _consume(
                     sys.stderr.write(f"splitpriv: Process {opts.pid} attached\n")
             begun = attached
             with Ticker(writer.tick, TICK_S) if ticking and writer else nullcontext():
-                for batch in session.record_batches():
+                merge = repeats.prints_repeats if repeats is not None else False
+                for batch in session.record_batches(merge_repeats=merge):
                     if muted:
                         continue
                     if not begun and writer is not None and session.pid is not None:

@@ -386,36 +386,52 @@ class TextTrace:
             else:
                 self._write_now(call)
 
+    def prints_repeats(self) -> bool:
+        """Whether :meth:`print_repeats` can print repeats now: nothing can make a line differ
+        from the first one's (one task traced, no timestamps, colours or -y), and no line is
+        held whose order against them would depend on their times. (The consumer asks it
+        before each batch, for ``record_batches(merge_repeats=...)``.)"""
+        with self.lock:
+            return self._prints_repeats()
+
+    def _prints_repeats(self) -> bool:
+        return (
+            len(self._known) <= 1
+            and not self._heap
+            and not self._awaiting
+            and self._open is None
+            and self.paint is None
+            and not self.clock.enabled
+            and self.fmt.cacheable
+        )
+
     def print_repeats(self, batch: list[_binding.Record], start: int) -> int:
         """Print the records of ``batch`` from ``start`` on that repeat a call already printed
-        alone, as long as nothing can make a line differ from the first one's (one task
-        traced, no timestamps, colours or -y); return the index of the first record left for
+        alone, while :meth:`prints_repeats`; return the index of the first record left for
         :meth:`call` or :meth:`other`. The consumer's hot path for loops."""
         with self.lock:
             known = self._known
-            if (
-                len(known) != 1
-                or self._heap
-                or self._awaiting
-                or self._open is not None
-                or self.paint is not None
-                or self.clock.enabled
-                or not self.fmt.cacheable
-            ):
+            if len(known) != 1 or not self._prints_repeats():
                 return start
             (tid,) = known
             lines, write, arch_of = self._repeats, self.write, ARCHES.get
             i, end, last_exit = start, len(batch), 0
             while i < end:
-                h, segments = batch[i]
+                record = batch[i]
+                h, segments = record
                 if h[0] != EV_SYSCALL or h[1] or segments or h[3] != tid:
                     break
                 line = lines.get((tid, h[5], arch_of(h[4], "x86_64"), h[6:12], h[12]))
                 if line is None:
                     break
-                write(line)
+                # A run the engine found repeated (record_batches(merge_repeats=True)) is one
+                # tuple: one write for all of it.
+                j = i + 1
+                while j < end and batch[j] is record:
+                    j += 1
+                write(line if j == i + 1 else line * (j - i))
                 last_exit = h[14]
-                i += 1
+                i = j
             if last_exit > self._watermark:
                 self._watermark = last_exit
             return i
