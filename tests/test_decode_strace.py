@@ -571,6 +571,7 @@ ODD_VALUES_PROGRAM = r"""
 #include <poll.h>
 #include <sys/uio.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 
 int main(void)
 {
@@ -815,6 +816,33 @@ int main(void)
     syscall(SYS_kill, getpid(), SIGUSR1);
     syscall(SYS_rt_sigpending, &pending, 8);
     syscall(SYS_rt_sigtimedwait, &sigs, buf, &zero, 8);
+    struct itimerval off = {{0, 0}, {0, 0}}, was;
+    syscall(SYS_setitimer, ITIMER_REAL, &off, &was);
+    syscall(SYS_getitimer, ITIMER_PROF, &was);
+    syscall(SYS_setitimer, ITIMER_VIRTUAL, &off, 0);
+    syscall(SYS_getitimer, 7, &was);
+    syscall(SYS_fallocate, -1, 1 /* FALLOC_FL_KEEP_SIZE */, 0, 4096);
+    syscall(SYS_fallocate, -1, 3 | 0x80, 0, 100);
+    syscall(SYS_sync_file_range, -1, 0, 0, 7);
+    syscall(SYS_tee, -1, -1, 10, 2);
+    syscall(SYS_splice, -1, 0, -1, 0, 10, 1 | 4);
+    syscall(SYS_membarrier, 0, 0);
+    syscall(SYS_membarrier, 77, 0);
+    syscall(SYS_sched_getscheduler, 0);
+    syscall(SYS_personality, 0xffffffff);
+    syscall(SYS_ioprio_get, 1, 0);
+    syscall(SYS_ioprio_get, 9, 0);
+    syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4);
+    syscall(SYS_shmget, 0 /* IPC_PRIVATE */, 0, 01000 | 0600);
+    syscall(SYS_shmget, 0x1234, 4096, 0);
+    syscall(SYS_shmctl, -1, 0x100 | 0 /* IPC_64|IPC_RMID */, 0);
+    syscall(SYS_semget, 0, -1, 01000 | 02000 | 0640);
+    syscall(SYS_semctl, -1, 0, 12 /* GETVAL */, 0);
+    syscall(SYS_msgget, 0x1234, 0);
+    syscall(SYS_msgctl, -1, 2 /* IPC_STAT */, 0);
+    void *page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    syscall(SYS_mlock2, page, 4096, 1);
+    syscall(SYS_munlock, page, 4096);
     struct clone_args ca;
     memset(&ca, 0, sizeof ca);
     ca.flags = 0xffull << 40;
@@ -919,6 +947,23 @@ def test_odd_values_match_strace(tmp_path: Path):
         "faccessat",
         "readlinkat",
         "getcwd",
+        "setitimer",
+        "getitimer",
+        "fallocate",
+        "sync_file_range",
+        "tee",
+        "splice",
+        "membarrier",
+        "personality",
+        "ioprio_get",
+        "ioprio_set",
+        "shmget",
+        "shmctl",
+        "semget",
+        "semctl",
+        "msgget",
+        "msgctl",
+        "mlock2",
     }
     assert expected <= matched.keys(), sorted(expected - matched.keys())
     _report(matched)

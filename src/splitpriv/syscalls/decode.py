@@ -2288,6 +2288,181 @@ def _gettime(a: Args) -> list[str]:
     return [a.int32(0), a.struct(1, _TIMESPEC_PAIR, itimerspec_text, at_exit=True)]
 
 
+def itimerval_text(data: bytes) -> str:
+    """struct itimerval: it_interval, then it_value (two timevals)."""
+    interval, value = timeval_text(data), timeval_text(data[_TIMESPEC.size :])
+    return f"{{it_interval={interval}, it_value={value}}}"
+
+
+@decoder("setitimer")
+def _setitimer(a: Args) -> list[str]:
+    return [
+        a.const(0, fl.ITIMERS),
+        a.struct(1, _TIMESPEC_PAIR, itimerval_text),
+        a.struct(2, _TIMESPEC_PAIR, itimerval_text, at_exit=True),
+    ]
+
+
+@decoder("getitimer")
+def _getitimer(a: Args) -> list[str]:
+    return [a.const(0, fl.ITIMERS), a.struct(1, _TIMESPEC_PAIR, itimerval_text, at_exit=True)]
+
+
+@decoder("fallocate")
+def _fallocate(a: Args) -> list[str]:
+    return [a.fd(0), a.flags(1, fl.FALLOC_FLAGS, bits=32), a.long(2), a.long(3)]
+
+
+@decoder("sync_file_range")
+def _sync_file_range(a: Args) -> list[str]:
+    return [a.fd(0), a.long(1), a.long(2), a.flags(3, fl.SYNC_FILE_RANGE_FLAGS, bits=32)]
+
+
+@decoder("tee")
+def _tee(a: Args) -> list[str]:
+    return [a.fd(0), a.fd(1), a.ulong(2), a.flags(3, fl.SPLICE_FLAGS, bits=32)]
+
+
+@decoder("splice")
+def _splice(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.fd(2), a.ptr(3), a.ulong(4), a.flags(5, fl.SPLICE_FLAGS, bits=32)]
+
+
+@decoder("vmsplice")
+def _vmsplice(a: Args) -> list[str]:
+    return [a.fd(0), a.ptr(1), a.ulong(2), a.flags(3, fl.SPLICE_FLAGS, bits=32)]
+
+
+@decoder("mlock2")
+def _mlock2(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1), a.flags(2, fl.MLOCK2_FLAGS, bits=32)]
+
+
+@decoder("mincore")
+def _mincore(a: Args) -> list[str]:
+    return [a.ptr(0), a.ulong(1), a.ptr(2)]
+
+
+@decoder("membarrier")
+def _membarrier(a: Args) -> list[str]:
+    return [a.const(0, fl.MEMBARRIER_CMDS), a.hex(1, bits=32)]
+
+
+@result_decoder("membarrier")
+def _membarrier_result(a: Args) -> str | None:
+    assert a.retval is not None
+    if a.u32(0) != 0:  # MEMBARRIER_CMD_QUERY answers with the commands it supports
+        return None
+    return f"{fl.hexnum(a.retval)} ({fl.flags(a.retval, fl.MEMBARRIER_CMDS, unknown=None)})"
+
+
+def personality_text(value: int) -> str:
+    """``PER_LINUX|ADDR_NO_RANDOMIZE``: the type in the low byte, then the flags."""
+    kind = fl.constant(value & 0xFF, fl.PERSONALITY_TYPES)
+    rest = value & ~0xFF
+    return kind if not rest else f"{kind}|{fl.flags(rest, fl.PERSONALITY_FLAGS, unknown=None)}"
+
+
+@decoder("personality")
+def _personality(a: Args) -> list[str]:
+    value = a.u32(0)  # 0xffffffff asks, changing nothing
+    return [a.shown(0, fl.hexnum(value) if value == 0xFFFFFFFF else personality_text(value))]
+
+
+@result_decoder("personality")
+def _personality_result(a: Args) -> str | None:
+    assert a.retval is not None
+    return f"{fl.hexnum(a.retval)} ({personality_text(a.retval)})"
+
+
+@result_decoder("sched_getscheduler")
+def _sched_getscheduler_result(a: Args) -> str | None:
+    assert a.retval is not None
+    name = fl.SCHED_POLICIES.name(a.retval)
+    return None if name is None else f"{a.retval} ({name})"
+
+
+@decoder("sched_setscheduler")
+def _sched_setscheduler(a: Args) -> list[str]:
+    return [a.int32(0), a.const(1, fl.SCHED_POLICIES), a.struct(2, 4, _sched_param_text)]
+
+
+def _sched_param_text(data: bytes) -> str:
+    return f"[{int.from_bytes(data[:4], 'little', signed=True)}]"  # strace: the priority
+
+
+def ioprio_text(value: int) -> str:
+    """``IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4)``: the class in the bits from 13 on."""
+    return f"IOPRIO_PRIO_VALUE({fl.constant(value >> 13, fl.IOPRIO_CLASSES)}, {value & 0x1FFF})"
+
+
+@decoder("ioprio_get")
+def _ioprio_get(a: Args) -> list[str]:
+    return [a.const(0, fl.IOPRIO_WHO), a.int32(1)]
+
+
+@decoder("ioprio_set")
+def _ioprio_set(a: Args) -> list[str]:
+    return [a.const(0, fl.IOPRIO_WHO), a.int32(1), a.shown(2, ioprio_text(a.u32(2)))]
+
+
+@result_decoder("ioprio_get")
+def _ioprio_get_result(a: Args) -> str | None:
+    assert a.retval is not None
+    return f"{a.retval} ({ioprio_text(a.retval)})"
+
+
+def _ipc_key(a: Args, i: int) -> str:
+    return a.shown(i, "IPC_PRIVATE" if a.u32(i) == 0 else fl.hexnum(a.u32(i)))
+
+
+def _ipc_flags(a: Args, i: int) -> str:
+    """``IPC_CREAT|0600``, or the mode alone (``000``)."""
+    value = a.u32(i)
+    mode = fl.octal_mode(value & 0o777)
+    named = value & ~0o777
+    if not named:
+        return a.shown(i, mode)
+    return a.shown(i, f"{fl.flags(named, fl.IPC_GET_FLAGS, unknown=None)}|{mode}")
+
+
+def _ipc_cmd(a: Args, i: int, table: fl.Table) -> str:
+    """``IPC_RMID``, with ``IPC_64|`` when the command carries it."""
+    value = a.u32(i)
+    text = fl.constant(value & ~fl.IPC_64, table)
+    return a.shown(i, f"IPC_64|{text}" if value & fl.IPC_64 else text)
+
+
+@decoder("shmget")
+def _shmget(a: Args) -> list[str]:
+    return [_ipc_key(a, 0), a.ulong(1), _ipc_flags(a, 2)]
+
+
+@decoder("semget")
+def _semget(a: Args) -> list[str]:
+    return [_ipc_key(a, 0), a.int32(1), _ipc_flags(a, 2)]
+
+
+@decoder("msgget")
+def _msgget(a: Args) -> list[str]:
+    return [_ipc_key(a, 0), _ipc_flags(a, 1)]
+
+
+@decoder("shmctl")
+def _shmctl(a: Args) -> list[str]:
+    return [a.int32(0), _ipc_cmd(a, 1, fl.SHMCTL_CMDS), a.ptr(2)]
+
+
+@decoder("msgctl")
+def _msgctl(a: Args) -> list[str]:
+    return [a.int32(0), _ipc_cmd(a, 1, fl.MSGCTL_CMDS), a.ptr(2)]
+
+
+@decoder("semctl")
+def _semctl(a: Args) -> list[str]:
+    return [a.int32(0), a.int32(1), _ipc_cmd(a, 2, fl.SEMCTL_CMDS), a.ptr(3)]
+
+
 @decoder("getpriority")
 def _getpriority(a: Args) -> list[str]:
     return [a.const(0, fl.PRIORITY_WHICH), a.int32(1)]

@@ -1024,6 +1024,137 @@ INOTIFY_MASK: Final = _table(
     ("IN_ISDIR", 0x40000000),
     ("IN_ONESHOT", 0x80000000),
 )
+ITIMERS: Final = _sequence("ITIMER_???", "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")
+SCHED_POLICIES: Final = _sequence(
+    "SCHED_???",
+    "SCHED_OTHER",
+    "SCHED_FIFO",
+    "SCHED_RR",
+    "SCHED_BATCH",
+    "SCHED_ISO",
+    "SCHED_IDLE",
+    "SCHED_DEADLINE",
+)
+IOPRIO_WHO: Final = _sequence(
+    "IOPRIO_WHO_???", "IOPRIO_WHO_PROCESS", "IOPRIO_WHO_PGRP", "IOPRIO_WHO_USER", start=1
+)
+IOPRIO_CLASSES: Final = _sequence(
+    "IOPRIO_CLASS_???",
+    "IOPRIO_CLASS_NONE",
+    "IOPRIO_CLASS_RT",
+    "IOPRIO_CLASS_BE",
+    "IOPRIO_CLASS_IDLE",
+)
+# linux/membarrier.h as strace 6.1 knows it (MEMBARRIER_CMD_GET_REGISTRATIONS came later).
+MEMBARRIER_CMDS: Final = _table(
+    "MEMBARRIER_CMD_???",
+    ("MEMBARRIER_CMD_QUERY", 0),
+    ("MEMBARRIER_CMD_GLOBAL", 1),
+    ("MEMBARRIER_CMD_GLOBAL_EXPEDITED", 2),
+    ("MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED", 4),
+    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED", 8),
+    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED", 16),
+    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE", 32),
+    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE", 64),
+    ("MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ", 128),
+    ("MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ", 256),
+)
+# linux/personality.h: the type in the low byte, then flags.
+PERSONALITY_TYPES: Final = _sequence(
+    "PER_???",
+    "PER_LINUX",
+    "PER_SVR4",
+    "PER_SVR3",
+    "PER_SCOSVR3",
+    "PER_WYSEV386",
+    "PER_ISCR4",
+    "PER_BSD",
+    "PER_XENIX",
+    "PER_LINUX32",
+    "PER_IRIX32",
+    "PER_IRIXN32",
+    "PER_IRIX64",
+    "PER_RISCOS",
+    "PER_SOLARIS",
+    "PER_UW7",
+    "PER_OSF4",
+    "PER_HPUX",
+)
+PERSONALITY_FLAGS: Final = _table(
+    None,
+    ("UNAME26", 0x0020000),
+    ("ADDR_NO_RANDOMIZE", 0x0040000),
+    ("FDPIC_FUNCPTRS", 0x0080000),
+    ("MMAP_PAGE_ZERO", 0x0100000),
+    ("ADDR_COMPAT_LAYOUT", 0x0200000),
+    ("READ_IMPLIES_EXEC", 0x0400000),
+    ("ADDR_LIMIT_32BIT", 0x0800000),
+    ("SHORT_INODE", 0x1000000),
+    ("WHOLE_SECONDS", 0x2000000),
+    ("STICKY_TIMEOUTS", 0x4000000),
+    ("ADDR_LIMIT_3GB", 0x8000000),
+)
+FALLOC_FLAGS: Final = _table(
+    "FALLOC_FL_???",
+    ("FALLOC_FL_KEEP_SIZE", 0x01),
+    ("FALLOC_FL_PUNCH_HOLE", 0x02),
+    ("FALLOC_FL_NO_HIDE_STALE", 0x04),
+    ("FALLOC_FL_COLLAPSE_RANGE", 0x08),
+    ("FALLOC_FL_ZERO_RANGE", 0x10),
+    ("FALLOC_FL_INSERT_RANGE", 0x20),
+    ("FALLOC_FL_UNSHARE_RANGE", 0x40),
+)
+SYNC_FILE_RANGE_FLAGS: Final = _table(
+    "SYNC_FILE_RANGE_???",
+    ("SYNC_FILE_RANGE_WAIT_BEFORE", 1),
+    ("SYNC_FILE_RANGE_WRITE", 2),
+    ("SYNC_FILE_RANGE_WAIT_AFTER", 4),
+)
+SPLICE_FLAGS: Final = _table(
+    "SPLICE_F_???",
+    ("SPLICE_F_MOVE", 1),
+    ("SPLICE_F_NONBLOCK", 2),
+    ("SPLICE_F_MORE", 4),
+    ("SPLICE_F_GIFT", 8),
+)
+MLOCK2_FLAGS: Final = _table("MLOCK_???", ("MLOCK_ONFAULT", 1))
+# SysV IPC: the flags of shmget, semget and msgget (then the mode, in octal), and the commands.
+IPC_GET_FLAGS: Final = _table(
+    None,
+    ("IPC_CREAT", 0o1000),
+    ("IPC_EXCL", 0o2000),
+    ("SHM_HUGETLB", 0o4000),
+    ("SHM_NORESERVE", 0o10000),
+)
+_IPC_COMMON: Final = (("IPC_RMID", 0), ("IPC_SET", 1), ("IPC_STAT", 2), ("IPC_INFO", 3))
+SHMCTL_CMDS: Final = _table(
+    "SHM_???",
+    *_IPC_COMMON,
+    ("SHM_LOCK", 11),
+    ("SHM_UNLOCK", 12),
+    ("SHM_STAT", 13),
+    ("SHM_INFO", 14),
+    ("SHM_STAT_ANY", 15),
+)
+SEMCTL_CMDS: Final = _table(
+    "SEM_???",
+    *_IPC_COMMON,
+    ("GETPID", 11),
+    ("GETVAL", 12),
+    ("GETALL", 13),
+    ("GETNCNT", 14),
+    ("GETZCNT", 15),
+    ("SETVAL", 16),
+    ("SETALL", 17),
+    ("SEM_STAT", 18),
+    ("SEM_INFO", 19),
+    ("SEM_STAT_ANY", 20),
+)
+MSGCTL_CMDS: Final = _table(
+    "MSG_???", *_IPC_COMMON, ("MSG_STAT", 11), ("MSG_INFO", 12), ("MSG_STAT_ANY", 13)
+)
+IPC_64: Final = 0x100
+
 PRIORITY_WHICH: Final = _sequence("PRIO_???", "PRIO_PROCESS", "PRIO_PGRP", "PRIO_USER")
 RUSAGE_WHO: Final = _table(
     "RUSAGE_???", ("RUSAGE_SELF", 0), ("RUSAGE_CHILDREN", 0xFFFFFFFF), ("RUSAGE_THREAD", 1)

@@ -447,6 +447,10 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "timer_settime": {2: CAPTURE_IN_WORDS | 4, 3: CAPTURE_OUT_WORDS | 4},
     "timerfd_gettime": {1: CAPTURE_OUT_WORDS | 4},
     "timer_gettime": {1: CAPTURE_OUT_WORDS | 4},
+    # struct itimerval: the new setting, and the old one written back
+    "setitimer": {1: CAPTURE_IN_WORDS | 4, 2: CAPTURE_OUT_WORDS | 4},
+    "getitimer": {1: CAPTURE_OUT_WORDS | 4},
+    "sched_setscheduler": {2: CAPTURE_IN_WORDS | 1},  # struct sched_param (its 4 bytes, read as 8)
     "epoll_ctl": {3: CAPTURE_IN_WORDS | 2},  # struct epoll_event (12 bytes)
     "epoll_wait": {1: CAPTURE_OUT_WORDS | 30},  # the first 20 events it wrote
     "epoll_pwait": {1: CAPTURE_OUT_WORDS | 30, 4: CAPTURE_IN_WORDS | 1},
