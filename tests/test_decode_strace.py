@@ -700,6 +700,9 @@ int main(void)
     setsockopt(sock, 6 /* SOL_TCP */, 1 /* TCP_NODELAY */, &one, sizeof one);
     setsockopt(sock, SOL_SOCKET, 9999, &one, sizeof one);
     setsockopt(sock, 77, 1, &one, sizeof one);
+    int netlink = socket(AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */);
+    setsockopt(netlink, 270 /* SOL_NETLINK */, 11 /* NETLINK_EXT_ACK */, &one, sizeof one);
+    setsockopt(netlink, 270, 99, &one, sizeof one);
     getsockopt(sock, SOL_SOCKET, SO_TYPE, buf, &got_length);
     got_length = 2;
     getsockopt(sock, SOL_SOCKET, SO_RCVBUF, &got, &got_length);
