@@ -819,6 +819,17 @@ int main(void)
     syscall(SYS_kill, getpid(), SIGUSR1);
     syscall(SYS_rt_sigpending, &pending, 8);
     syscall(SYS_rt_sigtimedwait, &sigs, buf, &zero, 8);
+    struct sigevent when;
+    memset(&when, 0, sizeof when);
+    when.sigev_notify = SIGEV_SIGNAL;
+    when.sigev_signo = SIGALRM;
+    int timer_id = -1;
+    syscall(SYS_timer_create, CLOCK_REALTIME, &when, &timer_id);
+    when.sigev_notify = SIGEV_NONE;
+    when.sigev_value.sival_int = 5;
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, &when, &timer_id);
+    syscall(SYS_timer_create, CLOCK_MONOTONIC, 0, 0);
+    syscall(SYS_timer_delete, timer_id);
     struct itimerval off = {{0, 0}, {0, 0}}, was;
     syscall(SYS_setitimer, ITIMER_REAL, &off, &was);
     syscall(SYS_getitimer, ITIMER_PROF, &was);
@@ -952,6 +963,7 @@ def test_odd_values_match_strace(tmp_path: Path):
         "getcwd",
         "setitimer",
         "getitimer",
+        "timer_create",
         "fallocate",
         "sync_file_range",
         "tee",

@@ -2288,6 +2288,41 @@ def _gettime(a: Args) -> list[str]:
     return [a.int32(0), a.struct(1, _TIMESPEC_PAIR, itimerspec_text, at_exit=True)]
 
 
+_U64: Final = (1 << 64) - 1
+_SIGEVENT = Struct("<qiiqq")  # sigev_value, sigev_signo, sigev_notify, then the union
+_SIGEV_SIGNAL, _SIGEV_THREAD, _SIGEV_THREAD_ID = 0, 2, 4
+
+
+def sigevent_text(data: bytes) -> str:
+    """struct sigevent as strace prints it: the value only when it is not zero, the signal by
+    name when one is sent, then what the kind of notification uses."""
+    value, signo, notify, first, second = _SIGEVENT.unpack_from(data)
+    parts = []
+    if value:
+        sival_int = render.signed(value & 0xFFFFFFFF, 32)
+        parts.append(f"sigev_value={{sival_int={sival_int}, sival_ptr={fl.hexnum(value & _U64)}}}")
+    sends = notify in (_SIGEV_SIGNAL, _SIGEV_THREAD, _SIGEV_THREAD_ID)
+    parts.append(f"sigev_signo={(fl.signal_name(signo) if sends else None) or signo}")
+    parts.append(f"sigev_notify={fl.constant(notify & 0xFFFFFFFF, fl.SIGEV_NOTIFY)}")
+    if notify == _SIGEV_THREAD_ID:
+        parts.append(f"sigev_notify_thread_id={render.signed(first & 0xFFFFFFFF, 32)}")
+    elif notify == _SIGEV_THREAD:
+        function, attributes = first & _U64, second & _U64
+        parts.append(f"sigev_notify_function={fl.hexnum(function) if function else 'NULL'}")
+        parts.append(f"sigev_notify_attributes={fl.hexnum(attributes) if attributes else 'NULL'}")
+    return "{" + ", ".join(parts) + "}"
+
+
+@decoder("timer_create")
+def _timer_create(a: Args) -> list[str]:
+    return [a.const(0, fl.CLOCKS), a.struct(1, _SIGEVENT.size, sigevent_text), a.written_int(2)]
+
+
+@decoder("timer_delete", "timer_getoverrun")
+def _timer_id(a: Args) -> list[str]:
+    return [a.int32(0)]
+
+
 def itimerval_text(data: bytes) -> str:
     """struct itimerval: it_interval, then it_value (two timevals)."""
     interval, value = timeval_text(data), timeval_text(data[_TIMESPEC.size :])

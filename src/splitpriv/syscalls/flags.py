@@ -1024,6 +1024,13 @@ INOTIFY_MASK: Final = _table(
     ("IN_ISDIR", 0x40000000),
     ("IN_ONESHOT", 0x80000000),
 )
+SIGEV_NOTIFY: Final = _table(
+    "SIGEV_???",
+    ("SIGEV_SIGNAL", 0),
+    ("SIGEV_NONE", 1),
+    ("SIGEV_THREAD", 2),
+    ("SIGEV_THREAD_ID", 4),
+)
 ITIMERS: Final = _sequence("ITIMER_???", "ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")
 SCHED_POLICIES: Final = _sequence(
     "SCHED_???",

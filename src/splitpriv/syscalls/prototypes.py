@@ -447,6 +447,7 @@ _STRUCTS: Final[dict[str, dict[int, int]]] = {
     "timer_settime": {2: CAPTURE_IN_WORDS | 4, 3: CAPTURE_OUT_WORDS | 4},
     "timerfd_gettime": {1: CAPTURE_OUT_WORDS | 4},
     "timer_gettime": {1: CAPTURE_OUT_WORDS | 4},
+    "timer_create": {1: CAPTURE_IN_WORDS | 4, 2: CAPTURE_OUT_INTS | 1},  # struct sigevent; the id
     # struct itimerval: the new setting, and the old one written back
     "setitimer": {1: CAPTURE_IN_WORDS | 4, 2: CAPTURE_OUT_WORDS | 4},
     "getitimer": {1: CAPTURE_OUT_WORDS | 4},
