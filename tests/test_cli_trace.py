@@ -134,6 +134,42 @@ def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs):
         sleeper.wait()
 
 
+def test_f_p_counts_the_threads_it_attached_and_detaches_each(tmp_path: Path):
+    """strace -f -p: `Process N attached with 3 threads`, then a detach line per thread."""
+    code = (
+        "import os, sys, threading, time\n"
+        "for _ in range(2):\n"
+        "    threading.Thread(target=lambda: time.sleep(30), daemon=True).start()\n"
+        "print(os.getpid(), flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    target = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert target.stdout is not None
+        pid = int(target.stdout.readline())
+        runner = subprocess.Popen(
+            [*CLI, "trace", "-f", "-o", str(tmp_path / "out"), "-p", str(pid)],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while tracer_of(pid) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # (the threads are attached after the main one)
+        runner.send_signal(signal.SIGINT)
+        _, err = runner.communicate(timeout=10)
+        threads = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+        assert len(threads) == 2
+        assert err.splitlines() == [
+            f"splitpriv: Process {pid} attached with 3 threads",
+            f"splitpriv: Process {pid} detached",
+            *(f"splitpriv: Process {t} detached" for t in threads),
+        ]
+        assert all(tracer_of(t) == 0 for t in (pid, *threads))
+    finally:
+        target.kill()
+        target.wait()
+
+
 def test_p_exits_0_whatever_the_attached_process_ends_with(progs):
     """strace's exit status is the tracee's only for a command it started itself."""
     for how in ("exit 3", "kill -KILL $$"):

@@ -321,14 +321,18 @@ def _consume(
         with _termination(), _sigint(session, attached), session:
             if attached:
                 assert opts.pid is not None
+                started = session.wait_started()
+                # With -f every thread is attached too; strace counts them in one line.
+                threads = _other_threads(opts.pid) if opts.follow and started else []
                 if writer is not None:
-                    writer.begin(opts.pid)
-                if opts.quiet_attach or not session.wait_started():
+                    writer.begin(opts.pid, threads)
+                with_threads = f" with {len(threads) + 1} threads" if threads else ""
+                if opts.quiet_attach or not started:
                     pass  # (not attached: the error comes when the session closes)
                 elif writer is not None:
-                    writer.message(f"Process {opts.pid} attached")
+                    writer.message(f"Process {opts.pid} attached{with_threads}")
                 else:
-                    sys.stderr.write(f"splitpriv: Process {opts.pid} attached\n")
+                    sys.stderr.write(f"splitpriv: Process {opts.pid} attached{with_threads}\n")
             begun = attached
             with Ticker(writer.tick, TICK_S) if ticking and writer else nullcontext():
                 merge = repeats.prints_repeats if repeats is not None else False
@@ -401,13 +405,23 @@ def _consume(
         if writer is not None:
             writer.finish()
     if detached and not opts.quiet_attach:
-        sys.stderr.write(f"splitpriv: Process {opts.pid} detached\n")
+        assert opts.pid is not None
+        for tid in (opts.pid, *(_other_threads(opts.pid) if opts.follow else ())):
+            sys.stderr.write(f"splitpriv: Process {tid} detached\n")
     if terminated:
         return 128 + terminated
     if detached or attached:
         return 0  # strace's status is the tracee's only for a command it ran itself
     status = session.exit_status
     return status.returncode if status is not None else 0
+
+
+def _other_threads(pid: int) -> list[int]:
+    """The threads of process ``pid`` other than its main one, as /proc lists them now."""
+    try:
+        return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
+    except OSError:
+        return []
 
 
 def _print_summary(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, Final, TextIO
 
 from splitpriv.cli.trace_records import Call, Exec, Exit, Other, Signal, Stop
@@ -221,7 +222,7 @@ class JsonTrace:
 
         self._dumps = json.JSONEncoder(separators=(",", ":")).encode
 
-    def begin(self, root: int) -> None:
+    def begin(self, root: int, threads: Sequence[int] = ()) -> None:
         self.root = root
 
     def call(self, call: Call) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO, cast
 
 from splitpriv.cli.trace_fds import FdPaths, inheritable_descriptors
@@ -28,7 +28,7 @@ class Writer(Protocol):
 
     root: int | None
 
-    def begin(self, root: int) -> None: ...
+    def begin(self, root: int, threads: Sequence[int] = ()) -> None: ...
 
     def call(self, call: Call) -> None: ...
 
@@ -85,7 +85,7 @@ class Separate:
             entry = self._open[tid] = (out, writer)
         return entry[1]
 
-    def begin(self, root: int) -> None:
+    def begin(self, root: int, threads: Sequence[int] = ()) -> None:
         if self.root is None:
             self.root = root
 

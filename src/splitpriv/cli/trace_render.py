@@ -35,7 +35,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final, TextIO
 
 from splitpriv import _binding
@@ -355,14 +355,17 @@ class TextTrace:
         if self._heap and not self._awaiting and (not known or (len(known) == 1 and tid in known)):
             self._flush(None)
 
-    def begin(self, root: int) -> None:
+    def begin(self, root: int, threads: Sequence[int] = ()) -> None:
         """The traced process is ``root`` (known before its first record arrives: with a
-        trace set that leaves out its calls, a child's records can come first)."""
+        trace set that leaves out its calls, a child's records can come first); ``threads``:
+        its other threads, attached with it (``-f -p``), announced with it rather than each
+        at its first line."""
         with self.lock:
             if self.root is None:
                 self.root = root
-            self._known.setdefault(root, None)
-            self._live.setdefault(root, None)
+            for tid in (root, *threads):
+                self._known.setdefault(tid, None)
+                self._live.setdefault(tid, None)
 
     def call(self, call: Call) -> None:
         with self.lock:
