@@ -559,6 +559,10 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
     int event = (unsigned int)status >> 16;
 
     if (tr->detaching) {
+        /* A call in progress is reported as strace does: `read(0,  <detached ...>`. */
+        if (tr->in_syscall && tr->recording)
+            tr->ev.flags |= SP_EVF_DETACHED;
+        sp_flush_unfinished_call(s, tr);
         /* A pending signal is handed back so the tracee gets it once detached. */
         int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
         detach(s, tr, pass);

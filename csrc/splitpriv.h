@@ -136,6 +136,7 @@ enum {
     SP_EVF_REWRITTEN = 32,   /* it ran with rewritten arguments (args holds the new ones) */
     SP_EVF_ENTRY = 64,       /* only the entry of a call still in progress (entry_records) */
     SP_EVF_ENTRY_SHOWN = 128, /* the whole call, whose SP_EVF_ENTRY record came earlier */
+    SP_EVF_DETACHED = 256,   /* with NORETURN: the tracer detached while it was in progress */
 };
 
 enum {

@@ -110,14 +110,16 @@ def tracer_of(pid: int) -> int:
         return int(next(t for t in status if t.startswith("TracerPid:")).split()[1])
 
 
-def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs):
+def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs, tmp_path: Path):
     """A background job of a script starts with SIGINT ignored; strace -p still detaches on
-    it, and so must we: the process runs on, no longer traced, and the runner exits 0."""
+    it, and so must we: the process runs on, no longer traced, and the runner exits 0. The
+    call it was in ends the trace as strace ends it: `nanosleep(...,  <detached ...>`."""
     sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)
+    out = tmp_path / "trace"
     try:
         assert sleeper.stdout is not None and int(sleeper.stdout.readline()) == sleeper.pid
         runner = subprocess.Popen(
-            [*CLI, "trace", "-o", os.devnull, "-p", str(sleeper.pid)],
+            [*CLI, "trace", "-o", str(out), "-p", str(sleeper.pid)],
             stderr=subprocess.PIPE, text=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )  # fmt: skip
@@ -129,6 +131,9 @@ def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs):
         assert runner.returncode == 0, err
         assert err.splitlines()[-1] == f"splitpriv: Process {sleeper.pid} detached"
         assert tracer_of(sleeper.pid) == 0 and sleeper.poll() is None
+        last = out.read_text().splitlines()[-1]
+        assert last.startswith(("nanosleep(", "clock_nanosleep(", "restart_syscall("))
+        assert last.endswith(",  <detached ...>") or last.endswith("( <detached ...>"), last
     finally:
         sleeper.kill()
         sleeper.wait()

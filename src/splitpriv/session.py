@@ -549,6 +549,13 @@ class Trace:
         assert self.exit_status is not None
         return self.exit_status
 
+    def stop(self) -> None:
+        """Ask the session to end (launched tracees killed, attached ones detached) and go on
+        reading: the records up to the end still come (a call an attached task was in shows
+        as detached), then the iteration ends. Safe from a signal handler."""
+        if self._thread is not None and not self._done:
+            self._engine.cancel()
+
     def close(self) -> None:
         """Stop the session now if it still runs (kill launched tracees, detach attached)."""
         if self._thread is not None and not self._done:

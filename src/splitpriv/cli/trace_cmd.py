@@ -170,22 +170,33 @@ def _output(opts: TraceOptions) -> Iterator[TextIO | None]:
 
 
 @contextmanager
-def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
+def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[list[int]]:
     """Ctrl-C for a launched tracee: leave it to the tracee when it shares our process group
-    (the terminal signalled it too), forward it otherwise. With -p: KeyboardInterrupt, even
-    when SIGINT was ignored when we started (a background job of a script), as strace detaches
-    on SIGINT whatever it inherited."""
+    (the terminal signalled it too), forward it otherwise.
+
+    With -p: detach, even when SIGINT was ignored when we started (a background job of a
+    script), as strace does whatever it inherited. The session is asked to end and the trace
+    goes on to its last record, so that a call in progress shows as strace shows it (`read(0,
+     <detached ...>`); the list yielded gets an entry. A second Ctrl-C: KeyboardInterrupt."""
+    seen: list[int] = []
     if attached:
-        previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        def on_attached_sigint(signum: int, frame: FrameType | None) -> None:
+            if seen:
+                raise KeyboardInterrupt
+            seen.append(signum)
+            session.stop()
+
+        previous_handler = signal.signal(signal.SIGINT, on_attached_sigint)
         try:
-            yield
+            yield seen
         finally:
             signal.signal(signal.SIGINT, previous_handler)
         return
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         # (Ignored when we started, as a script's `trap "" INT` leaves it: the tracee inherits
         # that, as it would without us, and a handler of ours would undo it at its exec.)
-        yield
+        yield seen
         return
 
     def on_sigint(signum: int, frame: FrameType | None) -> None:
@@ -198,7 +209,7 @@ def _sigint(session: splitpriv.Trace, attached: bool) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        yield
+        yield seen
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -318,7 +329,7 @@ def _consume(
     detached = False
     terminated = 0
     try:
-        with _termination(), _sigint(session, attached), session:
+        with _termination(), _sigint(session, attached) as interrupted, session:
             if attached:
                 assert opts.pid is not None
                 started = session.wait_started()
@@ -394,10 +405,11 @@ def _consume(
                     if muted and writer is not None:
                         writer.finish()
                         writer = None
+        detached = detached or bool(interrupted)  # -p: Ctrl-C detached, the trace went on
     except KeyboardInterrupt:
         if not attached:
             raise
-        detached = True
+        detached = True  # (a second Ctrl-C: the session ends now)
     except _Terminated as exc:
         terminated = exc.signum
         detached = attached

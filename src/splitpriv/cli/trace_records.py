@@ -26,6 +26,7 @@ EV_STOPPED: Final = _binding.EV_STOPPED
 
 _NORETURN: Final = _binding.EVF_NORETURN
 _CONTINUED: Final = _binding.EVF_CONTINUED
+DETACHED: Final = _binding.EVF_DETACHED
 _INJECTED: Final = _binding.EVF_DENIED | _binding.EVF_EMULATED
 _DENIED: Final = _binding.EVF_DENIED
 _EMULATED: Final = _binding.EVF_EMULATED
@@ -103,9 +104,12 @@ class Call:
 
     @property
     def status(self) -> str:
-        """strace's ``-e status=`` class: successful, failed, unfinished or unavailable."""
+        """strace's ``-e status=`` class: successful, failed, unfinished, unavailable or
+        detached."""
         ret = self.retval
         if ret is None:
+            if self.flags & DETACHED:
+                return "detached"
             return "unavailable" if self.flags & _CONTINUED else "unfinished"
         return "failed" if -render.ERRNO_MAX <= ret < 0 else "successful"
 

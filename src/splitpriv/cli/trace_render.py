@@ -42,6 +42,7 @@ from splitpriv import _binding
 from splitpriv.cli.trace_fds import FdPaths
 from splitpriv.cli.trace_records import (
     CHILD_CREATORS,
+    DETACHED,
     ENTRY,
     ENTRY_SHOWN,
     EV_SYSCALL,
@@ -207,6 +208,10 @@ class LineFormat:
             if hit is not None:
                 return hit
         head, tail = layout.split(call.name, self.arguments(call))
+        if call.flags & DETACHED and call.retval is None:
+            # We let go of the task inside the call: strace's `read(0,  <detached ...>`, no
+            # result (an empty one: _finish_line ends the line there).
+            return head, " <detached ...>", ""
         if (
             call.retval is None
             and call.flags & _binding.EVF_NORETURN
@@ -644,6 +649,8 @@ class TextTrace:
         if paint is not None:
             kind = "error" if failed else "injected" if result.endswith("(INJECTED)") else ""
             result = paint(kind, result) if kind else result
+        if not result:  # (a call we detached from: the line ends at `<detached ...>`)
+            return "\n"
         return " " + self._pad(length + 1) + "= " + result + "\n"
 
     def _write_now(self, call: Call) -> None:
@@ -657,7 +664,7 @@ class TextTrace:
         paint = self.paint
         if paint is None:
             text = prefix + stamp + head + tail
-            line = text + " " + self._pad(len(text) + 1) + "= " + result + "\n"
+            line = text + self._finish_line(len(text), result, False)
             self.write(line)
             if not stamp and not call.flags and not call.memory and not call.faults:
                 if self.fmt.cacheable:
@@ -721,7 +728,7 @@ class TextTrace:
         text = self._prefix(tid) + (self.clock.stamp(t) if self.clock.enabled else "")
         text += item.head + item.tail
         child = self._child_shown(call)
-        self.write(text + " " + self._pad(len(text) + 1) + "= " + item.result + "\n")
+        self.write(text + self._finish_line(len(text), item.result, False))
         if child is not None and not self.quiet_attach:
             self._message(f"Process {child} attached")
 
