@@ -138,6 +138,23 @@ def test_a_call_its_task_died_in_is_unfinished_like_straces():
     ]
 
 
+def test_a_call_detached_from_ends_like_straces():
+    # -p and Ctrl-C: the engine lets go of the task inside the call; strace's line stops there.
+    from splitpriv import _binding
+
+    detached = _binding.EVF_NORETURN | _binding.EVF_DETACHED
+    trace, out, _ = text_trace()
+    trace.call(make_call(7, "read", (0, 0x7FFD0000, 10), ret=None, flags=detached))
+    trace.call(make_call(7, "nanosleep", (0, 0), ret=-516, entry_us=5))
+    trace.call(make_call(7, "restart_syscall", ret=None, entry_us=9, flags=detached))
+    trace.finish()
+    assert out.getvalue().splitlines() == [
+        "read(0,  <detached ...>",
+        line("nanosleep(NULL, NULL)", "? ERESTART_RESTARTBLOCK (Interrupted by signal)"),
+        "restart_syscall(<... resuming interrupted nanosleep ...> <detached ...>",
+    ]
+
+
 def test_a_clone_whose_result_sud_never_sees_is_printed_whole():
     # Under sud the stub records clone and lets the program's own instruction run it again:
     # the call returned, only its result is unknown. The whole line, then `= ?`.

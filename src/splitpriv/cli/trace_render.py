@@ -200,7 +200,7 @@ class LineFormat:
         elif call.name == "restart_syscall":
             resumed = self._interrupted.get(call.tid, "system call")
             head, tail = layout.split(call.name, [f"<... resuming interrupted {resumed} ...>"])
-            return head, tail, self.result(call)
+            return self._detached(call, head) or (head, tail, self.result(call))
         key = None
         if self._cache is not None and not call.memory and not call.faults:
             key = (call.nr, call.arch, call.args, call.retval, call.flags)
@@ -208,10 +208,9 @@ class LineFormat:
             if hit is not None:
                 return hit
         head, tail = layout.split(call.name, self.arguments(call))
-        if call.flags & DETACHED and call.retval is None:
-            # We let go of the task inside the call: strace's `read(0,  <detached ...>`, no
-            # result (an empty one: _finish_line ends the line there).
-            return head, " <detached ...>", ""
+        detached = self._detached(call, head)
+        if detached is not None:
+            return detached
         if (
             call.retval is None
             and call.flags & _binding.EVF_NORETURN
@@ -231,6 +230,14 @@ class LineFormat:
                 self._cache.clear()
             self._cache[key] = parts
         return parts
+
+    @staticmethod
+    def _detached(call: Call, head: str) -> tuple[str, str, str] | None:
+        """We let go of the task inside the call: strace's `read(0,  <detached ...>`, with no
+        result (an empty one: the writer ends the line there). None for any other call."""
+        if call.flags & DETACHED and call.retval is None:
+            return head, " <detached ...>", ""
+        return None
 
     def observe(self, call: Call) -> None:
         """A call recorded for ``-y``'s model only (not printed)."""
