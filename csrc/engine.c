@@ -154,12 +154,18 @@ void sp_cancel(struct sp_session *s)
  * prints `<unfinished ...>`, instead of holding lines back for calls that may still come. */
 static void show_entries(struct sp_session *s, const struct sp_event *ev)
 {
+    /* Oldest first (the list is newest first): each entry shown is itself a record, and every
+     * call that began before it must have shown up by then. */
     struct sp_tracee *tr = s->tracees.unshown;
+    while (tr && tr->unshown_next)
+        tr = tr->unshown_next;
     while (tr) {
-        struct sp_tracee *next = tr->unshown_next;
-        /* A task's own call stays: its whole record is this one, or (its exec event amid its
-         * execve) comes later in order anyway. */
-        if (tr->tid != ev->tid) {
+        struct sp_tracee *next = tr->unshown_prev;
+        /* A task's own call stays when its whole record is this one. Its execve is shown
+         * before its exec event, like any other call in progress: the other tasks' entries
+         * shown here would otherwise be printed before the execve that began earlier (a
+         * child's, under -e trace=execve,wait4, after its parent's wait4). */
+        if (tr->tid != ev->tid || ev->kind == SP_EV_EXEC) {
             sp_unshown_drop(&s->tracees, tr);
             tr->ev.flags |= SP_EVF_ENTRY;
             sp_ring_push(s, &tr->ev); /* what was copied at entry goes along */
