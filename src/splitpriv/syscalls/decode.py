@@ -193,7 +193,7 @@ class Args:
     def ptr(self, i: int) -> str:
         """A pointer: ``NULL`` or ``0x7ffd...``."""
         value = self.raw(i)
-        return self._as(hex(value) if value else "NULL", i)
+        return self._as(render.pointer(value), i)
 
     def hex(self, i: int, *, bits: int | None = None) -> str:
         """C's ``%#lx``: ``0x1f``, and ``0`` for zero."""
@@ -589,7 +589,7 @@ def _iovec_list(a: Args, data: bytes, more: bool) -> str:
             break
         if flag == ELEM_FAULT:
             address = int.from_bytes(body, "little")
-            base = hex(address) if address else "NULL"
+            base = render.pointer(address)
         else:
             base = render.quote(body, limit=limit, truncated=flag == ELEM_CUT)
         items.append(f"{{iov_base={base}, iov_len={length}}}")
@@ -1007,7 +1007,7 @@ def sigaction_text(data: bytes) -> str:
     text = f"{{sa_handler={shown}, sa_mask={sigset_text(mask)}, "
     text += f"sa_flags={fl.flags(flags, fl.SIGACTION_FLAGS)}"
     if flags & _SA_RESTORER:
-        text += f", sa_restorer={hex(restorer) if restorer else 'NULL'}"
+        text += f", sa_restorer={render.pointer(restorer)}"
     return text + "}"
 
 
@@ -1338,14 +1338,14 @@ def clone_args_text(data: bytes, retval: int | None) -> str | None:
         return None
     fields = [f"flags={fl.flags(flags, fl.CLONE)}"]
     if flags & (_CLONE_CHILD_SETTID | _CLONE_CHILD_CLEARTID):
-        fields.append(f"child_tid={hex(child_tid) if child_tid else 'NULL'}")
+        fields.append(f"child_tid={render.pointer(child_tid)}")
     if flags & _CLONE_PARENT_SETTID:
-        fields.append(f"parent_tid={hex(parent_tid) if parent_tid else 'NULL'}")
+        fields.append(f"parent_tid={render.pointer(parent_tid)}")
     fields.append(f"exit_signal={fl.signal(signal)}")
-    fields.append(f"stack={hex(stack) if stack else 'NULL'}")
+    fields.append(f"stack={render.pointer(stack)}")
     fields.append(f"stack_size={fl.hexnum(stack_size)}")
     if flags & _CLONE_SETTLS:
-        fields.append(f"tls={hex(tls) if tls else 'NULL'}")
+        fields.append(f"tls={render.pointer(tls)}")
     text = "{" + ", ".join(fields) + "}"
     if flags & _CLONE_PARENT_SETTID and parent_tid and retval is not None and retval > 0:
         text += f" => {{parent_tid=[{retval}]}}"
@@ -1517,7 +1517,7 @@ _STACK = Struct("<Qi4xQ")  # stack_t: ss_sp, ss_flags, ss_size
 
 def stack_text(data: bytes) -> str:
     sp, flags, size = _STACK.unpack_from(data)
-    shown_sp = hex(sp) if sp else "NULL"
+    shown_sp = render.pointer(sp)
     shown_flags = fl.flags(flags & 0xFFFFFFFF, fl.SS_FLAGS)
     return f"{{ss_sp={shown_sp}, ss_flags={shown_flags}, ss_size={size}}}"
 
@@ -2308,8 +2308,8 @@ def sigevent_text(data: bytes) -> str:
         parts.append(f"sigev_notify_thread_id={render.signed(first & 0xFFFFFFFF, 32)}")
     elif notify == _SIGEV_THREAD:
         function, attributes = first & _U64, second & _U64
-        parts.append(f"sigev_notify_function={fl.hexnum(function) if function else 'NULL'}")
-        parts.append(f"sigev_notify_attributes={fl.hexnum(attributes) if attributes else 'NULL'}")
+        parts.append(f"sigev_notify_function={render.pointer(function)}")
+        parts.append(f"sigev_notify_attributes={render.pointer(attributes)}")
     return "{" + ", ".join(parts) + "}"
 
 

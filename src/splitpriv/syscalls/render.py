@@ -83,6 +83,11 @@ def _quote_bytewise(shown: bytes) -> str:
     return "".join(out)
 
 
+def pointer(value: int) -> str:
+    """An address as strace prints it: ``0x7ffd...``, or ``NULL``."""
+    return hex(value) if value else "NULL"
+
+
 def signed(value: int, bits: int = 64) -> int:
     value &= (1 << bits) - 1
     return value - (1 << bits) if value >> (bits - 1) else value
