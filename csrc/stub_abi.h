@@ -189,9 +189,23 @@ struct sp_stub_config {
 };
 #define SP_STUB_CONFIG_OFF 0xf000
 
+/* Where a task-making call made from the stub's clone cells (stub/entry.S) returns to, per
+ * slot: a small stack, since a handler of the program's that interrupts the cell may make such
+ * a call too. words[0] is the depth, words[1..depth] the addresses. */
+#define SP_STUB_CLONE_RETURN_DEPTH 7
+struct sp_stub_clone_return {
+    volatile unsigned long long words[SP_STUB_CLONE_RETURN_DEPTH + 1];
+};
+/* stub/entry.S has these numbers too: it reads the table from the cells, outside the handler. */
+#define SP_STUB_CLONE_RETURN_ADDR (SP_STUB_DATA_ADDR + 0x10000ULL)
+#define SP_STUB_CLONE_CELLS_OFF 32
+#define SP_STUB_CLONE_CELL_SIZE 8
+
 struct sp_stub_data {
-    /* Always read-write: Syscall User Dispatch reads the selectors at every syscall. */
+    /* Always read-write: Syscall User Dispatch reads the selectors at every syscall, and the
+     * clone cells read their return addresses outside the handler. */
     struct sp_stub_slot slots[SP_STUB_SLOTS];
+    struct sp_stub_clone_return clone_return[SP_STUB_SLOTS];
     volatile int supervisor_gone;   /* the session ended: apply the policy, record nothing */
     volatile int slots_used;        /* no slot at or above this index was ever taken: the
                                      * engine's scans (asks, exec requests) stop here */
@@ -217,6 +231,10 @@ static inline void sp_stub_slot_taken(struct sp_stub_data *data, int index)
 
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */
 
+_Static_assert(SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, clone_return) ==
+                   SP_STUB_CLONE_RETURN_ADDR,
+               "stub/entry.S reads the clone return table at SP_STUB_CLONE_RETURN_ADDR");
+_Static_assert(sizeof(struct sp_stub_clone_return) == 64, "entry.S: a record is 64 bytes");
 _Static_assert(SP_STUB_DATA_ADDR + sizeof(struct sp_stub_data) <= SP_STUB_STACKS_ADDR,
                "the stub's data runs into its signal stacks");
 

@@ -20,8 +20,8 @@
  * so a call made with the program's stack nearly exhausted still traps cleanly. It times calls
  * with the TSC and a mapping the drainer keeps (struct sp_stub_clock) rather than with two
  * clock_gettime syscalls, unless the TSC is not the kernel's clock or the program turned it off
- * for itself (PR_SET_TSC, which it sees: prctl always reaches the stub). Under `sud` it knows
- * its thread from the signal stack it runs on, without a gettid syscall (see slot_of_stack).
+ * for itself (PR_SET_TSC, which it sees: prctl always reaches the stub). It knows its
+ * thread from the signal stack it runs on, without a gettid syscall (see slot_of_stack).
  *
  * It must never call anything outside this file, never use more than its signal stack, never
  * change the signal mask for its own sake (a push to the ring is lock-free instead: a signal
@@ -849,6 +849,7 @@ static struct sp_stub_slot *my_slot(int tid)
                 slot->exec_state = SP_EXEC_NONE;
                 slot->selector = SP_SELECTOR_ALLOW;
                 slot->ss_known = 0;
+                DATA->clone_return[i].words[0] = 0;
                 if (CONFIG->mode == SP_STUB_MODE_SUD) /* a new thread or child: arm itself */
                     sc6(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, 1 /* ON */, SP_STUB_CODE_ADDR,
                         SP_STUB_CODE_SIZE, (unsigned long long)(uintptr_t)&slot->selector, 0);
@@ -860,13 +861,13 @@ static struct sp_stub_slot *my_slot(int tid)
 }
 
 /* ---- whose trap this is --------------------------------------------------------------------
- * Under `sud` a trap on a slot's own signal stack is that slot's thread's, without asking the
- * kernel (gettid is a syscall, most of a tenth of an allowed call): the thread writes its tid
- * at the bottom of its stub stack, which is private memory (a forked child has its own copy),
- * and clears it before every clone-family call, so a child that inherits the signal stack
- * (fork, vfork) asks the kernel at its first trap. Only `sud` sees every clone-family call;
- * seccomp-trap's filter lets clone, clone3 and vfork through without a trap, so there the
- * stack proves nothing and every trap asks. */
+ * A trap on a slot's own signal stack is that slot's thread's, without asking the kernel
+ * (gettid is a syscall, most of a tenth of an allowed call): the thread writes its tid at the
+ * bottom of its stub stack, which is private memory (a forked child has its own copy), and
+ * clears it before every call that makes a task, so a child that inherits the signal stack
+ * (fork, vfork) asks the kernel at its first trap. Both filters send every such call here
+ * (under `sud` Syscall User Dispatch does; a new thread gets no signal stack from its parent,
+ * so it asks the kernel too). */
 static volatile int *stack_owner(const struct sp_stub_slot *slot)
 {
     size_t index = (size_t)(slot - DATA->slots);
@@ -877,8 +878,7 @@ static struct sp_stub_slot *slot_of_stack(int *tid)
 {
     unsigned long long sp;
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    if (CONFIG->mode != SP_STUB_MODE_SUD || sp < SP_STUB_STACKS_ADDR ||
-        sp >= SP_STUB_STACKS_ADDR + SP_STUB_STACKS_SIZE)
+    if (sp < SP_STUB_STACKS_ADDR || sp >= SP_STUB_STACKS_ADDR + SP_STUB_STACKS_SIZE)
         return 0;
     struct sp_stub_slot *slot = &DATA->slots[(sp - SP_STUB_STACKS_ADDR) / SP_STUB_STACK_SIZE];
     int owner = *stack_owner(slot);
@@ -895,6 +895,72 @@ static int makes_a_task(int arch, long nr)
     return arch == 1 && (nr == 2 || nr == 120 || nr == 190 || nr == 435); /* i386 numbers */
 }
 
+/* ---- calls that make a task ----------------------------------------------------------------
+ * Only a child forked with no stack of its own can return through this handler: it runs on
+ * its own copy of everything, the signal stack included. A thread (a new stack) or a vfork
+ * child (its parent's stack and memory) cannot: it would run the rest of the handler on a stack
+ * that is not its own, or trample the frame its parent returns through. Those calls are made
+ * from outside the handler: `sud` runs the program's own instruction again with the selector
+ * open; `seccomp-trap`, whose filter would trap that again, returns into a clone cell
+ * (entry.S). i386 calls of these are made in the handler whatever they are (not supported for
+ * threads and vfork). */
+enum { TASK_FORKED, TASK_NEW_STACK, TASK_SHARED_STACK };
+#define CLONE_VM_FLAG 0x100ULL
+
+struct clone_args_head { /* the start of struct clone_args (CLONE_ARGS_SIZE_VER0 is 64) */
+    unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size;
+};
+
+/* What kind of task the x86_64 call `nr` makes; `new_sp` is the new stack's pointer. */
+static int task_kind(int tgid, long nr, const unsigned long long *args, unsigned long long *new_sp)
+{
+    unsigned long long flags, stack;
+    *new_sp = 0;
+    if (nr == SYS_fork)
+        return TASK_FORKED;
+    if (nr == SYS_vfork)
+        return TASK_SHARED_STACK;
+    if (nr == SYS_clone) {
+        flags = args[0];
+        stack = args[1];
+    } else {
+        struct clone_args_head head;
+        if (args[1] < 64 || self_copy(tgid, 0, &head, args[0], sizeof head) != sizeof head)
+            return TASK_FORKED; /* the kernel fails it (EINVAL, EFAULT): no task */
+        if ((head.stack == 0) != (head.stack_size == 0))
+            return TASK_FORKED; /* EINVAL too */
+        flags = head.flags;
+        stack = head.stack ? head.stack + head.stack_size : 0;
+    }
+    *new_sp = stack;
+    if (stack)
+        return TASK_NEW_STACK;
+    return (flags & CLONE_VM_FLAG) ? TASK_SHARED_STACK : TASK_FORKED;
+}
+
+/* Make the call from the slot's clone cell (seccomp-trap): 0, or -errno to fail it with. */
+static long enter_clone_cell(int tgid, struct sp_stub_slot *slot, greg_t *g, long nr, int kind,
+                             unsigned long long new_sp)
+{
+    size_t index = (size_t)(slot - DATA->slots);
+    struct sp_stub_clone_return *back = &DATA->clone_return[index];
+    unsigned long long depth = back->words[0];
+    unsigned long long rip = (unsigned long long)g[REG_RIP];
+    if (depth >= SP_STUB_CLONE_RETURN_DEPTH)
+        return -11; /* EAGAIN: handlers of the program's nested that deep in clone cells */
+    if (kind == TASK_NEW_STACK && self_copy(tgid, 1, &rip, new_sp - 8, 8) != 8)
+        return -14; /* EFAULT: the child could not have run on that stack */
+    /* Reserve, then write: a handler of the program's that traps in between takes the next. */
+    back->words[0] = depth + 1;
+    back->words[depth + 1] = rip;
+    unsigned long long cell = SP_STUB_CLONE_CELLS_OFF + index * SP_STUB_CLONE_CELL_SIZE;
+    if (kind == TASK_SHARED_STACK)
+        cell += SP_STUB_SLOTS * SP_STUB_CLONE_CELL_SIZE;
+    g[REG_RIP] = (greg_t)(SP_STUB_CODE_ADDR + cell);
+    g[REG_RAX] = nr;
+    return 0;
+}
+
 /* ---- the entry point ------------------------------------------------------------------------ */
 
 void sp_stub_handler(int sig, siginfo_t *info, void *context)
@@ -908,7 +974,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     if (!slot) {
         tid = (int)sc3(SYS_gettid, 0, 0, 0);
         slot = my_slot(tid);
-        if (slot && CONFIG->mode == SP_STUB_MODE_SUD)
+        if (slot)
             *stack_owner(slot) = tid;
     }
     if (slot) {
@@ -968,7 +1034,7 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     rule = &verdict;
 
     long ret = 0;
-    int answered = 0;
+    int answered = 0, made = 0; /* made: the call was made in here */
     if (rule->action == SP_DENY) {
         ret = -rule->value;
         ev.flags |= SP_EVF_DENIED;
@@ -983,12 +1049,20 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
                 ev.args[i] = rule->rewrite[i];
         ev.flags |= SP_EVF_REWRITTEN;
     }
-    if (!answered && CONFIG->mode == SP_STUB_MODE_SUD && arch == 0 &&
-        (nr == SYS_clone || nr == SYS_clone3 || nr == SYS_vfork)) {
-        /* A new stack cannot return through this handler: run the instruction again, with the
-         * arguments the policy gave, and the selector left at ALLOW (the filter allows these).
-         * The next call the thread makes reaches the stub through the filter, which closes the
-         * selector again. The result goes straight to the program: the event has none. */
+    int task = TASK_FORKED;
+    unsigned long long new_sp = 0;
+    if (!answered && arch == 0 && makes_a_task(0, nr))
+        task = task_kind(ev.pid, nr, ev.args, &new_sp);
+    if (task != TASK_FORKED && CONFIG->mode == SP_STUB_MODE_TRAP) {
+        ret = slot ? enter_clone_cell(ev.pid, slot, g, nr, task, new_sp) : -11 /* EAGAIN */;
+        answered = ret != 0; /* else the cell makes it */
+    }
+    if (task != TASK_FORKED && !answered) {
+        /* Made outside the handler (see task_kind), with the arguments the policy gave: under
+         * `sud` by the program's instruction again, with the selector left at ALLOW (the
+         * filter allows these); the next call the thread makes reaches the stub through the
+         * filter, which closes the selector again. The result goes straight to the program:
+         * the event has none. */
         for (int i = 0; i < SP_NARGS; i++)
             g[regs[i]] = (greg_t)ev.args[i];
         if (record) {
@@ -997,8 +1071,12 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             ring_push(slot, &ev);
         }
         guard_leave(tid, guard);
-        g[REG_RIP] -= 2;
-        g[REG_RAX] = nr;
+        if (CONFIG->mode == SP_STUB_MODE_SUD) {
+            g[REG_RIP] -= 2;
+            g[REG_RAX] = nr;
+        } else if (slot) {
+            arm_signal_stack(uc, slot); /* the selector is SUD's: not used here */
+        }
         return;
     }
     if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, slot, nr, ev.args, &ret)) {
@@ -1014,12 +1092,13 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             guard_leave(tid, guard); /* the thread ends in the call: it must not stay counted */
         ret = sc6_i386(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
                        ev.args[5]);
-        answered = 1;
+        answered = made = 1;
     } else if (!answered && arch < 0) {
         ret = -38; /* ENOSYS: an ABI the stub does not know */
         answered = 1;
     }
     if (!answered) {
+        made = 1;
         if (record && (nr == SYS_exit || nr == SYS_exit_group)) {
             ev.flags |= SP_EVF_NORETURN;
             ev.t_exit_ns = 0;
@@ -1047,6 +1126,25 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
         } else
             ret = sc6(nr, ev.args[0], ev.args[1], ev.args[2], ev.args[3], ev.args[4],
                       ev.args[5]);
+    }
+    if (made && makes_a_task(arch, nr)) {
+        if (ret == 0) {
+            /* The child, forked in here (task_kind): a process of its own, on its copy of its
+             * parent's signal stack. It takes a slot of its own, with the signal stack it
+             * inherited, and records nothing: the parent's event has the call. */
+            struct sp_stub_slot *parent = slot;
+            tid = (int)sc3(SYS_gettid, 0, 0, 0);
+            slot = my_slot(tid);
+            if (slot && parent) {
+                slot->ss_sp = parent->ss_sp;
+                slot->ss_size = parent->ss_size;
+                slot->ss_flags = parent->ss_flags;
+                slot->ss_known = parent->ss_known;
+            }
+            record = 0;
+        } else if (slot) {
+            *stack_owner(slot) = tid; /* the parent: still this slot's */
+        }
     }
     if ((nr == SYS_execve || nr == SYS_execveat) && slot && arch == 0)
         DATA->exec_pending[slot - DATA->slots].kind = 0; /* failed: recorded below instead */

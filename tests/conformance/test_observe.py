@@ -252,8 +252,9 @@ def test_fork_is_followed(progs, mechanism, capfd):
 
 def test_the_call_that_made_a_child_is_recorded(progs, mechanism):
     """Where a mechanism sees every call, it sees the fork too: with the child's pid as its
-    result, or with none where the call runs past the mechanism (`sud` runs clone again outside
-    its handler, and the child's pid goes straight to the program)."""
+    result, or with none where the call runs past the mechanism (the stub mechanisms make a
+    vfork or a thread outside their handler, and the child's pid goes straight to the
+    program)."""
     require(mechanism, "counts_every_call")
     creators = ["clone", "clone3", "fork", "vfork"]
     events, t = trace_all([progs["fork_wait"]], mechanism=mechanism, syscalls=[*creators, "getpid"])
@@ -263,6 +264,43 @@ def test_the_call_that_made_a_child_is_recorded(progs, mechanism):
     child = next(c.pid for c in calls if c.pid != root and c.name == "getpid")
     assert len(made) == 1 and made[0].retval in (child, None)
     assert t.exit_status.code == 0
+
+
+def test_every_way_of_making_a_task_is_seen_once_and_told_apart(progs, mechanism, capfd):
+    """fork, glibc's fork (clone), vfork, posix_spawn (a CLONE_VFORK clone3 on a stack of its
+    own), clone(CLONE_VM|CLONE_VFORK) on a new stack, and two threads: each call that made a
+    task is recorded once, as its parent's, and each task's own getppid as its own. (The stub
+    mechanisms once recorded a child forked in their handler as a second return of its
+    parent's fork, and `seccomp-trap` let the clone family through unseen, so that a vfork
+    child's calls would pass for its parent's.)"""
+    creators = ["clone", "clone3", "fork", "vfork"]
+    events, t = trace_all(
+        [progs["make_tasks"]], mechanism=mechanism, syscalls=[*creators, "getppid"]
+    )
+    out = capfd.readouterr().out.splitlines()
+    assert out[-1] == "done" and t.exit_status.code == 0
+    children = {kind: int(pid) for kind, pid in (line.split() for line in out[:-1])}
+    assert list(children) == ["fork", "clone", "vfork", "spawn", "vclone"]
+    calls = syscalls(events)
+    root = t.pid
+    made = [c for c in calls if c.name in creators]
+    assert [(c.pid, c.tid, c.name) for c in made] == [
+        (root, root, name)
+        for name in ("fork", "clone", "vfork", "clone3", "clone", "clone3", "clone3")
+    ]
+    for call, (kind, pid) in zip(made, children.items(), strict=False):
+        # The stub mechanisms make the calls of a new stack or a vfork outside their handler.
+        forked = kind in ("fork", "clone")
+        if capabilities(mechanism).sees_return_value:
+            assert call.retval == pid if forked else call.retval in (pid, None)
+    asked = [c for c in calls if c.name == "getppid"]
+    assert sorted((c.pid, c.tid) for c in asked if c.pid != root) == sorted(
+        (pid, pid) for pid in children.values()
+    )
+    threads = [c.tid for c in asked if c.pid == root]
+    assert len(threads) == 2 and len(set(threads)) == 2 and root not in threads
+    if capabilities(mechanism).sees_return_value:
+        assert {c.retval for c in asked if c.pid != root} == {root}
 
 
 def test_not_following_forks_sees_only_the_parent(progs, mechanism):

@@ -58,6 +58,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("alarm_calls", "alarm_calls.c"),
     Program("exit_while_logging", "exit_while_logging.c", ("-pthread",)),
     Program("repeat_fork", "repeat_fork.c"),
+    Program("make_tasks", "make_tasks.c", ("-pthread",)),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

@@ -4,7 +4,7 @@ the availability checks. The stub itself is C (csrc/stub/), put into tracees by 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from splitpriv import _binding
@@ -27,9 +27,13 @@ STUB_CODE_ADDR = 0x6E0000000000
 STUB_CODE_SIZE = 0x10000
 
 
-# A signal handler cannot make these (clone would return onto a stack the child does not own)
-# and rt_sigreturn ends every handler: the filter always lets them through.
-ALWAYS_ALLOWED = ("rt_sigreturn", "clone", "clone3", "vfork")
+# rt_sigreturn ends every handler: the filter always lets it through.
+ALWAYS_ALLOWED = ("rt_sigreturn",)
+# The calls that make a task. The stub sees them all (it must know when a child inherits its
+# signal stack); those that make a thread or a vfork child it cannot make in its handler: under
+# `sud` it runs the program's instruction again with the selector open (so the filter lets
+# them through), under `seccomp-trap` it makes them from its clone cells.
+MAKE_A_TASK = ("clone", "clone3", "vfork", "fork")
 GUARDED_CALLS = (
     "execve",
     "execveat",
@@ -47,27 +51,18 @@ GUARDED_CALLS = (
 )
 
 
-def stub_policy_problem(policy: Policy, unanswerable: Collection[str]) -> str | None:
+def stub_policy_problem(policy: Policy) -> str | None:
     """What of ``policy`` a stub mechanism cannot keep: a verdict other than allow on
-    ``rt_sigreturn`` (the stub ends every signal handler, its own included, through it), or
-    one on the calls of ``unanswerable`` (which pass the filter untrapped) that BPF alone cannot
-    give (anything but a plain deny). None when it can keep them all."""
+    ``rt_sigreturn`` (the stub ends every signal handler, its own included, through it). None
+    when it can keep it all."""
     names = syscall_table(AUDIT_ARCH_X86_64)
-    for name in ("rt_sigreturn", *unanswerable):
-        rule = policy.rule_for(AUDIT_ARCH_X86_64, names.number(name))
-        kind = "callback" if rule.callback is not None else rule.action.kind
-        if kind == "allow" or (kind == "deny" and name != "rt_sigreturn"):
-            continue
-        verb = {"deny": "deny", "emulate": "emulate", "rewrite": "rewrite the arguments of"}
-        what = "ask a Python callback about" if kind == "callback" else verb[kind]
-        why = (
-            "every signal handler returns through it"
-            if name == "rt_sigreturn"
-            else "its filter lets clone, clone3 and vfork through: a new thread cannot start "
-            "inside the stub's handler; a deny is answered in the filter"
-        )
-        return f"{what} {name} ({why})"
-    return None
+    rule = policy.rule_for(AUDIT_ARCH_X86_64, names.number("rt_sigreturn"))
+    kind = "callback" if rule.callback is not None else rule.action.kind
+    if kind == "allow":
+        return None
+    verb = {"deny": "deny", "emulate": "emulate", "rewrite": "rewrite the arguments of"}
+    what = "ask a Python callback about" if kind == "callback" else verb[kind]
+    return f"{what} rt_sigreturn (every signal handler returns through it)"
 
 
 def _has_cap_sys_admin() -> bool:
@@ -153,14 +148,18 @@ def stub_filter(
     from splitpriv.seccomp import TRAP
 
     refused, guards = stub_range_limits(engine_rules, arms_sud=route_everything)
+    always_allowed: tuple[str, ...] = ALWAYS_ALLOWED
+    always_routed: tuple[str, ...] = (*GUARDED_CALLS, *MAKE_A_TASK)
+    if route_everything:  # sud: its filter lets them through for the instruction run again
+        always_allowed, always_routed = (*ALWAYS_ALLOWED, "clone", "clone3", "vfork"), GUARDED_CALLS
     return policy_filter(
         engine_rules,
         TRAP,
         allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
         ip_range_refused=refused,
         ip_range_guards=guards,
-        always_allowed=ALWAYS_ALLOWED,
-        always_routed=GUARDED_CALLS,
+        always_allowed=always_allowed,
+        always_routed=always_routed,
         route_everything=route_everything,
     )
 

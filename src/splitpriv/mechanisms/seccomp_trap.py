@@ -19,14 +19,20 @@ prctl, execve, execveat, rt_sigreturn) whatever the policy says of them. A call 
 denies or emulates, ``seccomp`` and ``prctl(PR_SET_SECCOMP)``, ``rt_sigaction`` of SIGSYS and
 ``prctl`` of Syscall User Dispatch kill the process when made from there, for x86_64 and i386
 alike. So a tracee that
-jumps into the stub (to the ``syscall`` instruction of its restorer, say) gains: the own calls
-its policy denies or emulates, the original arguments of calls the policy rewrites, and the
-calls a callback would decide, without the callback; ``tests/test_stub.py`` checks that it
-gains nothing else it tries. ``rt_sigreturn``, ``clone``, ``clone3`` and ``vfork`` are never
-trapped (a signal handler cannot make them): a deny of the last three is answered in BPF
-(RET_ERRNO), so a denied clone is not recorded; a policy that would emulate, rewrite or ask a
-callback about them, or decide ``rt_sigreturn`` at all, is refused (``policy_problem``), and
-``auto`` picks another mechanism for it.
+jumps into the stub (to the ``syscall`` instruction of its restorer, or of a clone cell, say)
+gains: the own calls its policy denies or emulates, the original arguments of calls the policy
+rewrites, and the calls a callback would decide, without the callback; ``tests/test_stub.py``
+checks that it gains nothing else it tries. ``rt_sigreturn`` is never trapped (every signal
+handler returns through it, and the policy may not decide it: ``policy_problem``).
+
+The calls that make a task (``clone``, ``clone3``, ``fork``, ``vfork``) always reach the stub,
+which must know when a child inherits its signal stack (it knows its thread by that stack, not
+by a ``gettid`` per trap). A thread or a vfork child cannot start inside the handler (it would
+run on a stack that is not its own), and the filter would trap the program's instruction again:
+the stub makes those calls from its clone cells (``csrc/stub/entry.S``), one per slot, which
+return to the program, so their events have no result (``retval`` None). A fork is made in the
+handler, and its event has the child's pid. An i386 call that makes a thread or a vfork child
+is not supported.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class SeccompTrapMechanism(Mechanism):
     cost_rank = 4
 
     def policy_problem(self, policy: Policy) -> str | None:
-        return stub_policy_problem(policy, ("clone", "clone3", "vfork"))
+        return stub_policy_problem(policy)
 
     def available(self) -> Availability:
         problem = stub_problem()

@@ -25,11 +25,12 @@ Plainly: a hostile tracee can write its selector byte and leave SUD (the byte mu
 writable: the kernel reads it at every syscall), or jump into the stub's code range, where
 the backup filter lets through only what the stub could make itself (the same limits as
 ``seccomp-trap``, whose docstring lists them). This mechanism is for tracing and emulation,
-not confinement. ``clone``, ``clone3`` and ``vfork``
-cannot run inside a signal handler (the child would return onto a stack it does not own): the
-stub applies the policy to them (a denied one fails with its errno, a rewritten one runs with
-the new arguments), records them, and lets them run again with the selector open; their result
-goes straight to the program, so their events have none (``retval`` None). The exits of
+not confinement. A call that makes a thread or a vfork child cannot run inside a signal
+handler (the child would run on a stack that is not its own): the stub applies the policy to
+it (a denied one fails with its errno, a rewritten one runs with the new arguments), records
+it, and lets it run again with the selector open; its result goes straight to the program, so
+its event has none (``retval`` None). A fork (a child with a copy of everything) is made in
+the handler like any call, and its event has the child's pid. The exits of
 tasks other than the launched one and signals are not seen (the engine is not attached). A
 Python callback ("ask") puts the call in the thread's slot; the stub spins briefly, then sleeps
 on a futex, until the engine thread has the answer from Python.
@@ -78,7 +79,7 @@ class SudMechanism(Mechanism):
     cost_rank = 5
 
     def policy_problem(self, policy: Policy) -> str | None:
-        return stub_policy_problem(policy, ())
+        return stub_policy_problem(policy)
 
     def available(self) -> Availability:
         problem = stub_problem() or sud_problem() or sud_config_problem()
