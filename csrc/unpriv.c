@@ -20,7 +20,9 @@
  *   it does not own. They run from the stub's pass-through trampoline after the handler has
  *   returned, and are recorded without a result.
  * - The thread cannot take the entry point away: rt_sigaction on SIGSYS, prctl on syscall
- *   dispatch and seccomp() are refused (EPERM), and SIGSYS is removed from any mask it sets.
+ *   dispatch and seccomp() are refused (EPERM), and SIGSYS is removed from any mask it sets
+ *   and from the sa_mask of its handlers (a handler that ran with it blocked would die at its
+ *   first syscall); it is unblocked for the mode, and the handler runs SA_NODEFER.
  * - rt_sigprocmask and sigaltstack are done on the saved context, not by a real call: the
  *   rt_sigreturn that ends the handler restores the mask and the alternate stack from it.
  * - Privileged-only memory: with SP_PROTECT_MPROTECT the action table is PROT_NONE except
@@ -87,6 +89,7 @@ static struct sp_session *active;         /* one in-process session at a time */
 static struct kernel_sigaction previous;  /* SIGSYS as it was before */
 static int protect_mode;
 static int pkey = -1;
+static int sigsys_was_blocked; /* in the thread's mask before the mode: blocked again after */
 static __thread volatile char selector = SELECTOR_ALLOW;
 static __thread struct sp_tracee *self;
 
@@ -172,6 +175,19 @@ static long sigaltstack_on_frame(ucontext_t *uc, const unsigned long long *args)
     return 0;
 }
 
+/* A handler of the thread's whose sa_mask blocks SIGSYS would die at its first syscall
+ * (Syscall User Dispatch cannot deliver a blocked SIGSYS: the kernel kills instead). It is
+ * installed with a copy of its action without SIGSYS in the mask. */
+static long sigaction_without_sigsys(const unsigned long long *args)
+{
+    struct kernel_sigaction act;
+    if (args[3] != sizeof(act.mask) || read_self(args[1], &act, sizeof(act)) != 0)
+        return sc6(SYS_rt_sigaction, args[0], args[1], args[2], args[3], 0, 0); /* its error */
+    act.mask &= ~(1ull << (SIGSYS - 1));
+    return sc6(SYS_rt_sigaction, args[0], (unsigned long long)(uintptr_t)&act, args[2], args[3],
+               0, 0);
+}
+
 /* Calls the handler must do differently or refuse; 1 when *ret is the answer. */
 static int guard_entry_point(ucontext_t *uc, const unsigned long long *args, long nr, long *ret)
 {
@@ -182,6 +198,10 @@ static int guard_entry_point(ucontext_t *uc, const unsigned long long *args, lon
     }
     if (nr == SYS_rt_sigprocmask) {
         *ret = sigprocmask_on_frame(uc, args);
+        return 1;
+    }
+    if (nr == SYS_rt_sigaction && args[1]) {
+        *ret = sigaction_without_sigsys(args);
         return 1;
     }
     if (nr == SYS_sigaltstack) {
@@ -354,9 +374,12 @@ int sp_unpriv_enter(struct sp_session *s, int protect)
     self->tgid = getpid();
     s->config.mode = SP_MODE_INPROCESS;
 
+    /* SA_NODEFER: a signal handler of the thread's that runs between the handler's last
+     * store to the selector and its return traps here again; with SIGSYS blocked there, the
+     * kernel would kill the process instead. */
     struct kernel_sigaction act = {
         .handler = (void *)sigsys_handler,
-        .flags = SA_SIGINFO | SA_RESTORER_FLAG,
+        .flags = SA_SIGINFO | SA_RESTORER_FLAG | SA_NODEFER,
         .restorer = (void *)sp_stub_restorer,
         .mask = 0,
     };
@@ -375,6 +398,13 @@ int sp_unpriv_enter(struct sp_session *s, int protect)
     s->drainer_running = 1;
     active = s;
     selector = SELECTOR_ALLOW;
+    /* A thread that blocks SIGSYS (the engine's own, running a callback, blocks everything)
+     * could not trap: it is unblocked for the mode, and blocked again after. */
+    sigset_t sigsys_only, before;
+    sigemptyset(&sigsys_only);
+    sigaddset(&sigsys_only, SIGSYS);
+    pthread_sigmask(SIG_UNBLOCK, &sigsys_only, &before);
+    sigsys_was_blocked = sigismember(&before, SIGSYS) == 1;
     if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
               (unsigned long)__start_sp_stub,
               (unsigned long)(__stop_sp_stub - __start_sp_stub), &selector) != 0) {
@@ -398,6 +428,13 @@ int sp_unpriv_exit(struct sp_session *s)
         write_pkru(0);
     protect_mode = SP_PROTECT_NONE;
     set_sigsys(&previous, NULL);
+    if (sigsys_was_blocked) {
+        sigset_t sigsys_only;
+        sigemptyset(&sigsys_only);
+        sigaddset(&sigsys_only, SIGSYS);
+        pthread_sigmask(SIG_BLOCK, &sigsys_only, NULL);
+        sigsys_was_blocked = 0;
+    }
     active = NULL;
     if (s->drainer_running) {
         sp_ring_finish(&s->ring);

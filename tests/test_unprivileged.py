@@ -84,6 +84,64 @@ def test_signal_handlers_of_the_interpreter_keep_working():
     assert [c.args[1] for c in calls(u)] == [signal.SIGUSR1] * 2
 
 
+SIGNALS_WHILE_TRAPPING = textwrap.dedent(
+    """
+    import ctypes, os, signal, sys, threading, time
+    import splitpriv
+    from splitpriv.unprivileged import unprivileged
+    mode = sys.argv[1]
+    got = []
+    signal.signal(signal.SIGALRM, lambda sig, frame: got.append(sig))
+    if mode == "sa_mask":  # a handler whose sa_mask blocks SIGSYS, installed inside
+        libc = ctypes.CDLL(None)
+        handler = ctypes.CFUNCTYPE(None, ctypes.c_int)(lambda sig: got.append(sig))
+        class Action(ctypes.Structure):
+            _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ulong * 16),
+                        ("flags", ctypes.c_int), ("restorer", ctypes.c_void_p)]
+    def busy():
+        with unprivileged(splitpriv.Policy().emulate("getppid", retval=1)) as u:
+            if mode == "sa_mask":
+                action = Action()
+                action.handler = ctypes.cast(handler, ctypes.c_void_p)
+                action.mask[0] = ~0  # every signal, SIGSYS among them
+                assert libc.sigaction(signal.SIGALRM, ctypes.byref(action), None) == 0
+            signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                assert os.getppid() == 1
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return u
+    if mode == "blocked":  # a thread that blocks SIGSYS before the block
+        def in_thread():
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGSYS})
+            with unprivileged(splitpriv.Policy().emulate("getppid", retval=1)):
+                assert os.getppid() == 1
+            assert signal.SIGSYS in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+            got.append("thread")
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        thread.join()
+    else:
+        busy()
+    print("survived", len(got) > 0)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["timer", "sa_mask", "blocked"])
+def test_signals_and_masks_never_meet_a_blocked_sigsys(mode):
+    """A signal handler that runs at the end of a trap (timer), one whose sa_mask blocks every
+    signal (sa_mask), and a thread that blocked SIGSYS before entering (blocked): each once
+    ended the process with SIGSYS, which the kernel sends killing when it is blocked."""
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNALS_WHILE_TRAPPING, mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, "survived True\n"), done.stderr
+
+
 def test_processes_and_threads_started_inside_work(progs):
     done: list[str] = []
     with unprivileged(syscalls=["clone", "clone3", "vfork", "wait4"]) as u:
