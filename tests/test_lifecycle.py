@@ -102,6 +102,15 @@ def test_a_failed_exec_shows_none_of_the_launchers_own_calls(tmp_path: Path, mec
         (lambda: splitpriv.Policy("deny"), ValueError, "must be an Action"),
         (lambda: splitpriv.Policy().deny(None), ValueError, "a name or a number, not None"),
         (lambda: splitpriv.Policy().deny(["openat"]), ValueError, r"not \['openat'\]"),
+        # Each of these once failed in the engine's thread, and the session waited for good.
+        (lambda: splitpriv.run(["true", 3]), TypeError, "argv items must be strings, not 3"),
+        (lambda: splitpriv.run(["true", "a\0b"]), TypeError, "must not contain a NUL byte"),
+        (lambda: splitpriv.run(["true"], env={"A": 1}), TypeError, "env names and values"),
+        (lambda: splitpriv.run(["true"], env={"A=B": "1"}), TypeError, "must not contain '='"),
+        (lambda: splitpriv.trace(["true"], syscalls=[b"read"]), TypeError, "not b'read'"),
+        (lambda: splitpriv.unprivileged("x"), TypeError, "a splitpriv.Policy, not 'x'"),
+        (lambda: splitpriv.unprivileged(syscalls="read"), TypeError, r"\['read'\]"),
+        (lambda: splitpriv.Policy().rewrite("read", args=[(1, 2)]), ValueError, r"as \{2: 0\}"),
     ],
 )
 def test_arguments_of_the_wrong_kind_get_one_clear_error(call, error, message):

@@ -55,6 +55,8 @@ class Action:
     @classmethod
     def rewrite(cls, args: Mapping[int, int]) -> Action:
         """The call runs with these arguments (index 0-5 -> new value) replaced."""
+        if not isinstance(args, Mapping):
+            raise PolicyError(f"rewrite args must map index to value, as {{2: 0}}, not {args!r}")
         pairs = []
         for index, value in sorted(args.items()):
             if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 6:

@@ -90,6 +90,29 @@ class RunResult:
         return self.exit_status.returncode
 
 
+def _check_strings(what: str, values: Iterable[object]) -> None:
+    """Each of ``values`` must reach execve whole: a string (or bytes, or a path) with no NUL."""
+    for value in values:
+        if not isinstance(value, str | bytes | os.PathLike):
+            raise ArgumentTypeError(f"{what} must be strings, not {value!r}")
+        if "\0" in os.fsdecode(value):
+            raise ArgumentTypeError(f"{what} must not contain a NUL byte: {value!r}")
+
+
+def check_policy_and_syscalls(policy: object, syscalls: object) -> None:
+    """A policy that is one, and a list (not a string) of syscall names or numbers."""
+    if isinstance(syscalls, str | bytes):
+        raise ArgumentTypeError(
+            f"syscalls must be a list of names or numbers, not a string: [{syscalls!r}]"
+        )
+    if isinstance(syscalls, Iterable):
+        for spec in syscalls:
+            if isinstance(spec, bool) or not isinstance(spec, str | int):
+                raise ArgumentTypeError(f"syscalls must be names or numbers, not {spec!r}")
+    if policy is not None and not isinstance(policy, Policy):
+        raise ArgumentTypeError(f"policy must be a splitpriv.Policy, not {policy!r}")
+
+
 def _check_arguments(
     argv: object, syscalls: object, policy: object, mechanism: object, string_limit: object
 ) -> None:
@@ -97,12 +120,9 @@ def _check_arguments(
     inside (a string argv iterated as letters, a policy that is not one)."""
     if isinstance(argv, str | bytes):
         raise ArgumentTypeError(f"argv must be a list of strings, not a string: [{argv!r}]")
-    if isinstance(syscalls, str | bytes):
-        raise ArgumentTypeError(
-            f"syscalls must be a list of names or numbers, not a string: [{syscalls!r}]"
-        )
-    if policy is not None and not isinstance(policy, Policy):
-        raise ArgumentTypeError(f"policy must be a splitpriv.Policy, not {policy!r}")
+    if isinstance(argv, Iterable):
+        _check_strings("argv items", argv)
+    check_policy_and_syscalls(policy, syscalls)
     if not isinstance(mechanism, str):
         raise ArgumentTypeError(
             f"mechanism must be a name such as 'ptrace' or 'auto', not {mechanism!r}"
@@ -367,14 +387,22 @@ class Trace:
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
+        if isinstance(argv, Iterable) and not isinstance(argv, str | bytes):
+            argv = list(argv)  # read once: it may be an iterator
+        if isinstance(syscalls, Iterable) and not isinstance(syscalls, str | bytes):
+            syscalls = list(syscalls)
         _check_arguments(argv, syscalls, policy, mechanism, string_limit)
         if cpu not in CPU_CHOICES:
             raise PolicyError(f"cpu must be one of {', '.join(CPU_CHOICES)}, not {cpu!r}")
         if protect not in _binding.PROTECT:
             raise PolicyError(f"protect must be one of {', '.join(_binding.PROTECT)}")
         self.policy = policy or Policy()
-        self._env = dict(os.environ if env is None else env)
-        self._argv = list(argv) if argv is not None else []
+        given = dict(os.environ if env is None else env)
+        _check_strings("env names and values", [*given, *given.values()])
+        self._env = {os.fsdecode(name): os.fsdecode(value) for name, value in given.items()}
+        if any("=" in name for name in self._env):
+            raise ArgumentTypeError("env names must not contain '='")
+        self._argv = [os.fsdecode(a) for a in argv] if argv is not None else []
         self._path = resolve_program(self._argv, self._env) if argv is not None else None
         if pid is not None:
             _check_pid(pid)

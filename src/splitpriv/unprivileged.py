@@ -24,7 +24,13 @@ from splitpriv.errors import MechanismUnavailableError, PolicyError, SplitprivEr
 from splitpriv.events import Event
 from splitpriv.mechanisms._probes import sud_problem
 from splitpriv.policy import Policy
-from splitpriv.session import ARCH_INDEX, _engine_rules, _traced_keys, decode_record
+from splitpriv.session import (
+    ARCH_INDEX,
+    _engine_rules,
+    _traced_keys,
+    check_policy_and_syscalls,
+    decode_record,
+)
 
 PROTECT_CHOICES = tuple(_binding.PROTECT)
 
@@ -41,6 +47,9 @@ class Unprivileged:
         protect: str = "none",
         string_limit: int = 256,
     ) -> None:
+        if isinstance(syscalls, Iterable) and not isinstance(syscalls, str | bytes):
+            syscalls = list(syscalls)  # read once: it may be an iterator
+        check_policy_and_syscalls(policy, syscalls)
         if protect not in PROTECT_CHOICES:
             raise PolicyError(f"protect must be one of {', '.join(PROTECT_CHOICES)}")
         self.policy = policy or Policy()
