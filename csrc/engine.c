@@ -274,14 +274,14 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     tr->recording = (tr->rule->flags & SP_RULE_RECORD) != 0;
     if (s->launcher_tail && tr->tid == s->result.root_pid)
         tr->recording = 0; /* our launcher's calls after the program's execve failed */
+    for (int i = 0; i < SP_NARGS; i++) /* a rewrite puts them back at the exit stop */
+        ev->args[i] = info->entry.args[i];
     if (!tr->recording && tr->rule->action != SP_CALLBACK)
         return;
     ev->kind = SP_EV_SYSCALL;
     ev->flags = 0;
     ev->pid = tr->tgid;
     ev->tid = tr->tid;
-    for (int i = 0; i < SP_NARGS; i++)
-        ev->args[i] = info->entry.args[i];
     ev->ret = 0;
     ev->t_entry_ns = sp_now_ns();
     ev->t_exit_ns = 0;
@@ -329,11 +329,27 @@ static int rewrite_args(struct sp_session *s, struct sp_tracee *tr, unsigned int
     for (int i = 0; i < SP_NARGS; i++) {
         if (mask & (1u << i)) {
             poke_reg(s, tr->tid, regs[i], (long long)values[i]);
+            tr->restore_args[i] = tr->ev.args[i];
             tr->ev.args[i] = values[i];
         }
     }
+    tr->restore_mask = mask & 0x3f;
     tr->ev.flags |= SP_EVF_REWRITTEN;
     return 0;
+}
+
+/* At the exit stop of a rewritten call: the program gets its own argument registers back, as
+ * the syscall instruction promises (only rax, rcx and r11 change). */
+static void restore_args(struct sp_session *s, struct sp_tracee *tr)
+{
+    if (!tr->restore_mask)
+        return;
+    const size_t *regs =
+        tr->ev.arch == AUDIT_ARCH_I386_VALUE ? ARG_REGS_I386 : ARG_REGS_X86_64;
+    for (int i = 0; i < SP_NARGS; i++)
+        if (tr->restore_mask & (1u << i))
+            poke_reg(s, tr->tid, regs[i], (long long)tr->restore_args[i]);
+    tr->restore_mask = 0;
 }
 
 /* The verdict for the call begun in tr->ev: SP_ALLOW (possibly with rewritten arguments), or
@@ -405,6 +421,7 @@ static void ptrace_mode_stop(struct sp_session *s, struct sp_tracee *tr,
         tr->in_syscall = 1;
     } else if (info->op == PTRACE_SYSCALL_INFO_EXIT && tr->in_syscall) {
         long long ret = info->exit.rval;
+        restore_args(s, tr);
         if (tr->answer_at_exit) {
             poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
             ret = tr->answer;
@@ -436,8 +453,8 @@ static void sysemu_mode_stop(struct sp_session *s, struct sp_tracee *tr,
     } else if (tr->reexec == 1) {
         if (info->op != PTRACE_SYSCALL_INFO_ENTRY)
             return;
-        /* The re-executed entry. Only a recorded call needs to see its exit. */
-        if (tr->recording) {
+        /* The re-executed entry. Only a recorded or rewritten call needs to see its exit. */
+        if (tr->recording || tr->restore_mask) {
             tr->reexec = 2;
         } else {
             tr->reexec = 0;
@@ -445,6 +462,7 @@ static void sysemu_mode_stop(struct sp_session *s, struct sp_tracee *tr,
         }
     } else if (info->op == PTRACE_SYSCALL_INFO_EXIT) {
         tr->reexec = 0;
+        restore_args(s, tr);
         sp_finish_call(s, tr, info->exit.rval);
     }
 }
@@ -468,7 +486,7 @@ static void seccomp_stop(struct sp_session *s, struct sp_tracee *tr)
         poke_reg(s, tr->tid, REG_OFFSET(orig_rax), -1);
         poke_reg(s, tr->tid, REG_OFFSET(rax), tr->answer);
         sp_finish_call(s, tr, tr->answer);
-    } else if (tr->recording) {
+    } else if (tr->recording || tr->restore_mask) {
         tr->in_syscall = 1; /* resume() asks for the exit stop */
     }
 }
@@ -504,9 +522,11 @@ static void syscall_stop(struct sp_session *s, struct sp_tracee *tr)
     if (s->config.mode == SP_MODE_SYSEMU) {
         sysemu_mode_stop(s, tr, &info);
     } else if (s->config.mode == SP_MODE_SECCOMP_TRACE) {
-        /* Only the exit stop of a recorded call comes here. */
-        if (info.op == PTRACE_SYSCALL_INFO_EXIT && tr->in_syscall)
+        /* Only the exit stop of a recorded or rewritten call comes here. */
+        if (info.op == PTRACE_SYSCALL_INFO_EXIT && tr->in_syscall) {
+            restore_args(s, tr);
             sp_finish_call(s, tr, info.exit.rval);
+        }
     } else {
         ptrace_mode_stop(s, tr, &info);
     }
@@ -627,6 +647,7 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         unsigned long former = (unsigned long)tr->tid;
         ptrace(PTRACE_GETEVENTMSG, tr->tid, 0L, &former);
         tr = exec_event(s, tr);
+        tr->restore_mask = 0; /* the new image has registers of its own */
         if (tr->tgid == s->result.root_pid)
             s->root_execed = 1;
         if (is_stub_mode(s) && was_armed)

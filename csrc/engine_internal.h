@@ -60,6 +60,9 @@ struct sp_tracee {
     int reexec;               /* SP_MODE_SYSEMU pass-through: 1 after rewind, 2 after re-entry */
     int recording;            /* ev holds a syscall to emit at exit */
     int answer_at_exit;       /* SP_MODE_PTRACE: write answer into rax at the exit stop */
+    unsigned int restore_mask; /* arguments a rewrite replaced in the registers, which the
+                                * exit stop puts back (the program keeps its registers) */
+    unsigned long long restore_args[6];
     long long answer;         /* the result a denied/emulated call returns */
     int detaching;            /* cancel in attach mode: detach at the next stop */
     int in_handshake;         /* launched, not yet past our SIGSTOP/SIGCONT: hide those */

@@ -59,6 +59,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("exit_while_logging", "exit_while_logging.c", ("-pthread",)),
     Program("repeat_fork", "repeat_fork.c"),
     Program("make_tasks", "make_tasks.c", ("-pthread",)),
+    Program("regs_kept", "regs_kept.c"),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)
