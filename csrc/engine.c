@@ -364,8 +364,14 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr)
     memcpy(verdict.rewrite, rule->rewrite, sizeof(verdict.rewrite));
     if (verdict.action == SP_CALLBACK) {
         verdict.action = SP_ALLOW;
-        if (s->decide && s->decide(s->config.py_handle, &tr->ev, &verdict) < 0) {
+        if (s->callback_failed) {
+            /* A callback raised before: the session is ending, and nothing more is asked
+             * (the first error is the one Python re-raises). Fail closed. */
+            verdict.action = SP_DENY;
+            verdict.value = EPERM;
+        } else if (s->decide && s->decide(s->config.py_handle, &tr->ev, &verdict) < 0) {
             /* The callback raised: fail closed and end the session; Python re-raises. */
+            s->callback_failed = 1;
             sp_cancel(s);
             verdict.action = SP_DENY;
             verdict.value = EPERM;

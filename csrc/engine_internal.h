@@ -111,6 +111,7 @@ struct sp_session {
     void *spawn_stack;        /* the launched child's stack until execve (launch.c) */
     volatile sig_atomic_t cancel;
     int cancel_handled;
+    int callback_failed; /* a Python callback raised: no more are asked (sp_decide) */
     long page_size;
     /* The launched program's execve: done (root_execed), or failed, after which its task is
      * our launcher again (launch.c: the error report, exit_group(127)), which is not recorded

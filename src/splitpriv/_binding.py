@@ -299,7 +299,8 @@ def sp_py_decide(handle: Any, ev: Any, out: Any) -> int:
         assert session.decide is not None
         verdict = session.decide(_read_record(ev))
     except BaseException as exc:  # re-raised in the consumer thread
-        session.callback_error = exc
+        if session.callback_error is None:  # the first: the engine asks no more after it
+            session.callback_error = exc
         return -1
     out.action = verdict.action
     out.value = verdict.value

@@ -106,6 +106,23 @@ def test_callback_error_ends_the_session_and_is_raised(progs, mechanism):
         splitpriv.run([progs["getppid_loop"], "100000"], policy=policy, mechanism=mechanism)
 
 
+def test_no_callback_is_asked_after_one_raised(progs, mechanism):
+    """The first error is the one raised, and the callback is not asked again: under the stub
+    mechanisms the threads that were waiting for an answer once were all asked, and the last
+    error won."""
+    require(mechanism, "python_callbacks")
+    asked = []
+
+    def broken(call: SyscallEvent) -> Action:
+        asked.append(call.tid)
+        raise RuntimeError(f"policy bug #{len(asked)}")
+
+    policy = Policy().callback("getppid", fn=broken)
+    with pytest.raises(RuntimeError, match="policy bug #1$"):
+        splitpriv.run([progs["threads_many"], "16", "1000"], policy=policy, mechanism=mechanism)
+    assert len(asked) == 1
+
+
 def test_callback_must_return_an_action(progs, mechanism):
     require(mechanism, "python_callbacks")
     policy = Policy().callback("getppid", fn=lambda call: "deny")  # type: ignore[arg-type,return-value]
