@@ -67,6 +67,8 @@ void sp_fail(struct sp_session *s, const char *where, int err)
 {
     if (s->result.error_errno)
         return;
+    if (s->cancel && err == ESRCH)
+        return; /* the cancel killed that tracee: not the engine's failure */
     s->result.error_errno = err;
     snprintf(s->result.error_where, sizeof(s->result.error_where), "%s", where);
 }

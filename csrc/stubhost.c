@@ -845,8 +845,8 @@ int sp_stub_detached_loop(struct sp_session *s)
 {
     pid_t root = s->result.root_pid;
     int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
-    if (pidfd < 0)
-        return -errno;
+    if (pidfd < 0) /* gone already: after a cancel (which killed it), that is no failure */
+        return s->cancel && errno == ESRCH ? 0 : -errno;
     struct stub_family family; /* 4 KiB on the engine thread's stack */
     family.count = 0;
     int passes_since_scan = 0, scanned = 0;

@@ -443,6 +443,7 @@ class Trace:
         self._thread: threading.Thread | None = None
         self._run_rc = 0
         self._done = False
+        self._late_error: Exception | None = None  # see _ready_counts
         self.exit_status: ExitStatus | None = None
 
     # -- the engine thread ------------------------------------------------------------------
@@ -544,6 +545,14 @@ class Trace:
                     break
                 if ready:
                     yield ready
+        except GeneratorExit:
+            # The consumer left early (break): a generator's clean-up can raise to nobody, so
+            # an error of the session's is kept for close() (the end of the with block).
+            try:
+                self._finish()
+            except Exception as error:
+                self._late_error = error
+            raise
         finally:
             self._finish()
 
@@ -585,9 +594,17 @@ class Trace:
             self._engine.cancel()
 
     def close(self) -> None:
-        """Stop the session now if it still runs (kill launched tracees, detach attached)."""
+        """Stop the session now if it still runs (kill launched tracees, detach attached), and
+        raise its error if it had one. From a policy callback (the engine's own thread, which
+        cannot wait for itself) it asks the session to end, as :meth:`stop` does."""
+        if self._thread is threading.current_thread():
+            self.stop()
+            return
         if self._thread is not None and not self._done:
             self._finish()
+        if self._late_error is not None:
+            error, self._late_error = self._late_error, None
+            raise error
 
     def _finish(self) -> None:
         if self._done or self._thread is None:
