@@ -74,9 +74,9 @@ def protection_keys() -> Feature:
     key = libc.syscall(SYS_PKEY_ALLOC, 0, 0)
     if key < 0:
         err = ctypes.get_errno()
-        why = "this CPU has no protection keys" if err in (22, 28, 38) else ""
+        why = ": this CPU or kernel gives no protection keys" if err in (22, 28, 38) else ""
         return Feature(
-            "protection keys", False, f"pkey_alloc: {os.strerror(err)} (errno {err}) {why}".strip()
+            "protection keys", False, f"pkey_alloc: {os.strerror(err)} (errno {err}){why}"
         )
     libc.syscall(SYS_PKEY_FREE, key)
     return Feature("protection keys", True, "pkey_alloc works")

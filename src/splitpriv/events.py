@@ -16,6 +16,7 @@ from typing import Any
 from splitpriv._values import field, value_class
 from splitpriv.syscalls import ARCHES, decode, prototype, render, table
 from splitpriv.syscalls.prototypes import CAPTURE_ARGV, Param, capture_spec
+from splitpriv.syscalls.siginfo import format_siginfo
 
 
 def signal_name(number: int) -> str:
@@ -186,17 +187,22 @@ class SignalEvent:
     sender_pid: int
     sender_uid: int
     time_ns: int
+    sender_status: int = 0  # si_status: a child's exit code or signal (SIGCHLD)
 
     @property
     def name(self) -> str:
         return signal_name(self.signal)
 
     def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
-        """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
-        return (
-            f"--- {self.name} {{si_signo={self.name}, si_code={self.code}, "
-            f"si_pid={self.sender_pid}, si_uid={self.sender_uid}}} ---"
+        """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused):
+        ``--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---``."""
+        info = format_siginfo(
+            self.signal, self.code, self.sender_pid, self.sender_uid, self.sender_status
         )
+        return f"--- {self.name} {info} ---"
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 @value_class
@@ -212,6 +218,9 @@ class StopEvent:
         """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
         return f"--- stopped by {signal_name(self.signal)} ---"
 
+    def __str__(self) -> str:
+        return self.format()
+
 
 @value_class
 class ExecEvent:
@@ -226,6 +235,11 @@ class ExecEvent:
         """strace prints no line for an exec (its execve shows it): the empty string."""
         return ""
 
+    def __str__(self) -> str:
+        """Not empty, unlike :meth:`format`: ``print(event)`` shows what happened."""
+        moved = f" (by thread {self.former_tid})" if self.former_tid != self.pid else ""
+        return f"+++ process {self.pid} is a new program{moved} +++"
+
 
 @value_class
 class ExitEvent:
@@ -239,6 +253,9 @@ class ExitEvent:
     def format(self, string_limit: int | None = render.DEFAULT_STRING_LIMIT) -> str:
         """strace's line (``string_limit``: as for :meth:`SyscallEvent.format`; unused)."""
         return f"+++ {self.status} +++"
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 Event = SyscallEvent | SignalEvent | StopEvent | ExecEvent | ExitEvent

@@ -340,7 +340,9 @@ def decode_record(record: _binding.Record) -> Event:
     pid, tid, when = h[_binding.R_PID], h[_binding.R_TID], h[_binding.R_ENTRY]
     if kind == _binding.EV_SIGNAL:
         f = _binding.signal_fields(h)
-        return SignalEvent(f.pid, f.tid, f.sig, f.code, f.sender_pid, f.sender_uid, f.time_ns)
+        return SignalEvent(
+            f.pid, f.tid, f.sig, f.code, f.sender_pid, f.sender_uid, f.time_ns, f.status
+        )
     if kind == _binding.EV_STOPPED:
         return StopEvent(pid, tid, h[_binding.R_SIG], when)
     if kind == _binding.EV_EXEC:

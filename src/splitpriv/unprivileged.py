@@ -87,7 +87,8 @@ class Unprivileged:
             raise SplitprivError("a thread of this process is already in unprivileged mode")
         if rc < 0 and self.protect == "pkey":
             raise MechanismUnavailableError(
-                f"protection keys: pkey_alloc {errno.errorcode.get(-rc, rc)} on this CPU"
+                f"protection keys: pkey_alloc {errno.errorcode.get(-rc, rc)}: this CPU or "
+                "kernel gives no protection keys"
             )
         if rc < 0:
             raise MechanismUnavailableError(f"unprivileged mode: {os.strerror(-rc)}")

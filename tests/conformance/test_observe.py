@@ -418,6 +418,15 @@ def test_every_event_formats_with_a_string_limit(progs, mechanism):
     lines = [e.format(60) for e in events]
     assert lines[-1] == "+++ killed by SIGTERM +++"
     assert any(line.startswith("kill(") for line in lines)
+    # print(event) shows every kind as strace would (an exec, which strace shows by its
+    # execve alone, in words), not as a repr.
+    texts = [str(e) for e in events]
+    assert all(
+        text and not text.startswith(type(e).__name__)
+        for text, e in zip(texts, events, strict=True)
+    )
+    if capabilities(mechanism).sees_signals:
+        assert "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=" in "\n".join(texts)
 
 
 def test_death_by_signal(progs, mechanism):
