@@ -163,11 +163,17 @@ static void show_entries(struct sp_session *s, const struct sp_event *ev)
         tr = tr->unshown_next;
     while (tr) {
         struct sp_tracee *next = tr->unshown_prev;
-        /* A task's own call stays when its whole record is this one. Its execve is shown
-         * before its exec event, like any other call in progress: the other tasks' entries
-         * shown here would otherwise be printed before the execve that began earlier (a
-         * child's, under -e trace=execve,wait4, after its parent's wait4). */
-        if (tr->tid != ev->tid || ev->kind == SP_EV_EXEC) {
+        /* A task's own call stays when its whole record is this one (but see below). Its
+         * execve is shown before its exec event, like any other call in progress: the other
+         * tasks' entries shown here would otherwise be printed before the execve that began
+         * earlier (a child's, under -e trace=execve,wait4, after its parent's wait4). */
+        int shown = tr->tid != ev->tid || ev->kind == SP_EV_EXEC;
+        /* Shown after all when a call of another task that began later is shown now (a
+         * thread's read, in progress when another thread's exit_group began): its line must
+         * begin before that one's, and end after it. */
+        for (struct sp_tracee *later = next; !shown && later; later = later->unshown_prev)
+            shown = later->tid != ev->tid;
+        if (shown) {
             sp_unshown_drop(&s->tracees, tr);
             tr->ev.flags |= SP_EVF_ENTRY;
             sp_ring_push(s, &tr->ev); /* what was copied at entry goes along */

@@ -209,7 +209,12 @@ struct sp_stub_data {
     volatile int supervisor_gone;   /* the session ended: apply the policy, record nothing */
     volatile int slots_used;        /* no slot at or above this index was ever taken: the
                                      * engine's scans (asks, exec requests) stop here */
-    char pad[4096 - 2 * sizeof(int)];
+    /* A robust, process-shared pthread mutex the engine thread holds for the session. Its
+     * first word is the owner's tid, which the kernel clears (setting FUTEX_OWNER_DIED) when
+     * that thread dies, even of SIGKILL: how a stub that waits knows its supervisor is gone.
+     * (kill(pid, 0) cannot tell: it succeeds on a zombie nobody has reaped yet.) */
+    unsigned char supervisor_lock[64] __attribute__((aligned(8)));
+    char pad[4096 - 2 * sizeof(int) - 64];
     /* Page-aligned from here on: privileged-only when protected (the guarded part). */
     struct sp_rule rules[SP_NARCH][SP_NR_MAX + 1];
     volatile unsigned long long counts[SP_NARCH][SP_NR_MAX];

@@ -168,6 +168,30 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
+/* The engine thread (this one: sp_run's) holds the stubs' proof that it lives for the whole
+ * session, until sp_stub_teardown (after supervisor_gone); if it ends first, however, the
+ * kernel marks the lock. */
+_Static_assert(sizeof(pthread_mutex_t) <= sizeof(((struct sp_stub_data *)0)->supervisor_lock),
+               "the supervisor's lock fits its place");
+static int hold_supervisor_lock(struct sp_stub_data *data)
+{
+    pthread_mutex_t *lock = (pthread_mutex_t *)(void *)data->supervisor_lock;
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    int rc = pthread_mutex_init(lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    if (rc == 0)
+        rc = pthread_mutex_lock(lock);
+    if (rc == 0 && *(volatile int *)(void *)lock != (int)syscall(SYS_gettid)) {
+        pthread_mutex_unlock(lock);
+        rc = ENOTSUP; /* not glibc's layout: the owner's tid is not the first word */
+    }
+    errno = rc;
+    return rc;
+}
+
 int sp_stub_setup(struct sp_session *s)
 {
     struct sp_stubhost *h = calloc(1, sizeof(*h));
@@ -204,16 +228,23 @@ int sp_stub_setup(struct sp_session *s)
     config->supervisor_tid = (int)syscall(SYS_gettid); /* sp_run's thread: the engine */
     config->wake_signal = sp_wake_signal();
     memcpy(h->data->rules, s->rules, sizeof(h->data->rules));
+    if (hold_supervisor_lock(h->data) != 0)
+        goto fail;
     s->stub = h;
     s->ring.two_producers = 1; /* the drainer pushes too, from now on */
     if (pthread_create(&h->drainer, NULL, drain_main, s) != 0) {
         s->stub = NULL;
+        pthread_mutex_unlock((pthread_mutex_t *)(void *)h->data->supervisor_lock);
         goto fail;
     }
     h->drainer_running = 1;
     return 0;
 fail:;
     int err = errno ? errno : ENOMEM;
+    if (h->code && h->code != MAP_FAILED)
+        munmap(h->code, SP_STUB_CODE_SIZE);
+    if (h->data && h->data != MAP_FAILED)
+        munmap(h->data, data_size());
     if (h->memfd >= 0)
         close(h->memfd);
     free(h->asker);
@@ -268,6 +299,9 @@ void sp_stub_teardown(struct sp_session *s)
             s->errors[a][nr] += h->data->errors[a][nr];
         }
     }
+    /* Off this thread's robust list before the memory goes: the kernel would otherwise mark
+     * whatever is mapped there later when this thread ends. */
+    pthread_mutex_unlock((pthread_mutex_t *)(void *)h->data->supervisor_lock);
     munmap(h->code, SP_STUB_CODE_SIZE);
     munmap(h->data, data_size());
     close(h->memfd);

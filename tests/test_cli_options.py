@@ -257,6 +257,7 @@ def test_when_selects_like_strace(when, selected):
         (["--syscall-limit=0", "true"], "must be at least 1"),
         (["-T", "--syscall-times=xs", "true"], "invalid -T precision"),
         (["-c", "-C", "true"], "cannot be combined"),
+        (["-c", "-ff", "-o", "p", "true"], "and -ff/--output-separately are mutually exclusive"),
         (["-p", "1", "-p", "2"], "only one -p PID"),
         (["-p", "12", "true"], "either a command or -p PID"),
         ([], "must have PROG [ARGS] or -p PID"),

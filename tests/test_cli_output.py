@@ -156,8 +156,8 @@ def test_a_call_detached_from_ends_like_straces():
 
 
 def test_a_clone_whose_result_sud_never_sees_is_printed_whole():
-    # Under sud the stub records clone and lets the program's own instruction run it again:
-    # the call returned, only its result is unknown. The whole line, then `= ?`.
+    # The stub mechanisms record clone and make it from a clone cell once their handler has
+    # returned: the call returned, only its result is unknown. The whole line, then `= ?`.
     from splitpriv import _binding
 
     trace, out, _ = text_trace()
@@ -603,10 +603,14 @@ def check_schema(obj: dict) -> None:
 
 
 def test_json_records_match_the_schema():
+    from splitpriv import _binding
+
     out = StringIO()
     trace = JsonTrace(out, LineFormat(32))
     trace.call(make_call(7, "openat", (2**32 - 100, 1, 0), ret=-2, memory={1: b"/nope"}))
     trace.call(make_call(7, "exit_group", (1,), ret=None))
+    detached = _binding.EVF_NORETURN | _binding.EVF_DETACHED  # a call in progress at -p's end
+    trace.call(make_call(7, "read", (0, 0x7FFD0000, 10), ret=None, flags=detached))
     trace.other(Signal(7, 7, 17, 1, 8, 0, 0, 5))
     trace.other(Stop(7, 7, 19, 6))
     trace.other(Exit(7, 7, ExitStatus(code=1), 7))
@@ -619,7 +623,9 @@ def test_json_records_match_the_schema():
     assert first["errno"] == "ENOENT" and first["retval"] == -2 and first["status"] == "failed"
     assert first["result"] == "-1 ENOENT (No such file or directory)"
     assert objects[1]["status"] == "unfinished" and objects[1]["exit_ns"] is None
+    assert objects[2]["status"] == "detached"
     assert [o["type"] for o in objects] == [
+        "syscall",
         "syscall",
         "syscall",
         "signal",
@@ -659,6 +665,12 @@ def test_summary_from_a_real_trace(progs, tmp_path: Path):
     assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
     assert lines[2].endswith("         7           getppid")
     assert lines[-1].endswith("         7           total")  # exit_group never returns
+
+
+def test_no_table_when_no_call_was_counted(progs):
+    # strace -c -e trace=none prints nothing, not a table with a 0 total.
+    done = run_cli("-c", "-e", "trace=none", progs["exit_code"], "0")
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_timestamps_durations_and_limits_on_a_real_trace(progs, tmp_path: Path):

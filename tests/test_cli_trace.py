@@ -112,7 +112,8 @@ def tracer_of(pid: int) -> int:
 
 def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs, tmp_path: Path):
     """A background job of a script starts with SIGINT ignored; strace -p still detaches on
-    it, and so must we: the process runs on, no longer traced, and the runner exits 0. The
+    it, and so must we: the process runs on, no longer traced, and the runner exits 130 (as
+    strace does: 128 + SIGINT). The
     call it was in ends the trace as strace ends it: `nanosleep(...,  <detached ...>`."""
     sleeper = subprocess.Popen([progs["sleeper"], "30"], stdout=subprocess.PIPE)
     out = tmp_path / "trace"
@@ -128,7 +129,7 @@ def test_sigint_detaches_from_p_even_when_it_was_ignored_at_start(progs, tmp_pat
             time.sleep(0.02)
         runner.send_signal(signal.SIGINT)
         _, err = runner.communicate(timeout=10)
-        assert runner.returncode == 0, err
+        assert runner.returncode == 128 + signal.SIGINT, err
         assert err.splitlines()[-1] == f"splitpriv: Process {sleeper.pid} detached"
         assert tracer_of(sleeper.pid) == 0 and sleeper.poll() is None
         last = out.read_text().splitlines()[-1]

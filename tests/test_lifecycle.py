@@ -7,6 +7,7 @@ launched tracees with it; an attached process is detached and runs on.
 from __future__ import annotations
 
 import os
+import random
 import select
 import signal
 import subprocess
@@ -307,6 +308,47 @@ def test_sigkill_to_the_supervisor_kills_the_tracee(progs, mechanism):
     proc.kill()
     proc.wait()
     assert wait_until_gone(tracee) in (None, "Z")
+
+
+def _running(argv: list[str]) -> list[int]:
+    """The processes whose command line is exactly argv."""
+    wanted = ("\0".join(argv) + "\0").encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f.read() == wanted:
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_descendant_is_not_left_waiting_for_a_killed_supervisor(progs, mechanism):
+    """SIGKILL the runner while a child of the traced shell logs calls, and leave the runner
+    unreaped (a zombie, as a shell that has not waited yet leaves it): the child ends anyway,
+    killed (ptrace's EXITKILL) or run to its end. Under `sud` and `seccomp-trap` its stub once
+    took the zombie for a live supervisor and waited for room in the ring for good."""
+    loop = [progs["getppid_loop"], str(3_000_000 + random.randrange(1_000_000))]  # ours alone
+    proc = subprocess.Popen(
+        [*TRACE, "-f", "-qq", "-o", "/dev/null", "-m", mechanism,
+         "sh", "-c", f"{' '.join(loop)} & wait"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not (children := _running(loop)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert children, "the child never started"
+        time.sleep(0.2)  # (logging: the ring fills while nobody is left to drain it)
+        proc.kill()
+        assert wait_until_gone(children[0], timeout=20) in (None, "Z")
+    finally:
+        proc.kill()
+        proc.wait()
+        for pid in _running(loop):  # (what a failure left behind)
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_sigint_to_the_supervisor_kills_the_tracee_and_exits(progs, mechanism):

@@ -12,12 +12,12 @@ sp_stub_restorer:
     ud2
 
 /*
- * The clone cells: where `seccomp-trap` makes a call that creates a task on a stack of its own
- * (a thread) or on its parent's (vfork), which cannot return through the handler. The handler
+ * The clone cells: where the stub makes a call that creates a task on a stack of its own (a
+ * thread) or on its parent's (vfork), which cannot return through the handler. The handler
  * pushes the program's return address on its slot's clone return stack (and, for a new stack,
  * writes it just under the child's stack pointer too), then returns into cell `slot` of the
  * right family, with the program's registers: the cell's syscall instruction lies in the
- * stub's range, which the filter lets through. After the call, rcx and r11 are free (the
+ * stub's range, which the filters and Syscall User Dispatch let through. After the call, rcx and r11 are free (the
  * syscall instruction clobbers them for the program anyway), and rcx, the address after the
  * cell's syscall, names the slot:
  * - the parent (rax != 0) pops its address from the slot's stack;

@@ -234,7 +234,13 @@ static int supervisor_alive(void)
 {
     if (DATA->supervisor_gone)
         return 0;
-    return sc3(SYS_kill, (unsigned long long)CONFIG->supervisor_pid, 0, 0) == 0;
+    /* The owner's tid in the robust mutex the engine thread holds (stub_abi.h): 0 once the
+     * kernel has seen that thread die. */
+    int owner = __atomic_load_n((volatile int *)(void *)DATA->supervisor_lock, __ATOMIC_ACQUIRE);
+    if (owner & FUTEX_TID_MASK)
+        return 1;
+    DATA->supervisor_gone = 1; /* for every stub of the session: record nothing, wait for none */
+    return 0;
 }
 
 static void futex_wait_ms(volatile int *word, int value, long ms)
@@ -900,10 +906,11 @@ static int makes_a_task(int arch, long nr)
  * its own copy of everything, the signal stack included. A thread (a new stack) or a vfork
  * child (its parent's stack and memory) cannot: it would run the rest of the handler on a stack
  * that is not its own, or trample the frame its parent returns through. Those calls are made
- * from outside the handler: `sud` runs the program's own instruction again with the selector
- * open; `seccomp-trap`, whose filter would trap that again, returns into a clone cell
- * (entry.S). i386 calls of these are made in the handler whatever they are (not supported for
- * threads and vfork). */
+ * after the handler has returned, from the slot's clone cell (entry.S), whose syscall
+ * instruction lies in the stub's range: both filters and Syscall User Dispatch let it through,
+ * and the selector stays closed (running the program's own instruction again with it open
+ * once let the thread's next call through unseen, when that was a clone too). i386 calls of
+ * these are made in the handler whatever they are (not supported for threads and vfork). */
 enum { TASK_FORKED, TASK_NEW_STACK, TASK_SHARED_STACK };
 #define CLONE_VM_FLAG 0x100ULL
 
@@ -1053,16 +1060,14 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
     unsigned long long new_sp = 0;
     if (!answered && arch == 0 && makes_a_task(0, nr))
         task = task_kind(ev.pid, nr, ev.args, &new_sp);
-    if (task != TASK_FORKED && CONFIG->mode == SP_STUB_MODE_TRAP) {
+    if (task != TASK_FORKED) {
         ret = slot ? enter_clone_cell(ev.pid, slot, g, nr, task, new_sp) : -11 /* EAGAIN */;
         answered = ret != 0; /* else the cell makes it */
     }
     if (task != TASK_FORKED && !answered) {
-        /* Made outside the handler (see task_kind), with the arguments the policy gave: under
-         * `sud` by the program's instruction again, with the selector left at ALLOW (the
-         * filter allows these); the next call the thread makes reaches the stub through the
-         * filter, which closes the selector again. The result goes straight to the program:
-         * the event has none. */
+        /* Made from the slot's clone cell once this handler has returned (see task_kind),
+         * with the arguments the policy gave. The result goes straight to the program: the
+         * event has none. */
         for (int i = 0; i < SP_NARGS; i++)
             g[regs[i]] = (greg_t)ev.args[i];
         if (record) {
@@ -1071,12 +1076,8 @@ void sp_stub_handler(int sig, siginfo_t *info, void *context)
             ring_push(slot, &ev);
         }
         guard_leave(tid, guard);
-        if (CONFIG->mode == SP_STUB_MODE_SUD) {
-            g[REG_RIP] -= 2;
-            g[REG_RAX] = nr;
-        } else if (slot) {
-            arm_signal_stack(uc, slot); /* the selector is SUD's: not used here */
-        }
+        arm_signal_stack(uc, slot);
+        slot->selector = SP_SELECTOR_BLOCK; /* the cell is in the stub's range: it passes */
         return;
     }
     if (!answered && arch == 0 && guard_entry_point(ev.pid, uc, slot, nr, ev.args, &ret)) {

@@ -10,7 +10,7 @@ and prints.
 Ctrl-C: a terminal sends SIGINT to the whole foreground process group, tracee included, so
 when the tracee shares our group the supervisor leaves the decision to it (a program that
 handles SIGINT keeps running, traced); otherwise it forwards SIGINT to the tracee. With ``-p``,
-Ctrl-C detaches from the process, which runs on.
+Ctrl-C detaches from the process, which runs on, and the runner exits 130, as strace does.
 """
 
 from __future__ import annotations
@@ -376,7 +376,11 @@ def _consume(
                                     call.exit_ns - call.entry_ns,
                                     call.failed,
                                 )
-                            elif summary is not None and call.status == "unavailable":
+                            elif (
+                                summary is not None
+                                and call.status == "unavailable"
+                                and call.name not in _NEVER_RETURN
+                            ):
                                 # seccomp-notify: counted, with no time and no error known
                                 summary.add(call.arch, call.nr, call.name, 0, False)
                             if statuses is not None and call.status not in statuses:
@@ -405,11 +409,12 @@ def _consume(
                     if muted and writer is not None:
                         writer.finish()
                         writer = None
-        detached = detached or bool(interrupted)  # -p: Ctrl-C detached, the trace went on
+        if interrupted:  # -p: Ctrl-C detached, the trace went on
+            detached, terminated = True, signal.SIGINT
     except KeyboardInterrupt:
         if not attached:
             raise
-        detached = True  # (a second Ctrl-C: the session ends now)
+        detached, terminated = True, signal.SIGINT  # (a second Ctrl-C: it ends now)
     except _Terminated as exc:
         terminated = exc.signum
         detached = attached
@@ -424,6 +429,7 @@ def _consume(
         return 128 + terminated
     if detached or attached:
         return 0  # strace's status is the tracee's only for a command it ran itself
+    # (A signal that made us detach is strace's status, as it is ours above: 130 for Ctrl-C.)
     status = session.exit_status
     return status.returncode if status is not None else 0
 
@@ -434,6 +440,10 @@ def _other_threads(pid: int) -> list[int]:
         return sorted(int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid)
     except OSError:
         return []
+
+
+# Calls that end their task: strace's table, which counts returns, never has them.
+_NEVER_RETURN = frozenset({"exit", "exit_group"})
 
 
 def _print_summary(
@@ -452,6 +462,8 @@ def _print_summary(
             stream.write(json.dumps(obj, separators=(",", ":")) + "\n")
         stream.flush()
         return
+    if not summary:
+        return  # no call counted (-e trace=none): strace prints no table at all
     if isatty(stream):  # a file or a pipe gets plain text: no need to import rich
         from rich.console import Console
 

@@ -59,7 +59,9 @@ SCHEMA: Final[dict[str, Any]] = {
                 "result": _STR,
                 "retval": _NULL_INT,
                 "errno": _NULL_STR,
-                "status": {"enum": ["successful", "failed", "unfinished", "unavailable"]},
+                "status": {
+                    "enum": ["successful", "failed", "unfinished", "unavailable", "detached"]
+                },
                 "verdict": {"enum": ["allowed", "denied", "emulated", "rewritten"]},
                 "entry_ns": _INT,
                 "exit_ns": _NULL_INT,

@@ -209,6 +209,11 @@ def _choice(value: str, choices: Sequence[str], what: str) -> str:
 def _hint(word: str, candidates: Sequence[str] | frozenset[str], prefix: str = "") -> str:
     import difflib  # only when a name is wrong: not on every start-up
 
+    if not word:
+        return ""  # nothing typed: nothing is nearest
+    if word.lower() in candidates and word not in candidates:
+        return f" (did you mean '{prefix}{word.lower()}'?)"  # -m SUD
+
     def likeness(candidate: str) -> float:
         # A misspelt start of a long name counts as much as a whole short one: '--folow' is
         # '--follow-forks' cut short, not '--color'.
@@ -1082,6 +1087,10 @@ def _finish(o: TraceOptions, p: Parser) -> None:
         )
     if len(set(p.summary_flags)) > 1:
         raise UsageError("-c/--summary-only and -C/--summary cannot be combined")
+    if o.summary != "none" and o.separate:
+        raise UsageError(  # strace's words
+            "(-c/--summary-only or -C/--summary) and -ff/--output-separately are mutually exclusive"
+        )
     if p.sort_given and o.summary == "none":
         o.warnings.append(
             "-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)"

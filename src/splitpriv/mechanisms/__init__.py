@@ -54,7 +54,9 @@ def get(name: str) -> Mechanism:
     except KeyError:
         import difflib
 
-        close = difflib.get_close_matches(name, [*names(), "auto"], n=1)
+        choices = [*names(), "auto"]
+        close = [name.lower()] if name.lower() in choices else []  # (-m SUD)
+        close = close or difflib.get_close_matches(name.lower(), choices, n=1) if name else []
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnknownMechanismError(
             f"unknown mechanism {name!r}{hint}; known: {', '.join(names())}, auto"

@@ -30,9 +30,8 @@ STUB_CODE_SIZE = 0x10000
 # rt_sigreturn ends every handler: the filter always lets it through.
 ALWAYS_ALLOWED = ("rt_sigreturn",)
 # The calls that make a task. The stub sees them all (it must know when a child inherits its
-# signal stack); those that make a thread or a vfork child it cannot make in its handler: under
-# `sud` it runs the program's instruction again with the selector open (so the filter lets
-# them through), under `seccomp-trap` it makes them from its clone cells.
+# signal stack); those that make a thread or a vfork child it makes from its clone cells, in
+# its code range, once its handler has returned.
 MAKE_A_TASK = ("clone", "clone3", "vfork", "fork")
 GUARDED_CALLS = (
     "execve",
@@ -148,18 +147,14 @@ def stub_filter(
     from splitpriv.seccomp import TRAP
 
     refused, guards = stub_range_limits(engine_rules, arms_sud=route_everything)
-    always_allowed: tuple[str, ...] = ALWAYS_ALLOWED
-    always_routed: tuple[str, ...] = (*GUARDED_CALLS, *MAKE_A_TASK)
-    if route_everything:  # sud: its filter lets them through for the instruction run again
-        always_allowed, always_routed = (*ALWAYS_ALLOWED, "clone", "clone3", "vfork"), GUARDED_CALLS
     return policy_filter(
         engine_rules,
         TRAP,
         allow_ip_range=(STUB_CODE_ADDR, STUB_CODE_ADDR + STUB_CODE_SIZE),
         ip_range_refused=refused,
         ip_range_guards=guards,
-        always_allowed=always_allowed,
-        always_routed=always_routed,
+        always_allowed=ALWAYS_ALLOWED,
+        always_routed=(*GUARDED_CALLS, *MAKE_A_TASK),
         route_everything=route_everything,
     )
 

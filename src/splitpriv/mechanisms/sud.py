@@ -28,12 +28,13 @@ the backup filter lets through only what the stub could make itself (the same li
 not confinement. A call that makes a thread or a vfork child cannot run inside a signal
 handler (the child would run on a stack that is not its own): the stub applies the policy to
 it (a denied one fails with its errno, a rewritten one runs with the new arguments), records
-it, and lets it run again with the selector open; its result goes straight to the program, so
-its event has none (``retval`` None). A fork (a child with a copy of everything) is made in
-the handler like any call, and its event has the child's pid. The exits of
-tasks other than the launched one and signals are not seen (the engine is not attached). A
-Python callback ("ask") puts the call in the thread's slot; the stub spins briefly, then sleeps
-on a futex, until the engine thread has the answer from Python.
+it, and makes it from its clone cell once the handler has returned (see ``seccomp-trap``);
+its result goes straight to the program, so its event has none (``retval`` None). A fork (a
+child with a copy of everything) is made in the handler like any call, and its event has the
+child's pid. The exits of tasks other than the launched one and signals are not seen (the
+engine is not attached). A Python callback ("ask") puts the call in the thread's slot; the
+stub spins briefly, then sleeps on a futex, until the engine thread has the answer from
+Python.
 """
 
 from __future__ import annotations
