@@ -10,6 +10,7 @@
 #define SPLITPRIV_STUB_ABI_H
 
 #include "splitpriv.h"
+#include "stub_cells.h"
 
 #define SP_STUB_CODE_ADDR 0x6e0000000000ULL
 #define SP_STUB_CODE_SIZE 0x10000ULL
@@ -35,7 +36,6 @@ struct sp_stub_guard {
 #define SP_STUB_HANDLER_OFF 0
 #define SP_STUB_RESTORER_OFF 16
 
-#define SP_STUB_SLOTS 1024
 /* The event ring's buffer, and the part of it a session uses (sp_stub_config.ring_size; a power
  * of two). With protect="mprotect" the handler's two mprotect calls per trap cost about 13 ns
  * for each page of the guarded part the tracee has touched, and a 1 MiB ring touches 256:
@@ -196,10 +196,6 @@ struct sp_stub_config {
 struct sp_stub_clone_return {
     volatile unsigned long long words[SP_STUB_CLONE_RETURN_DEPTH + 1];
 };
-/* stub/entry.S has these numbers too: it reads the table from the cells, outside the handler. */
-#define SP_STUB_CLONE_RETURN_ADDR (SP_STUB_DATA_ADDR + 0x10000ULL)
-#define SP_STUB_CLONE_CELLS_OFF 32
-#define SP_STUB_CLONE_CELL_SIZE 8
 
 struct sp_stub_data {
     /* Always read-write: Syscall User Dispatch reads the selectors at every syscall, and the
@@ -237,8 +233,9 @@ static inline void sp_stub_slot_taken(struct sp_stub_data *data, int index)
 #define SP_STUB_MAGIC 0x53505354u /* "SPST" */
 
 _Static_assert(SP_STUB_DATA_ADDR + offsetof(struct sp_stub_data, clone_return) ==
-                   SP_STUB_CLONE_RETURN_ADDR,
-               "stub/entry.S reads the clone return table at SP_STUB_CLONE_RETURN_ADDR");
+                   SP_STUB_CLONE_RETURN_AT,
+               "stub/entry.S reads the clone return table at SP_STUB_CLONE_RETURN_AT");
+_Static_assert(SP_STUB_CLONE_CELL_SIZE == 1 << SP_STUB_CLONE_CELL_SHIFT, "stub_cells.h");
 _Static_assert(sizeof(struct sp_stub_clone_return) == 64, "entry.S: a record is 64 bytes");
 _Static_assert(SP_STUB_DATA_ADDR + sizeof(struct sp_stub_data) <= SP_STUB_STACKS_ADDR,
                "the stub's data runs into its signal stacks");

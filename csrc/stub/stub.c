@@ -945,7 +945,11 @@ static int task_kind(int tgid, long nr, const unsigned long long *args, unsigned
     return (flags & CLONE_VM_FLAG) ? TASK_SHARED_STACK : TASK_FORKED;
 }
 
-/* Make the call from the slot's clone cell (seccomp-trap): 0, or -errno to fail it with. */
+/* entry.S: the two families of clone cells, SP_STUB_SLOTS cells each. */
+extern char sp_stub_clone_cells[] __attribute__((visibility("hidden")));
+extern char sp_stub_clone_cells_shared[] __attribute__((visibility("hidden")));
+
+/* Make the call from the slot's clone cell: 0, or -errno to fail it with. */
 static long enter_clone_cell(int tgid, struct sp_stub_slot *slot, greg_t *g, long nr, int kind,
                              unsigned long long new_sp)
 {
@@ -960,10 +964,8 @@ static long enter_clone_cell(int tgid, struct sp_stub_slot *slot, greg_t *g, lon
     /* Reserve, then write: a handler of the program's that traps in between takes the next. */
     back->words[0] = depth + 1;
     back->words[depth + 1] = rip;
-    unsigned long long cell = SP_STUB_CLONE_CELLS_OFF + index * SP_STUB_CLONE_CELL_SIZE;
-    if (kind == TASK_SHARED_STACK)
-        cell += SP_STUB_SLOTS * SP_STUB_CLONE_CELL_SIZE;
-    g[REG_RIP] = (greg_t)(SP_STUB_CODE_ADDR + cell);
+    char *cells = kind == TASK_SHARED_STACK ? sp_stub_clone_cells_shared : sp_stub_clone_cells;
+    g[REG_RIP] = (greg_t)(uintptr_t)(cells + index * SP_STUB_CLONE_CELL_SIZE);
     g[REG_RAX] = nr;
     return 0;
 }

@@ -232,7 +232,14 @@ def _termination() -> Iterator[None]:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         raise _Terminated(signum)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # One ignored when we started stays ignored, for us and for what we launch (`nohup
+    # splitpriv trace ...` must not end at a hang-up, and its tracee inherits the SIG_IGN, as
+    # under strace).
+    previous = {
+        sig: signal.signal(sig, on_signal)
+        for sig in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         yield
     finally:
