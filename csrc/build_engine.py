@@ -130,7 +130,7 @@ CDEF = "\n".join(
 ffibuilder.cdef(
     CDEF
     + """
-    extern "Python" int sp_py_decide(void *, struct sp_event *, struct sp_verdict *);
+    extern "Python" int sp_py_decide(void *, struct sp_verdict *);
     void sp_use_python_callback(struct sp_session *);
     """
 )
@@ -138,7 +138,7 @@ ffibuilder.set_source(
     "splitpriv._engine",
     """
     #include "engine_internal.h"
-    static int sp_py_decide(void *, struct sp_event *, struct sp_verdict *);
+    static int sp_py_decide(void *, struct sp_verdict *);
     static void sp_use_python_callback(struct sp_session *s) { sp_install_decide(s, sp_py_decide); }
     """,
     # setuptools wants paths relative to the project root, where the build runs.

@@ -362,6 +362,17 @@ static void restore_args(struct sp_session *s, struct sp_tracee *tr)
 
 /* The verdict for the call begun in tr->ev: SP_ALLOW (possibly with rewritten arguments), or
  * SP_DENY/SP_EMULATE with the result in tr->answer. */
+/* The call, as far as it was copied at entry, goes where Python reads it. The verdict starts
+ * as "allow": what Python leaves unwritten (the common answer costs it nothing). */
+static int ask_python(struct sp_session *s, const struct sp_tracee *tr, struct sp_verdict *out)
+{
+    out->action = SP_ALLOW;
+    out->value = 0;
+    out->rewrite_mask = 0;
+    memcpy(s->config.decide_event, &tr->ev, offsetof(struct sp_event, data) + tr->ev.data_len);
+    return s->decide(s->config.py_handle, out);
+}
+
 int sp_decide(struct sp_session *s, struct sp_tracee *tr)
 {
     const struct sp_rule *rule = tr->rule;
@@ -377,7 +388,7 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr)
              * (the first error is the one Python re-raises). Fail closed. */
             verdict.action = SP_DENY;
             verdict.value = EPERM;
-        } else if (s->decide && s->decide(s->config.py_handle, &tr->ev, &verdict) < 0) {
+        } else if (s->decide && ask_python(s, tr, &verdict) < 0) {
             /* The callback raised: fail closed and end the session; Python re-raises. */
             s->callback_failed = 1;
             sp_cancel(s);

@@ -28,8 +28,9 @@ _Static_assert(sizeof(((struct sp_event *)0)->seg) / sizeof(struct sp_segment) =
 #define AUDIT_ARCH_X86_64_VALUE 0xC000003Eu
 #define AUDIT_ARCH_I386_VALUE 0x40000003u
 
-/* The Python callback; cffi's extern "Python" function, reached through this pointer. */
-typedef int (*sp_decide_fn)(void *py_handle, struct sp_event *event, struct sp_verdict *out);
+/* The Python callback; cffi's extern "Python" function, reached through this pointer. It reads
+ * the call from config.decide_event. */
+typedef int (*sp_decide_fn)(void *py_handle, struct sp_verdict *out);
 
 /* The producer's and the consumer's counters sit on cache lines of their own: sharing one,
  * each side's writes would take the line away from the other at every event. */

@@ -203,6 +203,9 @@ struct sp_config {
                               * an SP_EVF_ENTRY record for each other task inside a recorded
                               * call (what strace prints as `<unfinished ...>`) */
     void *py_handle;         /* passed back to sp_py_decide */
+    struct sp_event *decide_event; /* where a call is copied for sp_py_decide to read: one
+                              * buffer that Python views once, not a new view of each
+                              * tracee's event at every call */
 };
 
 struct sp_result {

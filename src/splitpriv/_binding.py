@@ -278,36 +278,32 @@ def _record_at(buf: Any, at: int) -> tuple[Record, int]:
     return record, (_DATA_AT + h[R_DATA_LEN] + 7) & ~7
 
 
-def _read_record(ev: Any) -> Record:
-    """One struct sp_event as a flat record, reading only the bytes it uses."""
-    h = _RECORD.unpack(ffi.buffer(ev, _RECORD.size))
-    if not h[R_NSEG]:
-        return h, ()
-    return h, _segments(ffi.buffer(ev, _DATA_AT + h[R_DATA_LEN]), 0, h[R_NSEG])
-
-
 # Decide callbacks by session handle; the engine thread calls sp_py_decide with the GIL taken
-# by cffi. A callback returns (action, value); an exception is kept on the session and makes
-# the engine fail closed and end the session.
-DecideFn = Callable[[Record], Verdict]
+# by cffi, the call copied to the session's decide_event. A callback returns a Verdict, or None
+# to allow the call (the engine's verdict starts as allow); an exception is kept on the session
+# and makes the engine fail closed and end the session.
+DecideFn = Callable[[Record], "Verdict | None"]
 
 
 @ffi.def_extern()  # type: ignore[misc]
-def sp_py_decide(handle: Any, ev: Any, out: Any) -> int:
+def sp_py_decide(handle: Any, out: Any) -> int:
     session: EngineSession = ffi.from_handle(handle)
     try:
         assert session.decide is not None
-        verdict = session.decide(_read_record(ev))
+        # One view made with the session, not one per call (a new view costs about as much
+        # as the unpacking; see the ask figures in bench/RESULTS.md).
+        call = session.decide_view
+        h = _RECORD.unpack_from(call)
+        verdict = session.decide((h, _segments(call, 0, h[R_NSEG]) if h[R_NSEG] else ()))
     except BaseException as exc:  # re-raised in the consumer thread
         if session.callback_error is None:  # the first: the engine asks no more after it
             session.callback_error = exc
         return -1
-    out.action = verdict.action
-    out.value = verdict.value
-    if verdict.rewrite:
-        out.rewrite_mask, out.rewrite[0:6] = _mask_and_values(verdict.rewrite)
-    else:
-        out.rewrite_mask = 0
+    if verdict is not None:
+        out.action = verdict.action
+        out.value = verdict.value
+        if verdict.rewrite:
+            out.rewrite_mask, out.rewrite[0:6] = _mask_and_values(verdict.rewrite)
     return 0
 
 
@@ -341,6 +337,9 @@ class EngineSession:
         config.ring_bytes = ring_bytes
         config.record_signals = int(record_signals)
         config.py_handle = self._handle
+        self._decide_event = ffi.new("struct sp_event *")  # the engine copies each call here
+        self.decide_view = ffi.buffer(self._decide_event)
+        config.decide_event = self._decide_event
         # A struct sock_filter array is 8 bytes an instruction; the engine keeps the pointer.
         self._filter = ffi.from_buffer(seccomp_filter) if seccomp_filter else ffi.NULL
         config.filter = self._filter

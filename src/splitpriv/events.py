@@ -70,10 +70,12 @@ class SyscallEvent:
     """One system call of a tracee, from entry to exit.
 
     ``retval`` is None when the call never returned (``exit_group``, a killed tracee, an
-    ``execve`` superseded by another thread's) or when the mechanism cannot see results
-    (seccomp-notify lets allowed calls continue in the kernel). ``verdict`` says whether the
-    call ran as made ("allowed"), ran with arguments the policy changed ("rewritten", ``args``
-    then holds the new ones) or was answered by the policy ("denied", "emulated").
+    ``execve`` superseded by another thread's), when the mechanism cannot see results
+    (seccomp-notify lets allowed calls continue in the kernel), and in the event a policy
+    callback is given: the call is not made yet (``exit_ns`` is None too). ``verdict`` says
+    whether the call ran as made ("allowed"), ran with arguments the policy changed
+    ("rewritten", ``args`` then holds the new ones) or was answered by the policy ("denied",
+    "emulated").
     ``memory`` holds what the engine copied, by argument index: strings and buffers, small
     structs, execve's argv (see :meth:`strings`), counts (envp's strings, getdents' records) and,
     under the argument index plus ``SEG_AFTER`` (8), poll's array as it was at exit.

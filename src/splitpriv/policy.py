@@ -133,7 +133,8 @@ class Policy:
         return self._set(syscalls, Rule(Action.rewrite(args)))
 
     def callback(self, *syscalls: str | int, fn: Callback) -> Policy:
-        """``fn(call)`` decides each of these calls; it returns an Action (None: allow)."""
+        """``fn(call)`` decides each of these calls before they are made (``call.retval`` is
+        None); it returns an Action (None: allow)."""
         if not callable(fn):
             raise PolicyError(f"callback must be callable, not {fn!r}")
         return self._set(syscalls, Rule(ALLOW, fn))

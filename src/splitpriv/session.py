@@ -331,6 +331,40 @@ def _syscall_event(
     )
 
 
+def _call_event(
+    h: tuple[int, ...],
+    segments: tuple[_binding.Segment, ...],
+    _make: Callable[[dict[str, Any]], SyscallEvent] = SyscallEvent._from_fields,
+    _arches: Mapping[int, str] = ARCHES,
+    _split: Callable[..., tuple[dict[int, bytes], frozenset[int], frozenset[int]]] = (
+        _binding.split_segments
+    ),
+) -> SyscallEvent:
+    """The event a policy callback decides: a call at its entry, not yet made, so it has no
+    result and no exit time. Once per callback, on the engine thread while the tracee waits."""
+    memory: dict[int, bytes] = {}
+    truncated = faults = _NOTHING
+    if segments:
+        memory, truncated, faults = _split(segments)
+    return _make(
+        {
+            "pid": h[2],
+            "tid": h[3],
+            "nr": h[5],
+            "arch": _arches.get(h[4], "x86_64"),
+            "args": h[6:12],
+            "retval": None,
+            "entry_ns": h[13],
+            "exit_ns": None,
+            "verdict": "allowed",
+            "by_callback": False,
+            "memory": memory,
+            "truncated": truncated,
+            "faults": faults,
+        }
+    )
+
+
 def decode_record(record: _binding.Record) -> Event:
     """A flat engine record as a public event."""
     h, segments = record
@@ -348,9 +382,6 @@ def decode_record(record: _binding.Record) -> Event:
     if kind == _binding.EV_EXEC:
         return ExecEvent(pid, tid, h[_binding.R_STATUS], when)
     return ExitEvent(pid, tid, ExitStatus.from_wait_status(h[_binding.R_STATUS]), when)
-
-
-_ALLOW_VERDICT = _binding.Verdict(_binding.ALLOW)
 
 
 def decode(raw: _binding.RawEvent) -> Event:
@@ -453,13 +484,13 @@ class Trace:
     def _engine_main(self) -> None:
         self._run_rc = self._engine.run(self._path, self._argv, self._env)
 
-    def _decide(self, record: _binding.Record) -> _binding.Verdict:
+    def _decide(self, record: _binding.Record) -> _binding.Verdict | None:
         """Called in the engine thread for syscalls whose rule is a Python callback."""
         h, segments = record
-        callback = self._callbacks[(h[_binding.R_ARCH], h[_binding.R_NR])]
-        action = callback(_syscall_event(h, segments))
+        callback = self._callbacks[h[4], h[5]]  # (arch, nr): the R_* indices asserted above
+        action = callback(_call_event(h, segments))
         if action is None:
-            return _ALLOW_VERDICT
+            return None  # allow
         if not isinstance(action, Action):
             raise PolicyError(f"a policy callback returned {action!r}, not an Action")
         if action.kind == "rewrite" and not self.mechanism.capabilities.rewrite_args:

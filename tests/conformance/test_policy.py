@@ -63,10 +63,12 @@ def test_callback_sees_decoded_call_and_decides(progs, mechanism, capfd, tmp_pat
     secret = tmp_path / "secret"
     secret.write_text("top secret")
     seen: list[tuple[str, str | None, int]] = []
+    unmade: list[tuple[int | None, int | None, str]] = []
 
     def guard(call: SyscallEvent) -> Action | None:
         path = call.string(1)
         seen.append((call.name, path, call.args[0]))
+        unmade.append((call.retval, call.exit_ns, call.verdict))
         if path == str(secret):
             return Action.deny("ENOENT")
         return None
@@ -83,6 +85,8 @@ def test_callback_sees_decoded_call_and_decides(progs, mechanism, capfd, tmp_pat
     assert ("openat", str(secret), 2**32 - 100) in [(n, p, fd & 0xFFFFFFFF) for n, p, fd in seen]
     # The dynamic loader's own opens were asked about too, and allowed.
     assert len(seen) == len(calls) > 1
+    # The callback decides before the call is made: no result, no exit time yet.
+    assert set(unmade) == {(None, None, "allowed")}
     last = calls[-1]
     assert last.by_callback and last.verdict == "denied" and last.string(1) == str(secret)
     assert all(c.verdict == "allowed" for c in calls[:-1])
