@@ -331,38 +331,13 @@ def _syscall_event(
     )
 
 
-def _call_event(
-    h: tuple[int, ...],
-    segments: tuple[_binding.Segment, ...],
-    _make: Callable[[dict[str, Any]], SyscallEvent] = SyscallEvent._from_fields,
-    _arches: Mapping[int, str] = ARCHES,
-    _split: Callable[..., tuple[dict[int, bytes], frozenset[int], frozenset[int]]] = (
-        _binding.split_segments
-    ),
-) -> SyscallEvent:
+def _call_event(h: tuple[int, ...], segments: tuple[_binding.Segment, ...]) -> SyscallEvent:
     """The event a policy callback decides: a call at its entry, not yet made, so it has no
     result and no exit time. Once per callback, on the engine thread while the tracee waits."""
-    memory: dict[int, bytes] = {}
-    truncated = faults = _NOTHING
-    if segments:
-        memory, truncated, faults = _split(segments)
-    return _make(
-        {
-            "pid": h[2],
-            "tid": h[3],
-            "nr": h[5],
-            "arch": _arches.get(h[4], "x86_64"),
-            "args": h[6:12],
-            "retval": None,
-            "entry_ns": h[13],
-            "exit_ns": None,
-            "verdict": "allowed",
-            "by_callback": False,
-            "memory": memory,
-            "truncated": truncated,
-            "faults": faults,
-        }
-    )
+    event = _syscall_event(h, segments)
+    fields = event.__dict__  # (not seen by anyone yet: the frozen event is still being made)
+    fields["retval"] = fields["exit_ns"] = None
+    return event
 
 
 def decode_record(record: _binding.Record) -> Event:
