@@ -288,6 +288,47 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path):
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
+@pytest.mark.parametrize(
+    "args, line, status",
+    [
+        (
+            ["doctor", "--jsn"],
+            "splitpriv doctor: unrecognized option '--jsn' (did you mean '--json'?)",
+            2,
+        ),
+        (["doctor", "extra"], "splitpriv doctor: unexpected argument 'extra'", 2),
+        (
+            ["bench", "--rigrous"],
+            "splitpriv bench: unrecognized option '--rigrous' (did you mean '--rigorous'?)",
+            2,
+        ),
+        (["bench", "--json"], "splitpriv bench: argument --json: expected one argument", 2),
+        (
+            ["trac", "true"],
+            "splitpriv: unknown command 'trac' (did you mean 'trace'?); one of: trace, doctor,",
+            2,
+        ),
+        (["--verson"], "splitpriv: unrecognized option '--verson' (did you mean '--version'?)", 2),
+        (
+            ["bench", "--workloads", "nul_syscall"],
+            "splitpriv: unknown workload 'nul_syscall' (did you mean 'null_syscall'?); known:",
+            1,
+        ),
+        (
+            ["bench", "--mechanisms", "sudd"],
+            "splitpriv: unknown mechanism 'sudd' (did you mean 'sud'?); known:",
+            1,
+        ),
+    ],
+)
+def test_other_commands_refuse_a_mistake_in_one_line(args, line, status):
+    """doctor and bench as trace does: one line naming the command, the nearest spelling, no
+    usage block (it used to be argparse's usage of the top-level command, and its error)."""
+    done = splitpriv_cli(*args)
+    assert (done.returncode, done.stdout) == (status, "")
+    assert done.stderr.startswith(line) and done.stderr.count("\n") == 1, done.stderr
+
+
 def test_a_mechanism_that_follows_every_child_asks_for_f(mechanism):
     done = splitpriv_cli("trace", "-m", mechanism, "-o", os.devnull, "true")
     if capabilities(mechanism).untraced_children:

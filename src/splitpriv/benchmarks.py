@@ -50,6 +50,7 @@ from typing import Any
 from splitpriv import mechanisms
 from splitpriv.errors import SplitprivError
 from splitpriv.events import SyscallEvent
+from splitpriv.nearest import did_you_mean
 from splitpriv.policy import Policy
 
 TimeFunc = Callable[[int], float]
@@ -1196,16 +1197,24 @@ def plan(
     names = list(WORKLOADS) if not workloads else list(workloads)
     for name in names:
         if name not in WORKLOADS:
-            raise BenchmarkError(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
+            raise BenchmarkError(
+                f"unknown workload {name!r}{did_you_mean(name, WORKLOADS)}; "
+                f"known: {', '.join(WORKLOADS)}"
+            )
     mechs = ordered_mechanisms() if mechanism_names is None else list(mechanism_names)
     for m in mechs:
         mechanisms.get(m)  # raises UnknownMechanismError with a suggestion
     for g in with_peers:
         if g not in PEER_GROUPS:
-            raise BenchmarkError(f"unknown peer {g!r}; known: {', '.join(PEER_GROUPS)}")
+            raise BenchmarkError(
+                f"unknown peer {g!r}{did_you_mean(g, PEER_GROUPS)}; known: {', '.join(PEER_GROUPS)}"
+            )
     for p in placements:
         if p not in PLACEMENTS:
-            raise BenchmarkError(f"unknown placement {p!r}; known: {', '.join(PLACEMENTS)}")
+            raise BenchmarkError(
+                f"unknown placement {p!r}{did_you_mean(p, PLACEMENTS)}; "
+                f"known: {', '.join(PLACEMENTS)}"
+            )
     cases = []
     for name in names:
         w = WORKLOADS[name]

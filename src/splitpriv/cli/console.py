@@ -34,3 +34,11 @@ def stderr() -> Console:
 def error(message: str) -> None:
     """The one-line error every failure gets (no traceback)."""
     stderr().print(f"[bold red]splitpriv:[/] {message}", markup=True)
+
+
+def usage_error(prog: str, message: str) -> None:
+    """The one line a command line that cannot run gets: ``prog: message``, the message as
+    typed (no rich markup read in it: it quotes what the user typed)."""
+    from rich.markup import escape
+
+    stderr().print(f"[bold red]{prog}:[/] {escape(message)}", markup=True, highlight=False)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import splitpriv
 from splitpriv.cli import console
+from splitpriv.nearest import did_you_mean
 
 if TYPE_CHECKING:
     import argparse
@@ -27,10 +28,29 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+class CommandLineError(Exception):
+    """A command line argparse refused: one line for the user (``prog: message``), exit 2."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(f"{prog}: {message}")
+        self.prog, self.message = prog, message
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
-    parser = argparse.ArgumentParser(
+    class OneLineParser(argparse.ArgumentParser):
+        """argparse that reports a mistake in one line, as ``splitpriv trace`` does, rather
+        than a usage block and a line: the usage is one ``--help`` away."""
+
+        def error(self, message: str) -> NoReturn:
+            raise CommandLineError(self.prog, message)
+
+    return OneLineParser
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = _parser_class()(
         prog="splitpriv",
         description="Intercept the system calls of Linux processes, through every mechanism "
         "the kernel offers, and measure them side by side.",
@@ -55,11 +75,22 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_trace(words[1:])
         parser = build_parser(first if first in SUBCOMMANDS else None)
-        args = parser.parse_args(words)
+        if first is not None and not first.startswith("-") and first not in SUBCOMMANDS:
+            raise CommandLineError(
+                "splitpriv",
+                f"unknown command '{first}'{did_you_mean(first, SUBCOMMANDS)}; "
+                f"one of: {', '.join(SUBCOMMANDS)}",
+            )
+        args, extra = parser.parse_known_args(words)
+        if extra:  # (argparse would blame the top-level parser, and show its usage)
+            raise CommandLineError(*_unrecognized(parser, args.subcommand, extra[0]))
         if args.subcommand is None:
             parser.print_help(sys.stderr)
             return 2
         return int(args.func(args))
+    except CommandLineError as exc:
+        console.usage_error(exc.prog, exc.message)
+        return 2
     except splitpriv.SplitprivError as exc:
         console.error(str(exc))
         return 1
@@ -67,6 +98,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 141
+
+
+def _unrecognized(
+    parser: argparse.ArgumentParser, subcommand: str | None, word: str
+) -> tuple[str, str]:
+    """Who refuses ``word`` and how, with the nearest option of that subcommand."""
+    import argparse
+
+    prog = parser.prog
+    options = [s for a in parser._actions for s in a.option_strings]
+    for action in parser._actions:  # (argparse keeps no public list of a parser's options)
+        if isinstance(action, argparse._SubParsersAction) and subcommand in action.choices:
+            command = action.choices[subcommand]
+            prog = command.prog
+            options = [s for a in command._actions for s in a.option_strings]
+    if not word.startswith("-"):
+        return prog, f"unexpected argument '{word}'"
+    name = word.split("=", 1)[0]
+    return prog, f"unrecognized option '{name}'{did_you_mean(name, options)}"
 
 
 def entry() -> NoReturn:

@@ -74,11 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def usage_error(message: str) -> int:
-    from rich.markup import escape
-
-    console.stderr().print(
-        f"[bold red]splitpriv trace:[/] {escape(message)}", markup=True, highlight=False
-    )
+    console.usage_error("splitpriv trace", message)
     return 2
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple
 
+from splitpriv.nearest import did_you_mean
 from splitpriv.syscalls import classes, render, table
 from splitpriv.syscalls.layout import DEFAULT_COLUMN
 from splitpriv.syscalls.siginfo import signal_names, signal_number
@@ -202,27 +203,8 @@ def _choice(value: str, choices: Sequence[str], what: str) -> str:
     if value in choices:
         return value
     raise UsageError(
-        f"invalid {what} '{value}'{_hint(value, choices)}; one of: {', '.join(choices)}"
+        f"invalid {what} '{value}'{did_you_mean(value, choices)}; one of: {', '.join(choices)}"
     )
-
-
-def _hint(word: str, candidates: Sequence[str] | frozenset[str], prefix: str = "") -> str:
-    import difflib  # only when a name is wrong: not on every start-up
-
-    if not word:
-        return ""  # nothing typed: nothing is nearest
-    if word.lower() in candidates and word not in candidates:
-        return f" (did you mean '{prefix}{word.lower()}'?)"  # -m SUD
-
-    def likeness(candidate: str) -> float:
-        # A misspelt start of a long name counts as much as a whole short one: '--folow' is
-        # '--follow-forks' cut short, not '--color'.
-        whole = difflib.SequenceMatcher(None, word, candidate).ratio()
-        start = difflib.SequenceMatcher(None, word, candidate[: len(word)]).ratio()
-        return max(whole, start - 0.05)
-
-    best = max(sorted(candidates), key=likeness, default=None)
-    return f" (did you mean '{prefix}{best}'?)" if best and likeness(best) >= 0.6 else ""
 
 
 def _precision(value: str | None, what: str, default: int = 6) -> int:
@@ -231,7 +213,7 @@ def _precision(value: str | None, what: str, default: int = 6) -> int:
     name = value.removeprefix("precision:")
     if name not in PRECISIONS:
         raise UsageError(
-            f"invalid {what} precision '{value}'{_hint(name, list(PRECISIONS))}; "
+            f"invalid {what} precision '{value}'{did_you_mean(name, list(PRECISIONS))}; "
             "one of: s, ms, us, ns"
         )
     return PRECISIONS[name]
@@ -308,7 +290,7 @@ def _sort(o: TraceOptions, v: str | None, p: Parser) -> None:
     if v not in SORT_KEYS:
         keys = ["time", "min-time", "max-time", "avg-time", "calls", "errors", "name", "nothing"]
         raise UsageError(
-            f"invalid sortby '{v}'{_hint(v, list(SORT_KEYS))}; one of: {', '.join(keys)}"
+            f"invalid sortby '{v}'{did_you_mean(v, list(SORT_KEYS))}; one of: {', '.join(keys)}"
         )
     p.sort_given = True
     o.sort_by = SORT_KEYS[v]
@@ -757,7 +739,7 @@ def apply_expression(o: TraceOptions, expr: str) -> None:
     if key not in _QUALIFIERS:
         known = sorted(set(_QUALIFIERS) - {"t", "s", "q", "signals", "silent", "silence"})
         raise UsageError(
-            f"invalid -e qualifier '{key}'{_hint(key, known)}; one of: {', '.join(known)}"
+            f"invalid -e qualifier '{key}'{did_you_mean(key, known)}; one of: {', '.join(known)}"
         )
     kind = _QUALIFIERS[key]
     if kind == "trace":
@@ -805,7 +787,8 @@ def _parse_set(value: str, allowed: Sequence[str], what: str) -> frozenset[str] 
             chosen.add(word)
         else:
             raise UsageError(
-                f"invalid {what} '{word}'{_hint(word, allowed)}; one of: {', '.join(allowed)}"
+                f"invalid {what} '{word}'{did_you_mean(word, allowed)}; "
+                f"one of: {', '.join(allowed)}"
             )
     if everything:
         return frozenset() if invert else None
@@ -836,7 +819,7 @@ def parse_signal_set(value: str) -> frozenset[int] | None:
         if number is None:
             upper = word.upper()
             guess = upper if upper.startswith("SIG") else "SIG" + upper
-            raise UsageError(f"invalid signal '{word}'{_hint(guess, signal_names())}")
+            raise UsageError(f"invalid signal '{word}'{did_you_mean(guess, signal_names())}")
         chosen.add(number)
     every = frozenset(range(1, 65))
     if everything:
@@ -893,11 +876,11 @@ def parse_syscall_set(value: str) -> frozenset[str] | None:
             if optional:
                 continue
             names = [*classes.CLASSES]
-            raise UsageError(f"invalid syscall class '{token}'{_hint(token, names)}")
+            raise UsageError(f"invalid syscall class '{token}'{did_you_mean(token, names)}")
         else:
             matched = set()
         if not matched and not optional:
-            hint = _hint(token, sorted(known))
+            hint = did_you_mean(token, sorted(known))
             raise UsageError(f"invalid system call '{token}'{hint}")
         chosen |= matched
     if everything:
@@ -932,7 +915,7 @@ def _errno(value: str) -> int:
     code = getattr(errno_module, value.upper(), None)
     if not isinstance(code, int) or not value.upper().startswith("E"):
         names = [n for n in dir(errno_module) if n.startswith("E")]
-        raise UsageError(f"invalid error='{value}'{_hint(value.upper(), names)}")
+        raise UsageError(f"invalid error='{value}'{did_you_mean(value.upper(), names)}")
     return code
 
 
@@ -963,7 +946,7 @@ def parse_inject(value: str, *, fault: bool = False) -> Inject:
             raise UsageError(f"-e {what}: {key}= is not supported (error= and retval= are)")
         else:
             keys = ["error", "when"] if fault else ["error", "retval", "when"]
-            hint = _hint(key, keys).replace("'?)", "='?)")
+            hint = did_you_mean(key, keys).replace("'?)", "='?)")
             raise UsageError(f"-e {what}: unknown '{key}='{hint}")
     if error is not None and retval is not None:
         raise UsageError(f"-e {what}: error= and retval= cannot be combined")
@@ -993,7 +976,7 @@ def _long_match(name: str) -> Opt | Unsupported:
         shown = ", ".join(f"--{c}" for c in candidates[:6])
         more = ", ..." if len(candidates) > 6 else ""
         raise UsageError(f"option '--{name}' is ambiguous ({shown}{more})")
-    raise UsageError(f"unrecognized option '--{name}'{_hint(name, list(_LONG), '--')}")
+    raise UsageError(f"unrecognized option '--{name}'{did_you_mean(name, list(_LONG), '--')}")
 
 
 def _refuse(option: Unsupported, spelling: str) -> UsageError:
@@ -1044,7 +1027,7 @@ def parse_args(
                     hint = ""
                     if j == 1:
                         word = arg[1:].partition("=")[0]
-                        hint = _hint(word, list(_LONG), "--")
+                        hint = did_you_mean(word, list(_LONG), "--")
                     raise UsageError(f"invalid option -- '{letter}'{hint}")
                 if short.takes == REQUIRED:
                     value = arg[j + 1 :]

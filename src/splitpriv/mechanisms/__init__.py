@@ -16,6 +16,7 @@ from splitpriv.mechanisms.seccomp_trace import SeccompTraceMechanism
 from splitpriv.mechanisms.seccomp_trap import SeccompTrapMechanism
 from splitpriv.mechanisms.sud import SudMechanism
 from splitpriv.mechanisms.sysemu import SysemuMechanism
+from splitpriv.nearest import did_you_mean
 
 if TYPE_CHECKING:
     from splitpriv.policy import Policy
@@ -52,12 +53,7 @@ def get(name: str) -> Mechanism:
     try:
         return _REGISTRY[name]
     except KeyError:
-        import difflib
-
-        choices = [*names(), "auto"]
-        close = [name.lower()] if name.lower() in choices else []  # (-m SUD)
-        close = close or difflib.get_close_matches(name.lower(), choices, n=1) if name else []
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, [*names(), "auto"])
         raise UnknownMechanismError(
             f"unknown mechanism {name!r}{hint}; known: {', '.join(names())}, auto"
         ) from None
