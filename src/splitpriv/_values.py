@@ -128,7 +128,8 @@ def value_class(
     ``frozen``: fields cannot change (:class:`FrozenInstanceError`) and equal values hash
     alike. ``slots``: the class is remade with ``__slots__`` (no ``__dict__``; a class with a
     ``cached_property`` needs ``slots=False``). ``eq=False`` keeps identity comparison.
-    ``repr=False`` keeps the class's own ``__repr__``."""
+    ``repr=False`` keeps the class's own ``__repr__``; a ``__hash__`` of the class's own is
+    kept too (for a value with a field that cannot hash, a dict, hashed on the others)."""
 
     def make(cls: _C) -> _C:
         # The class's own annotations (inspect.get_annotations would import inspect).
@@ -140,7 +141,8 @@ def value_class(
             namespace["__repr__"] = methods["__repr__"]
         if eq:
             namespace["__eq__"] = methods["__eq__"]
-            namespace["__hash__"] = methods["__hash__"] if frozen else None
+            if "__hash__" not in cls.__dict__:  # (a class's own, on fields that all hash)
+                namespace["__hash__"] = methods["__hash__"] if frozen else None
         if frozen:
             namespace["__setattr__"] = _frozen_setattr
             namespace["__delattr__"] = _frozen_delattr

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from splitpriv._values import field, value_class
+from splitpriv._values import field, value_class, value_fields
 from splitpriv.syscalls import ARCHES, decode, prototype, render, table
 from splitpriv.syscalls.prototypes import CAPTURE_ARGV, Param, capture_spec
 from splitpriv.syscalls.siginfo import format_siginfo
@@ -65,7 +65,7 @@ class Argument:
     memory: bytes | None = None
 
 
-@value_class(slots=False)
+@value_class(slots=False, repr=False)
 class SyscallEvent:
     """One system call of a tracee, from entry to exit.
 
@@ -113,6 +113,26 @@ class SyscallEvent:
     @cached_property
     def name(self) -> str:
         return table(self.arch).name(self.nr)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in value_fields(SyscallEvent))
+        return f"SyscallEvent(name={self.name!r}, {fields})"
+
+    def __hash__(self) -> int:
+        # Not on memory (a dict): equal events hash alike all the same.
+        return hash(
+            (
+                self.pid,
+                self.tid,
+                self.arch,
+                self.nr,
+                self.args,
+                self.retval,
+                self.entry_ns,
+                self.exit_ns,
+                self.verdict,
+            )
+        )
 
     @property
     def errno(self) -> int | None:

@@ -74,6 +74,17 @@ def test_events_equal_what_their_constructor_makes(progs, mechanism):
             event.pid = 0  # type: ignore[misc]
 
 
+def test_events_hash_and_their_repr_names_the_call(progs, mechanism):
+    events, _ = trace_all([progs["report"], "openat", "/"], mechanism=mechanism)
+    calls = syscalls(events)
+    opened = next(e for e in calls if e.name == "openat" and e.string(1) == "/")
+    assert repr(opened).startswith(f"SyscallEvent(name='openat', pid={opened.pid}, ")
+    # Sets and dict keys: a call with copied memory (a dict) hashes too, equal ones alike.
+    assert len(set(calls)) == len(calls) and opened in set(calls)
+    twin = SyscallEvent(**{name: getattr(opened, name) for name in value_fields(SyscallEvent)})
+    assert twin == opened and hash(twin) == hash(opened)
+
+
 def test_raw_batches_name_every_field(progs, mechanism):
     # Trace.batches() hands tools the engine's records with named fields, unlike the flat
     # records the decoders read: the same calls, in the same order.
