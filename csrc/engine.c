@@ -280,8 +280,13 @@ void sp_begin_call(struct sp_session *s, struct sp_tracee *tr,
     ev->nr = (int)info->entry.nr;
     tr->rule = rule_for(s, arch_index(info->arch), ev->nr);
     tr->recording = (tr->rule->flags & SP_RULE_RECORD) != 0;
-    if (s->launcher_tail && tr->tid == s->result.root_pid)
-        tr->recording = 0; /* our launcher's calls after the program's execve failed */
+    if (s->launcher_tail && tr->tid == s->result.root_pid) {
+        /* Our launcher's calls after the program's execve failed: not the program's, so no
+         * policy (a deny of exit_group would keep it from ending) and nothing recorded. */
+        static const struct sp_rule launcher_rule = {.action = SP_ALLOW};
+        tr->rule = &launcher_rule;
+        tr->recording = 0;
+    }
     for (int i = 0; i < SP_NARGS; i++) /* a rewrite puts them back at the exit stop */
         ev->args[i] = info->entry.args[i];
     if (!tr->recording && tr->rule->action != SP_CALLBACK)
@@ -817,7 +822,7 @@ static void release_leftovers(struct sp_session *s)
 int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
 {
     sigset_t all;
-    int err_fd = -1, rc = 0;
+    int rc = 0;
 
     pthread_once(&wake_once, install_wake_handler);
     s->engine_thread = pthread_self();
@@ -857,7 +862,7 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         else
             s->result.root_pid = s->config.attach_pid; /* known once attached, not before */
     } else {
-        pid_t pid = sp_launch(s, path, argv, envp, &err_fd);
+        pid_t pid = sp_launch(s, path, argv, envp);
         if (pid < 0)
             rc = (int)pid;
         else
@@ -877,8 +882,8 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
             rc = -s->result.error_errno;
         }
     }
-    if (err_fd >= 0)
-        sp_read_launch_error(s, err_fd);
+    if (s->config.attach_pid == 0)
+        sp_read_launch_error(s);
     sp_stub_teardown(s); /* after the last tracee: the drainer has everything it will get */
     s->engine_running = 0;
     sp_ring_finish(&s->ring);

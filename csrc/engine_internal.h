@@ -157,10 +157,10 @@ void sp_clock_keeper_init(struct sp_clock_keeper *k);
 void sp_clock_keeper_tick(struct sp_clock_keeper *k, struct sp_stub_clock *c);
 
 /* launch.c */
-pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd);
+pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp);
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
-                        int *err_fd, int *listener);
-void sp_read_launch_error(struct sp_session *s, int fd);
+                        int *listener);
+void sp_read_launch_error(struct sp_session *s);
 void sp_spawn_free(struct sp_session *s);
 int sp_attach(struct sp_session *s, pid_t pid);
 int sp_ptrace_options(const struct sp_session *s, int launched);

@@ -6,7 +6,8 @@
  * PTRACE_SEIZEs the child (so group-stops can be reported and PTRACE_LISTEN used) and sends
  * SIGCONT. The first syscall the engine sees is then the program's own execve, as with strace.
  * The child restores the signal mask and the dispositions that Python changed for itself, so the
- * program starts as it would from a shell. execve errors reach the engine through a CLOEXEC pipe.
+ * program starts as it would from a shell. A failed execve is reported in the child's plan (below),
+ * and the child then ends.
  *
  * The child is made with clone(CLONE_VM) on a stack of its own, as posix_spawn does, not with
  * fork: fork copies the page tables of the whole Python process and then takes a copy-on-write
@@ -16,7 +17,9 @@
  * syscalls only (a libc wrapper that fails would write errno, which is the engine thread's,
  * since the child has that thread's TLS), it resets to SIG_DFL every signal that has a handler
  * before it unblocks signals (Python's handlers would run in our memory), and it reports
- * failures only through its pipe.
+ * failures only in its plan, on the stack mapping that is its own. That report is a store, which
+ * no policy can refuse: a write to a pipe, and even exit_group, may be denied by the very policy
+ * the program is launched under (an allow-list that forgot execve).
  *
  * Launched tracees get PTRACE_O_EXITKILL: if the supervisor dies, they die with it rather than
  * run on untraced. Attached tracees do not: they lived before us and are detached, not killed.
@@ -118,14 +121,8 @@ struct child_sigaction {
     unsigned long long mask;
 };
 
-/* Tell the supervisor why the launch failed: {stage, errno} on the CLOEXEC pipe. */
-__attribute__((noreturn)) static void child_fail(int err_fd, int stage, long rc)
-{
-    int report[2] = {stage, (int)-rc};
-    sc3(SYS_write, (unsigned long long)err_fd, (unsigned long long)report, sizeof(report));
-    for (;;)
-        sc3(SYS_exit_group, 127, 0, 0);
-}
+struct child_plan;
+__attribute__((noreturn)) static void child_fail(struct child_plan *plan, int stage, long rc);
 
 static void child_pin(int cpu)
 {
@@ -187,14 +184,26 @@ struct child_plan {
     const char *path;
     char **argv;
     char **envp;
-    int err_fd;
     pid_t parent;
     struct handoff handoff; /* seccomp-notify only */
+    volatile int fail_stage; /* the child's report: SP_STAGE_* of what failed, */
+    volatile int fail_errno; /* with this errno; 0 if nothing failed */
 };
+
+/* Tell the supervisor why the launch failed, and end. If the policy denies exit_group too, a
+ * fault ends the child: SIGILL from ud2, which no mask or handler can stop. */
+__attribute__((noreturn)) static void child_fail(struct child_plan *plan, int stage, long rc)
+{
+    plan->fail_stage = stage;
+    __atomic_store_n(&plan->fail_errno, (int)-rc, __ATOMIC_RELEASE);
+    sc3(SYS_exit_group, 127, 0, 0);
+    for (;;)
+        __builtin_trap();
+}
 
 static int child_exec(void *arg)
 {
-    const struct child_plan *plan = arg;
+    struct child_plan *plan = arg;
     const struct sp_session *s = plan->s;
     child_reset(s);
     /* The stub modes detach after the first exec: PTRACE_O_EXITKILL no longer holds then. */
@@ -207,11 +216,11 @@ static int child_exec(void *arg)
     if (s->config.mode == SP_MODE_SECCOMP_TRACE) {
         long rc = child_seccomp_install(s, 0);
         if (rc < 0)
-            child_fail(plan->err_fd, SP_STAGE_SECCOMP, rc);
+            child_fail(plan, SP_STAGE_SECCOMP, rc);
     }
     long rc = sc3(SYS_execve, (unsigned long long)plan->path, (unsigned long long)plan->argv,
                   (unsigned long long)plan->envp);
-    child_fail(plan->err_fd, SP_STAGE_EXEC, rc);
+    child_fail(plan, SP_STAGE_EXEC, rc);
 }
 
 /* ---- the parent ---- */
@@ -219,7 +228,7 @@ static int child_exec(void *arg)
 /* The child's stack mapping, its plan at the bottom; kept until the session is freed, since
  * only then is the child sure to be past execve or gone. NULL if out of memory. */
 static struct child_plan *new_plan(struct sp_session *s, const char *path, char **argv,
-                                   char **envp, int err_fd)
+                                   char **envp)
 {
     if (!s->spawn_stack) {
         void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
@@ -230,7 +239,7 @@ static struct child_plan *new_plan(struct sp_session *s, const char *path, char 
     }
     struct child_plan *plan = s->spawn_stack;
     *plan = (struct child_plan){.s = s, .path = path, .argv = argv, .envp = envp,
-                                .err_fd = err_fd, .parent = getpid(),
+                                .parent = getpid(),
                                 .handoff = {.fd = -1, .ack = 0}};
     return plan;
 }
@@ -259,7 +268,7 @@ static int child_notified(void *arg)
     /* No tracer holds this child: if the supervisor's engine thread dies, so does it. */
     sc6(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
     if (sc3(SYS_getppid, 0, 0, 0) != plan->parent)
-        child_fail(plan->err_fd, SP_STAGE_EXEC, -ESRCH);
+        child_fail(plan, SP_STAGE_EXEC, -ESRCH);
     /* The spin below must not share a CPU with the engine it waits for: that costs a whole
      * time slice. Off that CPU now; the engine puts the child back after. */
     cpu_set_t elsewhere = {0};
@@ -275,7 +284,7 @@ static int child_notified(void *arg)
     long fd = child_seccomp_install(s, SECCOMP_FILTER_FLAG_NEW_LISTENER);
     if (fd < 0) {
         __atomic_store_n(&h->fd, -2, __ATOMIC_RELEASE);
-        child_fail(plan->err_fd, SP_STAGE_SECCOMP, fd);
+        child_fail(plan, SP_STAGE_SECCOMP, fd);
     }
     __atomic_store_n(&h->fd, (int)fd, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&h->ack, __ATOMIC_ACQUIRE))
@@ -283,23 +292,16 @@ static int child_notified(void *arg)
     /* The listener is CLOEXEC: the program never holds it. */
     long rc = sc3(SYS_execve, (unsigned long long)plan->path, (unsigned long long)plan->argv,
                   (unsigned long long)plan->envp);
-    child_fail(plan->err_fd, SP_STAGE_EXEC, rc);
+    child_fail(plan, SP_STAGE_EXEC, rc);
 }
 
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
-                        int *err_fd, int *listener)
+                        int *listener)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -errno;
-    struct child_plan *plan = new_plan(s, path, argv, envp, fds[1]);
+    struct child_plan *plan = new_plan(s, path, argv, envp);
     pid_t pid = plan ? spawn(s, child_notified, plan) : -ENOMEM;
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
+    if (pid < 0)
         return pid;
-    }
-    *err_fd = fds[0];
     *listener = -1;
     struct handoff *h = &plan->handoff;
     int status;
@@ -335,33 +337,25 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
     return pid;
 }
 
-void sp_read_launch_error(struct sp_session *s, int fd)
+/* Once the launched child has exec'd or ended: what its plan says failed, if anything. */
+void sp_read_launch_error(struct sp_session *s)
 {
-    int report[2] = {0, 0};
-    ssize_t n;
-    do {
-        n = read(fd, report, sizeof(report));
-    } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof(report) && !s->result.launch_errno) {
-        s->result.launch_stage = report[0];
-        s->result.launch_errno = report[1];
+    const struct child_plan *plan = s->spawn_stack;
+    if (!plan || s->result.launch_errno)
+        return;
+    int err = __atomic_load_n(&plan->fail_errno, __ATOMIC_ACQUIRE);
+    if (err) {
+        s->result.launch_stage = plan->fail_stage;
+        s->result.launch_errno = err;
     }
-    close(fd);
 }
 
-pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp, int *err_fd)
+pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -errno;
-    struct child_plan *plan = new_plan(s, path, argv, envp, fds[1]);
+    struct child_plan *plan = new_plan(s, path, argv, envp);
     pid_t pid = plan ? spawn(s, child_exec, plan) : -ENOMEM;
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
+    if (pid < 0)
         return pid;
-    }
-    *err_fd = fds[0];
 
     int status;
     while (waitpid(pid, &status, WUNTRACED) < 0) {

@@ -194,7 +194,7 @@ static int notify_loop(struct sp_session *s, struct notify_state *st, pid_t pid)
 }
 
 /*
- * A file table of the engine thread's own, holding only its three files (and stdio). In a
+ * A file table of the engine thread's own, holding only its two files (and stdio). In a
  * process whose threads share one table, every fd a syscall names is reference-counted on the
  * way in and out; with a table of its own the kernel skips that, and the engine names the
  * listener three times per notification. The table is copied before the launch (the child
@@ -207,18 +207,11 @@ static int own_file_table(const struct sp_session *s)
     return s->decide == NULL && syscall(SYS_unshare, CLONE_FILES) == 0;
 }
 
-static void keep_only(int a, int b, int c)
+static void keep_only(int a, int b)
 {
-    int keep[3] = {a, b, c};
-    for (int i = 0; i < 3; i++) /* sort the three */
-        for (int j = i + 1; j < 3; j++)
-            if (keep[j] < keep[i]) {
-                int t = keep[i];
-                keep[i] = keep[j];
-                keep[j] = t;
-            }
+    int keep[2] = {a < b ? a : b, a < b ? b : a};
     unsigned int from = 3; /* stdio stays, for whatever this thread may print */
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 2; i++) {
         if (keep[i] < (int)from)
             continue;
         if ((unsigned int)keep[i] > from)
@@ -230,10 +223,10 @@ static void keep_only(int a, int b, int c)
 
 int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **envp)
 {
-    int err_fd = -1, rc = 0;
+    int rc = 0;
     struct notify_state st = {.listener = -1, .root_pidfd = -1};
     int own_table = own_file_table(s);
-    pid_t pid = sp_spawn_notified(s, path, argv, envp, &err_fd, &st.listener);
+    pid_t pid = sp_spawn_notified(s, path, argv, envp, &st.listener);
     if (pid < 0)
         return (int)pid;
     s->result.root_pid = pid;
@@ -245,7 +238,7 @@ int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **en
             ioctl(st.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
         st.root_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (own_table)
-            keep_only(err_fd, st.listener, st.root_pidfd);
+            keep_only(st.listener, st.root_pidfd);
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &st.sizes) != 0) {
             st.sizes.seccomp_notif = sizeof(struct seccomp_notif);
             st.sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);
@@ -272,6 +265,6 @@ int sp_notify_run(struct sp_session *s, const char *path, char **argv, char **en
     } else {
         reap_root(s, pid); /* the child failed before handing over the listener */
     }
-    sp_read_launch_error(s, err_fd);
+    sp_read_launch_error(s);
     return rc;
 }

@@ -20,7 +20,7 @@ import pytest
 from helpers import proc_state, require
 
 import splitpriv
-from splitpriv import ExitEvent, SignalEvent, StopEvent, SyscallEvent
+from splitpriv import Action, ExitEvent, Policy, SignalEvent, StopEvent, SyscallEvent
 
 TRACE = [sys.executable, "-m", "splitpriv", "trace"]
 
@@ -66,6 +66,21 @@ def test_exec_failure_in_the_child_is_reported(tmp_path: Path, mechanism):
     garbage.chmod(0o755)
     with pytest.raises(splitpriv.NotExecutableError, match="Exec format error"):
         splitpriv.run([str(garbage)], mechanism=mechanism)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("deny", [["execve"], ["execve", "exit_group"], "all but rt_sigreturn"])
+def test_a_policy_that_denies_the_launch_is_reported_and_ends(mechanism, deny):
+    """A policy that denies execve, and with it the exit_group and the write of our launcher
+    (an allow-list that forgot execve): the launch error, at once. It used to hang for good,
+    the launcher retrying its denied exit_group at 100% CPU. (rt_sigreturn stays allowed: the
+    stub mechanisms refuse to deny it, and say why.)"""
+    if deny == "all but rt_sigreturn":
+        policy = Policy(Action.deny("EPERM")).allow("rt_sigreturn")
+    else:
+        policy = Policy().deny(*deny)
+    with pytest.raises(splitpriv.LaunchError, match="cannot execute '/bin/true': Operation not"):
+        splitpriv.run(["/bin/true"], mechanism=mechanism, policy=policy)
 
 
 def test_a_failed_exec_shows_none_of_the_launchers_own_calls(tmp_path: Path, mechanism):
