@@ -683,7 +683,10 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         if (is_stub_mode(s) && was_armed)
             sp_stub_exec_done(s, (pid_t)former);
         if (is_stub_mode(s)) {
+            pid_t tid = tr->tid;
             int rc = sp_stub_inject(s, tr, &pending);
+            if (rc < 0 && !sp_tracee_find(&s->tracees, tid))
+                return; /* it was killed meanwhile: its end is recorded (sp_stub_inject) */
             if (rc < 0) {
                 sp_fail(s, "injecting the stub after execve", -rc);
                 return; /* the session ends and kills the tracee: never run it unwatched */
@@ -723,9 +726,19 @@ void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status)
     emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
 }
 
-static void handle_exit(struct sp_session *s, pid_t pid, int status)
+void sp_handle_exit(struct sp_session *s, pid_t pid, int status)
 {
     struct sp_tracee *tr = sp_tracee_find(&s->tracees, pid);
+    if (!tr && pid == s->result.root_pid && !s->result.root_exited) {
+        /* The launched process, which a stub mode had let go (no longer a tracee), reaped by
+         * the wait for any child while another task was still traced: its status is the
+         * session's, and nobody could wait for it again. */
+        s->result.root_status = status;
+        s->result.root_exited = 1;
+        struct sp_tracee gone = {.tid = pid, .tgid = pid};
+        sp_emit_exit(s, &gone, status);
+        return;
+    }
     if (!tr)
         return;
     sp_flush_unfinished_call(s, tr);
@@ -777,7 +790,7 @@ static void trace_loop(struct sp_session *s)
         }
         s->stops++;
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
-            handle_exit(s, pid, status);
+            sp_handle_exit(s, pid, status);
             continue;
         }
         if (!WIFSTOPPED(status))
@@ -874,9 +887,8 @@ int sp_run(struct sp_session *s, const char *path, char **argv, char **envp)
         if (s->cancel)
             handle_cancel(s);
         trace_loop(s);
-        if (is_stub_mode(s) && !s->result.root_exited &&
-            !s->result.error_errno && s->result.root_pid > 0)
-            rc = sp_stub_detached_loop(s);
+        if (is_stub_mode(s) && !s->result.error_errno && s->result.root_pid > 0)
+            rc = sp_stub_detached_loop(s); /* (also once the root has ended: its family) */
         if (s->result.error_errno) {
             release_leftovers(s);
             rc = -s->result.error_errno;

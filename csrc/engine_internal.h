@@ -195,6 +195,8 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr);
 void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret);
 void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr);
 void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status);
+/* A task's end, as the wait for it reported it (its status, its exit event, no longer traced). */
+void sp_handle_exit(struct sp_session *s, pid_t pid, int status);
 void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former_tid);
 long long sp_now_ns(void);
 int sp_wake_signal(void);

@@ -281,7 +281,15 @@ static int child_notified(void *arg)
         if (CPU_COUNT(&all) > 0)
             sc3(SYS_sched_setaffinity, 0, sizeof(all), (unsigned long long)&all);
     }
-    long fd = child_seccomp_install(s, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    /* WAIT_KILLABLE_RECV: once the engine has read a notification, only a fatal signal takes
+     * the task out of the call. Without it, a signal that comes while the engine decides makes
+     * the kernel drop our answer and notify the same call again once the handler has run: a
+     * call recorded twice and, worse, a policy callback asked twice (Linux 5.19+; older
+     * kernels refuse the flag, and get the call shown cut short, see notify.c). */
+    long fd = child_seccomp_install(
+        s, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+    if (fd == -EINVAL)
+        fd = child_seccomp_install(s, SECCOMP_FILTER_FLAG_NEW_LISTENER);
     if (fd < 0) {
         __atomic_store_n(&h->fd, -2, __ATOMIC_RELEASE);
         child_fail(plan, SP_STAGE_SECCOMP, fd);

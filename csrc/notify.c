@@ -101,9 +101,17 @@ static void handle_notification(struct sp_session *s, struct notify_state *st)
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
         tr->ev.flags |= SP_EVF_CONTINUED;
     }
-    if (ioctl(st->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT)
-        sp_fail(s, "SECCOMP_IOCTL_NOTIF_SEND", errno);
     tr->in_syscall = 1;
+    if (ioctl(st->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) {
+        if (errno != ENOENT)
+            sp_fail(s, "SECCOMP_IOCTL_NOTIF_SEND", errno);
+        /* The task left the call before our answer: killed, or (on a kernel without
+         * WAIT_KILLABLE_RECV, see launch.c) interrupted by a signal, when the kernel makes the
+         * call again and notifies it anew. Our verdict never took effect: the call is shown
+         * with no result, as strace shows a call cut short, not with one it never had. */
+        sp_flush_unfinished_call(s, tr);
+        return;
+    }
     sp_finish_call(s, tr, action == SP_ALLOW ? 0 : tr->answer);
 }
 

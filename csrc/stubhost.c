@@ -392,6 +392,7 @@ struct injector {
     long original;              /* the word it replaced */
     unsigned long long scratch; /* tracee memory for strings and structs (below the stack) */
     int pending_signal;
+    int ended, end_status;      /* the task died meanwhile (a cancel's SIGKILL): how */
 };
 
 static int wait_syscall_stop(struct injector *in)
@@ -404,8 +405,11 @@ static int wait_syscall_stop(struct injector *in)
                 continue;
             return -errno;
         }
-        if (!WIFSTOPPED(status))
-            return -ESRCH; /* it died meanwhile */
+        if (!WIFSTOPPED(status)) { /* it died meanwhile, and this wait reaped it */
+            in->ended = 1;
+            in->end_status = status;
+            return -ESRCH;
+        }
         if (WSTOPSIG(status) == (SIGTRAP | 0x80))
             return 0;
         /* A signal arrived during injection: keep it for when the program resumes. */
@@ -626,6 +630,8 @@ int sp_stub_inject(struct sp_session *s, struct sp_tracee *tr, int *pending_sign
     if (rc == 0)
         rc = sp_stub_arm(s, tr);
     *pending_signal = in.pending_signal;
+    if (in.ended) /* nobody else can wait for it now: its end is the engine's to record */
+        sp_handle_exit(s, tid, in.end_status);
     return rc;
 }
 
@@ -878,8 +884,8 @@ static void family_end(struct stub_family *f, int kill_them)
 int sp_stub_detached_loop(struct sp_session *s)
 {
     pid_t root = s->result.root_pid;
-    int pidfd = (int)syscall(SYS_pidfd_open, root, 0);
-    if (pidfd < 0) /* gone already: after a cancel (which killed it), that is no failure */
+    int pidfd = s->result.root_exited ? -1 : (int)syscall(SYS_pidfd_open, root, 0);
+    if (pidfd < 0 && !s->result.root_exited) /* gone: after a cancel (it killed it), no failure */
         return s->cancel && errno == ESRCH ? 0 : -errno;
     struct stub_family family; /* 4 KiB on the engine thread's stack */
     family.count = 0;
@@ -930,7 +936,8 @@ int sp_stub_detached_loop(struct sp_session *s)
             break;
     }
     family_end(&family, s->result.error_errno != 0);
-    close(pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
     return 0;
 }

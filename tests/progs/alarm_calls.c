@@ -1,4 +1,5 @@
-/* alarm_calls N: N raw getppid calls while an interval timer fires SIGALRM every 20 us; the
+/* alarm_calls N [US]: N raw getppid calls while an interval timer fires SIGALRM every US
+ * microseconds (20 unless given: a traced program under a tracer's signal stops needs more); the
  * handler makes one raw getpid call. Prints "handled H" (the handler's runs) at the end.
  * Under a stub mechanism the handler often runs inside the stub's own handler (its calls trap
  * there too), so its events are pushed while an outer push may be half done. */
@@ -25,7 +26,8 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) != 0)
         return 1;
-    struct itimerval every = {{0, 20}, {0, 20}}, off = {{0, 0}, {0, 0}};
+    long us = argc > 2 ? atol(argv[2]) : 20;
+    struct itimerval every = {{0, us}, {0, us}}, off = {{0, 0}, {0, 0}};
     if (setitimer(ITIMER_REAL, &every, NULL) != 0)
         return 1;
     for (long i = 0; i < n; i++)
