@@ -409,3 +409,37 @@ def test_a_hangup_ignored_at_start_stays_ignored_for_the_tracee():
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
+
+
+def test_auto_picks_a_mechanism_that_shows_what_strace_would():
+    """-m auto -f must show the signal lines and every process's exit line, as strace does: it
+    used to pick seccomp-trap, the cheapest, which sees neither, and print neither."""
+    done = splitpriv_cli(
+        "trace", "-m", "auto", "-f", "-e", "trace=none", "sh", "-c", "/bin/true; kill -USR1 $$"
+    )
+    assert done.returncode == 128 + signal.SIGUSR1, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(line.startswith("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER") for line in lines)
+    assert sum(line.endswith("+++ exited with 0 +++") for line in lines) == 1  # /bin/true's
+    assert lines[-1] == "+++ killed by SIGUSR1 +++"
+
+
+def test_a_library_user_can_require_capabilities_of_the_mechanism():
+    with splitpriv.trace(["true"], mechanism="auto", require={"sees_signals"}) as t:
+        assert t.mechanism.capabilities.sees_signals
+        for _event in t:
+            pass
+    hostile = splitpriv.trace(["true"], mechanism="auto", require=["holds_against_hostile_tracee"])
+    assert hostile.mechanism.capabilities.holds_against_hostile_tracee
+    hostile.close()
+    with pytest.raises(splitpriv.PolicyError, match="did you mean 'sees_signals'"):
+        splitpriv.trace(["true"], mechanism="auto", require={"sees_signal"})
+    from splitpriv.mechanisms.base import CAPABILITY_WORDS, Capabilities
+
+    some = splitpriv.mechanisms.get("ptrace").capabilities
+    yes_or_no = {f for f in Capabilities._fields if isinstance(getattr(some, f), bool)}
+    assert set(CAPABILITY_WORDS) == yes_or_no  # each can be required, and refused in words
+    for name in splitpriv.mechanisms.names():
+        if not splitpriv.mechanisms.get(name).capabilities.sees_signals:
+            with pytest.raises(splitpriv.MechanismUnavailableError, match="cannot see signals"):
+                splitpriv.trace(["true"], mechanism=name, require={"sees_signals"})

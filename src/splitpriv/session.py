@@ -18,7 +18,7 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from functools import cache, lru_cache
 from types import TracebackType
 from typing import Any
@@ -392,6 +392,7 @@ class Trace:
         ring_bytes: int = 4 << 20,
         protect: str = "none",
         entry_records: bool = False,
+        require: Collection[str] = (),
     ) -> None:
         if (argv is None) == (pid is None):
             raise LaunchError("give either a command (argv) or a pid to attach to")
@@ -424,6 +425,7 @@ class Trace:
             untraced_children=not follow_forks,
             return_values=record,
             policy=self.policy,
+            require=require,
         )
         _check_protect(self.mechanism, protect)
         # Whether record_batches() has entry records (they need the mechanism's support).
@@ -704,6 +706,7 @@ def trace(
     string_limit: int = 4096,
     protect: str = "none",
     entry_records: bool = False,
+    require: Collection[str] = (),
 ) -> Trace:
     """Trace a command (``argv``) or a running process (``pid``).
 
@@ -718,6 +721,10 @@ def trace(
     ``entry_records``: also hand over, in :meth:`Trace.record_batches`, the entry of calls
     still in progress when another task's record comes (see there); for mechanisms whose
     capabilities say ``entry_records``, ignored by the others.
+    ``require``: capabilities the mechanism must have, by their names in
+    :class:`~splitpriv.mechanisms.Capabilities` (``"sees_signals"``,
+    ``"holds_against_hostile_tracee"``, ...): "auto" picks the cheapest that has them, and a
+    named mechanism that lacks one is refused (MechanismUnavailableError).
     """
     return Trace(
         argv,
@@ -731,6 +738,7 @@ def trace(
         string_limit=string_limit,
         protect=protect,
         entry_records=entry_records,
+        require=require,
     )
 
 
@@ -743,8 +751,10 @@ def run(
     cpu: str = DEFAULT_CPU,
     env: Mapping[str, str] | None = None,
     protect: str = "none",
+    require: Collection[str] = (),
 ) -> RunResult:
-    """Run a command under a policy; its exit status and per-syscall counts.
+    """Run a command under a policy; its exit status and per-syscall counts. ``require``: as
+    for :func:`trace`.
 
     Nothing is recorded: the engine counts in C, and Python runs only for callbacks.
     """
@@ -757,6 +767,7 @@ def run(
         env=env,
         record=False,
         protect=protect,
+        require=require,
     )
     with session:
         status = session.wait()

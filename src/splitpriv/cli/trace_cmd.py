@@ -259,6 +259,20 @@ def _prints_entries(opts: TraceOptions) -> bool:
     )
 
 
+def _auto_must_have(opts: TraceOptions) -> tuple[str, ...]:
+    """What a mechanism picked by -m auto must see for the lines this trace prints: a strace
+    user expects the signal lines and, with -f, every process's exit line. (A mechanism named
+    with -m is used as asked; its docs say what it cannot show.)"""
+    if opts.mechanism != "auto" or opts.summary == "only":
+        return ()
+    must: list[str] = []
+    if opts.signals is None or opts.signals:
+        must.append("sees_signals")
+    if opts.follow and not opts.quiet_exit:
+        must.append("sees_every_exit")
+    return tuple(must)
+
+
 def trace_main(opts: TraceOptions) -> int:
     """Run the trace the options describe; the exit status for the shell."""
     command = opts.command[1:] if opts.command[:1] == ["--"] else opts.command
@@ -284,6 +298,7 @@ def trace_main(opts: TraceOptions) -> int:
         env=_environment(opts) if command else None,
         string_limit=string_limit,
         entry_records=_prints_entries(opts),
+        require=_auto_must_have(opts),
     )
     # What the imports made lives as long as the command: keep the collector from walking it
     # again and again while records stream in (a generation-1 pass over it took 0.6 ms of a

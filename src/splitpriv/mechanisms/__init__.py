@@ -6,10 +6,16 @@ Adding a mechanism means writing one module with a :class:`Mechanism` subclass a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from splitpriv.errors import MechanismUnavailableError, UnknownMechanismError
-from splitpriv.mechanisms.base import Availability, Capabilities, Mechanism
+from splitpriv.errors import (
+    ArgumentTypeError,
+    MechanismUnavailableError,
+    PolicyError,
+    UnknownMechanismError,
+)
+from splitpriv.mechanisms.base import CAPABILITY_WORDS, Availability, Capabilities, Mechanism
 from splitpriv.mechanisms.ptrace import PtraceMechanism
 from splitpriv.mechanisms.seccomp_notify import SeccompNotifyMechanism
 from splitpriv.mechanisms.seccomp_trace import SeccompTraceMechanism
@@ -59,6 +65,19 @@ def get(name: str) -> Mechanism:
         ) from None
 
 
+def check_capability_names(names: Collection[str]) -> tuple[str, ...]:
+    """``names`` as a tuple, each a yes/no capability; PolicyError (with the nearest) if not."""
+    if isinstance(names, str) or not isinstance(names, Collection):
+        raise ArgumentTypeError(f"require must be a collection of capability names, not {names!r}")
+    for name in names:
+        if name not in CAPABILITY_WORDS:
+            hint = did_you_mean(str(name), CAPABILITY_WORDS)
+            raise PolicyError(
+                f"unknown capability {name!r}{hint}; known: {', '.join(CAPABILITY_WORDS)}"
+            )
+    return tuple(names)
+
+
 def choose(
     name: str,
     *,
@@ -70,9 +89,13 @@ def choose(
     untraced_children: bool = False,
     return_values: bool = False,
     policy: Policy | None = None,
+    require: Collection[str] = (),
 ) -> Mechanism:
     """The named mechanism, checked to be available and able to do what is asked (and to keep
-    every verdict of ``policy``); for "auto", the cheapest available one that can."""
+    every verdict of ``policy``); for "auto", the cheapest available one that can.
+    ``require``: capabilities (names of :class:`Capabilities` fields that are yes or no, such
+    as ``"sees_signals"`` or ``"holds_against_hostile_tracee"``) the mechanism must have."""
+    require = check_capability_names(require)
     wanted = dict(
         deny=deny,
         emulate=emulate,
@@ -90,7 +113,9 @@ def choose(
                 f"mechanism {name!r} is not available here: {availability.reason}"
             )
         # Asked for by name, a mechanism that cannot see results still traces (`= ?`).
-        missing = mechanism.missing_capability(**{**wanted, "return_values": False})
+        missing = mechanism.missing_capability(
+            **{**wanted, "return_values": False}, require=require
+        )
         if not missing and policy is not None:
             missing = mechanism.policy_problem(policy)
         if missing:
@@ -98,7 +123,7 @@ def choose(
         return mechanism
     reasons = []
     for mechanism in sorted(_REGISTRY.values(), key=lambda m: m.cost_rank):
-        missing = mechanism.missing_capability(**wanted)
+        missing = mechanism.missing_capability(**wanted, require=require)
         if not missing and policy is not None:
             missing = mechanism.policy_problem(policy)
         availability = mechanism.available()

@@ -12,7 +12,7 @@ A mechanism must never keep per-session state: sessions belong to ``splitpriv.se
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
@@ -40,6 +40,25 @@ class Capabilities(NamedTuple):
     # It sees each call enter and return in one thread, in time order, so it can hand over
     # the entry of a call in progress (Trace's entry_records) for strace's interleaving.
     entry_records: bool = False
+
+
+# What each yes/no capability lets a mechanism do, in words for "mechanism 'x' cannot ...".
+CAPABILITY_WORDS: dict[str, str] = {
+    "deny": "deny syscalls",
+    "emulate": "emulate syscalls",
+    "rewrite_args": "rewrite arguments",
+    "sees_return_value": "see return values",
+    "counts_every_call": "count every call",
+    "sees_signals": "see signals",
+    "sees_every_exit": "see every task's exit",
+    "follows_forks": "follow forks",
+    "untraced_children": "leave children untraced",
+    "attach": "attach to a running process",
+    "python_callbacks": "ask a Python callback",
+    "holds_against_hostile_tracee": "hold against a hostile tracee",
+    "privileged_only_memory": "keep its data from the tracee (privileged-only memory)",
+    "entry_records": "hand over the entry of a call in progress",
+}
 
 
 class Availability(NamedTuple):
@@ -90,18 +109,20 @@ class Mechanism(ABC):
         attach: bool,
         untraced_children: bool,
         return_values: bool,
+        require: Collection[str] = (),
     ) -> str | None:
-        """The first capability a request needs and this mechanism lacks, or None."""
-        caps = self.capabilities
-        for wanted, have, what in (
-            (deny, caps.deny, "deny syscalls"),
-            (emulate, caps.emulate, "emulate syscalls"),
-            (rewrite, caps.rewrite_args, "rewrite arguments"),
-            (callbacks, caps.python_callbacks, "ask a Python callback"),
-            (attach, caps.attach, "attach to a running process"),
-            (untraced_children, caps.untraced_children, "leave children untraced"),
-            (return_values, caps.sees_return_value, "see return values"),
+        """The first capability a request needs and this mechanism lacks, or None.
+        ``require``: names of :class:`Capabilities` fields that must be true too."""
+        for wanted, capability in (
+            (deny, "deny"),
+            (emulate, "emulate"),
+            (rewrite, "rewrite_args"),
+            (callbacks, "python_callbacks"),
+            (attach, "attach"),
+            (untraced_children, "untraced_children"),
+            (return_values, "sees_return_value"),
+            *((True, name) for name in require),
         ):
-            if wanted and not have:
-                return what
+            if wanted and not getattr(self.capabilities, capability):
+                return CAPABILITY_WORDS[capability]
         return None
