@@ -224,6 +224,17 @@ static void sigsys_handler(int sig, siginfo_t *info, void *context)
     greg_t *g = ((ucontext_t *)context)->uc_mcontext.gregs;
     long nr = info->si_syscall;
     (void)sig;
+    if (info->si_code != 2 /* SYS_USER_DISPATCH */) {
+        /* Not a trap (kill -SYS, raise): it has no syscall, and taking one from it would make
+         * a read() of whatever the registers held. What SIGSYS did before the mode decides:
+         * at its default action the process ends, as it would have; else it is let go. */
+        if (previous.handler == (void *)SIG_DFL) {
+            sc6(SYS_rt_sigaction, SIGSYS, (unsigned long long)(uintptr_t)&previous, 0, 8, 0, 0);
+            sc3(SYS_tgkill, (unsigned long long)sc3(SYS_getpid, 0, 0, 0),
+                (unsigned long long)sc3(SYS_gettid, 0, 0, 0), SIGSYS);
+        }
+        goto out;
+    }
 
     if (nr == SYS_rt_sigreturn && info->si_arch == AUDIT_ARCH_X86_64_VALUE) {
         g[REG_RIP] = (greg_t)(uintptr_t)sp_stub_restorer; /* on the original frame */

@@ -67,6 +67,16 @@ def test_sigsys_handler_cannot_be_replaced(progs, mechanism):
     assert [c.args[0] for c in calls] == [signal.SIGUSR1] and calls[0].retval == 0
 
 
+def test_the_programs_sigsys_is_at_its_default_action(progs, mechanism, capfd):
+    """The program may ask for SIGSYS's disposition (the default: a handler is refused), and
+    a SIGSYS it sends itself ends it, as the default action does. Under the stub mechanisms
+    the query was refused (EPERM), and a raise(SIGSYS) was taken for a trap of syscall 0: the
+    stub made a read() with whatever the registers held, and the program went on."""
+    result = splitpriv.run([progs["sigsys_self"]], mechanism=mechanism)
+    assert capfd.readouterr().out == "query 0 handler default\n"
+    assert result.exit_status.signal == signal.SIGSYS
+
+
 @pytest.mark.parametrize(("protect", "outcome"), [("none", 0), ("mprotect", -signal.SIGSEGV)])
 def test_privileged_only_data(progs, mechanism, protect, outcome, capfd):
     """The stub's data: readable by the program without protection; with it, a read faults

@@ -744,6 +744,18 @@ static long sigaltstack_on_frame(int tgid, ucontext_t *uc, const unsigned long l
 static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot, long nr,
                              const unsigned long long *a, long *ret)
 {
+    if (nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */ && !a[1]) {
+        /* Only asking: the program's SIGSYS is at its default action, the only one it can
+         * have here (a handler or SIG_IGN is refused below). */
+        static const unsigned long long dfl[4] = {0, 0, 0, 0}; /* handler flags restorer mask */
+        if (a[3] != 8)
+            *ret = -22; /* EINVAL, as the kernel answers a mask of another size */
+        else if (a[2] && self_copy(tgid, 1, (void *)dfl, a[2], sizeof(dfl)) != sizeof(dfl))
+            *ret = -14; /* EFAULT */
+        else
+            *ret = 0;
+        return 1;
+    }
     if ((nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */) ||
         (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp ||
         (nr == SYS_prctl && a[0] == 22 /* PR_SET_SECCOMP: seccomp() by another name */)) {
@@ -972,12 +984,30 @@ static long enter_clone_cell(int tgid, struct sp_stub_slot *slot, greg_t *g, lon
 
 /* ---- the entry point ------------------------------------------------------------------------ */
 
+/* A SIGSYS that is no trap (raise(SIGSYS), kill -SYS): what the kernel would do with it at the
+ * default action, which is the program's (see guard_entry_point): end the process, with a core.
+ * (Under seccomp-trap the filter ends it already at the rt_sigaction, made from the stub's
+ * range: killed by SIGSYS all the same.) */
+static void die_of_sigsys(void)
+{
+    static const unsigned long long dfl[4] = {0, 0, 0, 0};
+    sc6(SYS_rt_sigaction, 31, (unsigned long long)(uintptr_t)dfl, 0, 8, 0, 0);
+    sc3(SYS_tgkill, (unsigned long long)sc3(SYS_getpid, 0, 0, 0),
+        (unsigned long long)sc3(SYS_gettid, 0, 0, 0), 31); /* unblocked (SA_NODEFER): now */
+}
+
 void sp_stub_handler(int sig, siginfo_t *info, void *context)
 {
     ucontext_t *uc = context;
     greg_t *g = uc->uc_mcontext.gregs;
     long nr = info->si_syscall;
     int tid;
+    if (info->si_code != 1 /* SYS_SECCOMP */ && info->si_code != 2 /* SYS_USER_DISPATCH */) {
+        /* Not a trap: its siginfo has no syscall, and taking one from it would run a call
+         * (number 0, read) with whatever the registers held, and clobber rax. */
+        die_of_sigsys();
+        return;
+    }
     struct sp_stub_slot *slot = slot_of_stack(&tid);
     (void)sig;
     if (!slot) {

@@ -53,6 +53,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("threads_many", "threads_many.c", ("-pthread",)),
     Program("peek", "peek.c"),
     Program("stub_jump", "stub_jump.c"),
+    Program("sigsys_self", "sigsys_self.c"),
     Program("altstack", "altstack.c"),
     Program("notsc", "notsc.c"),
     Program("alarm_calls", "alarm_calls.c"),
