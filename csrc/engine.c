@@ -588,7 +588,16 @@ static struct sp_tracee *exec_event(struct sp_session *s, struct sp_tracee *tr)
     if (former != tr->tid && former > 0) {
         struct sp_tracee *execer = sp_tracee_find(&s->tracees, former);
         if (execer) {
-            /* The old leader is gone; the thread that called execve takes its pid. */
+            /* The old leader is gone; the thread that called execve takes its pid. Calls
+             * still unshown go out first, under the tids they began with: the thread's execve
+             * began under its own, and the consumer prints its first half there. */
+            if (s->tracees.unshown) {
+                struct sp_event exec; /* (show_entries reads its kind and tid only) */
+                memset(&exec, 0, offsetof(struct sp_event, data));
+                exec.kind = SP_EV_EXEC;
+                exec.tid = former;
+                show_entries(s, &exec);
+            }
             sp_flush_unfinished_call(s, tr);
             sp_tracee_rename(&s->tracees, execer, tr->tid);
             tr = execer;
