@@ -89,8 +89,12 @@ def test_quiet_levels():
     o = parse("-q", "true")
     assert o.quiet_attach and not o.quiet_exit
     o = parse("-qq", "true")
-    assert o.quiet_attach and o.quiet_exit
+    assert o.quiet_attach and o.quiet_exit and not o.quiet_superseded
+    assert parse("-qqq", "true").quiet_superseded  # strace: -qqq is quiet=all
     assert parse("-e", "quiet=exit", "true").quiet_exit
+    for word in ("superseded", "thread-execve", "all"):
+        assert parse("-e", f"quiet={word}", "true").quiet_superseded
+    assert not parse("-e", "quiet=!superseded", "true").quiet_superseded
 
 
 def test_summary_options():

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import require
 from test_decode_strace import (
     ADDRESS,
     ALLOCATOR_CALLS,
@@ -160,10 +161,11 @@ def compare_outputs(
 
         def norm(lines: list[str], pids: dict[int, int]) -> list[str]:
             def swap(match: re.Match[str]) -> str:
-                pid = int(match.group(1))
-                return f"si_pid=PID{pids[pid]}" if pid in pids else match.group(0)
+                pid = int(match.group(2))
+                return f"{match.group(1)}PID{pids[pid]}" if pid in pids else match.group(0)
 
-            return [ADDRESS.sub(PLACEHOLDER, re.sub(r"si_pid=(\d+)", swap, x)) for x in lines]
+            pid = r"(si_pid=|superseded by execve in pid )(\d+)"
+            return [ADDRESS.sub(PLACEHOLDER, re.sub(pid, swap, x)) for x in lines]
 
         expected_events = norm(t_events.get(t_tid, []), t_pids)
         got_events = norm(o_events.get(o_tid, []), o_pids)
@@ -200,6 +202,7 @@ def check(
         ("signal_self", ["die"]),
         ("open_read_close", ["/etc/hostname"]),
         ("two_threads", []),
+        ("thread_exec", []),
     ],
 )
 def test_test_programs(progs, tmp_path: Path, program: str, args: list[str]):
@@ -294,3 +297,82 @@ def test_terminal_ioctls_match_strace(tmp_path: Path):
             os.close(controller)
         texts.append([text for text in log.read_text().splitlines() if text.startswith("ioctl(")])
     assert len(texts[1]) == 11 and texts[0] == texts[1]
+
+
+THREAD_EXEC_CALLS = "trace=clone,clone3,execve,pause,exit_group"
+
+
+def thread_exec_lines(text: str, pids: dict[int, str]) -> list[str]:
+    """Lines with the tasks' pids named (``pids``), addresses and the count of environment
+    variables (the tools' own environments differ) left out, tool messages dropped."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(("strace:", "splitpriv:")):
+            continue
+        line = ADDRESS.sub(PLACEHOLDER, re.sub(r"0x[0-9a-f]+ /\* \d+ vars \*/", "ENV", line))
+        lines.append(re.sub(r"\d+", lambda m: pids.get(int(m.group()), m.group()), line))
+    return lines
+
+
+def thread_exec_pids(text: str) -> dict[int, str]:
+    """The leader's pid (L) and its thread's (T), from the clone3 line: `... = T`."""
+    clone = next(line for line in text.splitlines() if "clone3(" in line)
+    thread = int(clone.rsplit("= ", 1)[1])
+    others = {int(n) for n in re.findall(r"\[pid +(\d+)\]", text)} - {thread}
+    assert len(others) == 1, text
+    return {others.pop(): "L", thread: "T"}
+
+
+def test_exec_from_a_thread_matches_strace(progs, mechanism, tmp_path: Path):
+    """A thread that is not the leader calls execve while main waits in pause(): the kernel
+    ends main and the thread goes on under main's pid. strace shows the execve on the
+    thread's line, main's call ending `= ?`, `+++ superseded by execve in pid T +++` and the
+    rest without `[pid N]` (one task is left); with -ff the thread's file ends in `<pid
+    changed to L ...>` and the leader's goes on. splitpriv prints the same lines."""
+    require(mechanism, "entry_records")  # the execve's first half, shown before main's end
+    require(mechanism, "sees_every_exit")  # main's call, ended by the exec
+    argv = [progs["thread_exec"]]
+    ours_cmd = [sys.executable, "-m", "splitpriv", "trace", "-m", mechanism]
+    theirs_cmd = [STRACE or "strace"]
+    options = ["-q", "-f", "-e", THREAD_EXEC_CALLS]
+    texts = []
+    for tracer in (theirs_cmd, ours_cmd):
+        done = subprocess.run(
+            [*tracer, *options, *argv], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        texts.append(thread_exec_lines(done.stderr, thread_exec_pids(done.stderr)))
+    theirs, ours = texts
+    assert "+++ superseded by execve in pid T +++" in theirs  # (strace 6.1's wording)
+    assert ours == theirs
+    assert ours[-4:] == [
+        "+++ superseded by execve in pid T +++",
+        "<... execve resumed>)                   = 0",
+        "exit_group(0)                           = ?",
+        "+++ exited with 0 +++",
+    ]
+
+    # -ff: one file per task, named by its tid.
+    files = []
+    for label, tracer in (("strace", theirs_cmd), ("splitpriv", ours_cmd)):
+        base = tmp_path / label / "t"
+        base.parent.mkdir()
+        done = subprocess.run(
+            [*tracer, "-ff", "-o", str(base), "-e", THREAD_EXEC_CALLS, *argv],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        paths = {int(path.suffix[1:]): path.read_text() for path in base.parent.iterdir()}
+        leader = next(tid for tid, text in paths.items() if "clone3(" in text)
+        pids = {tid: "L" if tid == leader else "T" for tid in paths}
+        files.append({pids[tid]: thread_exec_lines(text, pids) for tid, text in paths.items()})
+    assert files[1] == files[0]
+    assert files[1]["T"][-1].endswith(" <pid changed to L ...>")
+
+    # -e quiet=superseded (strace's thread-execve) leaves that line out.
+    quiet = subprocess.run(
+        [*ours_cmd, "-e", "quiet=superseded", *options, *argv],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert quiet.returncode == 0 and "<... execve resumed>" in quiet.stderr
+    assert "superseded" not in quiet.stderr

@@ -135,16 +135,28 @@ def split_call(text: str) -> tuple[str, list[str], str]:
     return name, args, tail[1:].strip()
 
 
+SUPERSEDED = re.compile(r"\+\+\+ superseded by execve in pid (\d+) \+\+\+")
+PID_CHANGED = re.compile(r" <pid changed to \d+ \.\.\.>$")
+
+
 def parse_strace(text: str) -> list[Call]:
-    """The calls of ``strace -f -o FILE`` output, unfinished/resumed pairs joined."""
+    """The calls of ``strace -f -o FILE`` output, unfinished/resumed pairs joined. An execve
+    made by a thread other than the leader begins under the thread (`<unfinished ...>` or
+    `<pid changed to L ...>`) and resumes under the leader's pid, after `+++ superseded by
+    execve in pid T +++`: it is counted as the leader's."""
     pending: dict[int, str] = {}
     calls = []
     for raw in text.splitlines():
         pid_text, _, line = raw.partition(" ")
         pid = int(pid_text)
         line = line.strip()
+        superseded = SUPERSEDED.fullmatch(line)
+        if superseded and int(superseded.group(1)) in pending:
+            pending[pid] = pending.pop(int(superseded.group(1)))
         if line.startswith(("---", "+++")):
             continue
+        if PID_CHANGED.search(line):
+            line = PID_CHANGED.sub(" <unfinished ...>", line)
         if line.endswith("<unfinished ...>"):
             pending[pid] = line.removesuffix("<unfinished ...>").removesuffix(" ")
             continue

@@ -251,6 +251,16 @@ def test_sleeper_dies_by_signal(progs, sig: signal.Signals) -> None:
     assert proc_state(proc.pid) is None
 
 
+# -- thread_exec -----------------------------------------------------------------------
+
+
+def test_thread_exec_becomes_its_program(progs) -> None:
+    # exit_code 0 runs (not the pause of main, which would never return) and fails otherwise.
+    res = run(progs["thread_exec"], progs["exit_code"])
+    assert (res.returncode, res.stdout, res.stderr) == (0, b"", b"")
+    assert run(progs["thread_exec"], "/nonexistent/program").returncode == 1
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 

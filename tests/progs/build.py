@@ -61,6 +61,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("repeat_fork", "repeat_fork.c"),
     Program("make_tasks", "make_tasks.c", ("-pthread",)),
     Program("regs_kept", "regs_kept.c"),
+    Program("thread_exec", "thread_exec.c", ("-pthread",)),
 )
 
 PROGRAM_NAMES: tuple[str, ...] = tuple(p.name for p in PROGRAMS)

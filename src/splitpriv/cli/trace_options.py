@@ -120,6 +120,7 @@ class TraceOptions:
     decode_fds: bool = False
     quiet_attach: bool = False
     quiet_exit: bool = False
+    quiet_superseded: bool = False  # no "+++ superseded by execve in pid N +++"
     quiet_given: bool = False  # -e quiet=SET was given: no -q by default
     syscall_limit: int | None = None
     injects: list[Inject]
@@ -729,6 +730,10 @@ _UNSUPPORTED_QUALIFIERS: Final[dict[str, str]] = {
 }
 
 
+_QUIET_WORDS: Final = ("attach", "exit", "path-resolution", "personality", "thread-execve")
+_QUIET_ALIASES: Final = {"exits": "exit", "superseded": "thread-execve"}
+
+
 def apply_expression(o: TraceOptions, expr: str) -> None:
     """One ``-e`` expression: ``QUALIFIER=VALUE``, or a bare value meaning ``trace=VALUE``."""
     key, equals, value = expr.partition("=")
@@ -751,21 +756,13 @@ def apply_expression(o: TraceOptions, expr: str) -> None:
     elif kind in ("inject", "fault"):
         o.injects.append(parse_inject(value, fault=kind == "fault"))
     elif kind == "quiet":
-        quiet = _parse_set(
-            value,
-            (
-                "attach",
-                "exit",
-                "exits",
-                "path-resolution",
-                "personality",
-                "thread-execve",
-                "superseded",
-            ),
-            "quiet",
-        )
+        # strace's aliases name the same message: `!superseded` leaves out thread-execve too.
+        invert, words = value.startswith("!"), value.removeprefix("!").split(",")
+        canonical = ",".join(_QUIET_ALIASES.get(word, word) for word in words)
+        quiet = _parse_set(("!" if invert else "") + canonical, _QUIET_WORDS, "quiet")
         o.quiet_attach = quiet is None or "attach" in quiet
-        o.quiet_exit = quiet is None or bool({"exit", "exits"} & quiet)
+        o.quiet_exit = quiet is None or "exit" in quiet
+        o.quiet_superseded = quiet is None or "thread-execve" in quiet
         o.quiet_given = True
     else:
         fds = _parse_set(value, ("path", "socket", "dev", "pidfd", "signalfd"), "decode-fds")
@@ -1061,6 +1058,7 @@ def _finish(o: TraceOptions, p: Parser) -> None:
     quiet_by_default = o.output is not None and bool(o.command) and not o.quiet_given
     o.quiet_attach = o.quiet_attach or p.q_count >= 1 or quiet_by_default
     o.quiet_exit = o.quiet_exit or p.q_count >= 2
+    o.quiet_superseded = o.quiet_superseded or p.q_count >= 3  # -qqq is quiet=all
     if o.help or o.version:
         return
     if len(p.z_flags) > 1:

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TextIO, cast
 from splitpriv.cli.trace_fds import FdPaths, inheritable_descriptors
 from splitpriv.cli.trace_json import JsonTrace
 from splitpriv.cli.trace_options import TraceOptions
-from splitpriv.cli.trace_records import Call, Exec, Exit, Other
+from splitpriv.cli.trace_records import Call, Exec, Exit, Other, take_exec
 from splitpriv.cli.trace_render import Clock, LineFormat, Paint, TextTrace, color_system
 
 OUTPUT_BUFFER = 1 << 16
@@ -68,6 +68,9 @@ class Separate:
         self.lock = threading.RLock()
         self._open: dict[int, tuple[TextIO, Writer]] = {}
         self._used: set[str] = set()
+        # pid -> the thread whose execve replaced it, until that execve's record comes (the
+        # pid's next record): the thread's file ends with its first half, the pid's goes on.
+        self._moved: dict[int, int] = {}
 
     def _writer(self, tid: int) -> Writer:
         entry = self._open.get(tid)
@@ -91,7 +94,25 @@ class Separate:
 
     def call(self, call: Call) -> None:
         with self.lock:
+            if self._moved and call.pid in self._moved:
+                thread = self._moved[call.pid]
+                call, former = take_exec(self._moved, call)
+                if call.pid not in self._moved:  # the execve's record, or the pid's next one
+                    self._end_thread(thread, call if former is not None else None)
             self._writer(call.tid).call(call)
+
+    def _end_thread(self, thread: int, execve: Call | None) -> None:
+        """The thread whose execve replaced its leader leaves no more records under its own
+        tid: as strace does, its file ends with that execve's first half and ``<pid changed
+        to PID ...>``; the rest goes to the pid's file."""
+        entry = self._open.pop(thread, None)
+        if entry is None:
+            return
+        out, writer = entry
+        if execve is not None and isinstance(writer, TextTrace):
+            writer.pid_changed(execve)
+        writer.finish()
+        out.close()
 
     def observe(self, call: Call) -> None:
         with self.lock:
@@ -99,8 +120,15 @@ class Separate:
 
     def other(self, record: Other) -> None:
         with self.lock:
+            if isinstance(record, Exit) and record.tid in self._moved:  # (killed in its execve)
+                self._end_thread(self._moved.pop(record.tid), None)
             if isinstance(record, Exec):
-                return
+                if record.former_tid == record.tid:
+                    return
+                # (-ff follows every thread: the one that made the execve has a file, even
+                # when -e trace= left out all its calls but this execve, as in strace.)
+                self._writer(record.former_tid)
+                self._moved[record.tid] = record.former_tid
             self._writer(record.tid).other(record)
             if isinstance(record, Exit):
                 out, writer = self._open.pop(record.tid)
@@ -147,7 +175,9 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
     fmt = line_format(opts)
     clock_args = (opts.absolute, opts.absolute_digits, opts.relative)
 
-    def single(stream: TextIO, *, prefix: str, follow: bool, paint: Paint | None) -> Writer:
+    def single(
+        stream: TextIO, *, prefix: str, follow: bool, paint: Paint | None, separate: bool = False
+    ) -> Writer:
         if opts.json:
             return JsonTrace(stream, fmt, quiet_exit=opts.quiet_exit, **kwargs)
         return TextTrace(
@@ -159,6 +189,8 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
             follow=follow,
             quiet_attach=opts.quiet_attach,
             quiet_exit=opts.quiet_exit,
+            quiet_superseded=opts.quiet_superseded,
+            separate=separate,
             signals=opts.signals,
             whole_calls=opts.statuses is not None,
             paint=paint,
@@ -169,7 +201,7 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
         assert opts.output is not None
         return Separate(
             opts.output,
-            lambda stream: single(stream, prefix="none", follow=False, paint=None),
+            lambda stream: single(stream, prefix="none", follow=False, paint=None, separate=True),
             fmt,
             append=opts.append,
             quiet_attach=opts.quiet_attach,

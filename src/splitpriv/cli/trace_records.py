@@ -41,6 +41,7 @@ _NAMES: dict[tuple[int, int], str] = {}
 
 # Calls that create a task; their return value in the parent is the child's tid.
 CHILD_CREATORS: Final = frozenset({"clone", "clone3", "fork", "vfork"})
+EXECS: Final = frozenset({"execve", "execveat"})
 
 
 class Call:
@@ -158,6 +159,27 @@ def call_from_record(h: tuple[int, ...], segments: tuple[_binding.Segment, ...])
     return call
 
 
+def take_exec(moved: dict[int, int], call: Call) -> tuple[Call, int | None]:
+    """``moved``: pid -> the thread (not the leader) whose execve replaced it, from the exec
+    record, until that execve's record comes. It is the next record of the pid (ptrace, sysemu
+    and seccomp-trace give the thread the pid at once) or of the thread (the stub mechanisms
+    record it under the thread's tid). For that record: the call as the pid's (it returned as
+    the pid) and the thread; for any other, ``call`` and None."""
+    former = moved.get(call.pid)
+    if former is None or call.tid not in (call.pid, former) or call.flags & ENTRY:
+        return call, None
+    del moved[call.pid]
+    if call.name not in EXECS:  # (the execve is not traced)
+        return call, None
+    if call.tid != call.pid:
+        copy = Call.__new__(Call)
+        for slot in Call.__slots__:
+            setattr(copy, slot, getattr(call, slot))
+        copy.tid = call.pid
+        call = copy
+    return call, former
+
+
 class Signal(NamedTuple):
     """A signal delivered to a tracee, with the siginfo fields the engine records."""
 
@@ -227,6 +249,7 @@ __all__ = [
     "EV_SIGNAL",
     "EV_STOPPED",
     "EV_SYSCALL",
+    "EXECS",
     "Call",
     "Exec",
     "Exit",
@@ -236,4 +259,5 @@ __all__ = [
     "call_from_record",
     "other_from_record",
     "syscall_name",
+    "take_exec",
 ]

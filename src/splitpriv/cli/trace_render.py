@@ -52,6 +52,7 @@ from splitpriv.cli.trace_records import (
     Other,
     Signal,
     Stop,
+    take_exec,
 )
 from splitpriv.events import ExitStatus
 from splitpriv.syscalls import ARCHES, decode, layout
@@ -253,7 +254,8 @@ def exit_text(status: ExitStatus) -> str:
 
 
 def other_text(record: Other) -> str:
-    """The line of a signal, stop or exit (exec prints nothing)."""
+    """The line of a signal, stop or exit; an exec prints only when another thread called it
+    (strace's ``+++ superseded by execve in pid N +++``, on the line of the task it replaced)."""
     if isinstance(record, Signal):
         info = format_siginfo(
             record.signo, record.code, record.sender_pid, record.sender_uid, record.status
@@ -263,6 +265,8 @@ def other_text(record: Other) -> str:
         return f"--- stopped by {signal_name(record.signo)} ---"
     if isinstance(record, Exit):
         return exit_text(record.status)
+    if record.former_tid != record.tid:
+        return f"+++ superseded by execve in pid {record.former_tid} +++"
     return ""
 
 
@@ -272,12 +276,14 @@ def other_text(record: Other) -> str:
 class _Item:
     """One call on its way through the timeline. An entry record's text waits (``undecoded``)
     until it is printed, since its whole record often comes first and is then the only one
-    decoded."""
+    decoded. ``tid`` is the task whose line the call begins on: ``call.tid`` but for an
+    execve made by a thread other than the leader, which returns as the leader's pid."""
 
-    __slots__ = ("call", "head", "late", "result", "tail", "undecoded")
+    __slots__ = ("call", "head", "late", "result", "tail", "tid", "undecoded")
 
     def __init__(self, call: Call, parts: tuple[str, str, str] | None) -> None:
         self.call = call
+        self.tid = call.tid
         self.late = False
         self.undecoded = parts is None
         self.head, self.tail, self.result = ("", "", "") if parts is None else parts
@@ -305,6 +311,8 @@ class TextTrace:
         follow: bool = True,
         quiet_attach: bool = False,
         quiet_exit: bool = False,
+        quiet_superseded: bool = False,
+        separate: bool = False,
         signals: frozenset[int] | None = None,
         paint: Paint | None = None,
         stderr: TextIO | None = None,
@@ -321,6 +329,8 @@ class TextTrace:
         self.follow = follow
         self.quiet_attach = quiet_attach
         self.quiet_exit = quiet_exit
+        self.quiet_superseded = quiet_superseded
+        self.separate = separate  # one task's -ff file: another thread's execve began elsewhere
         self.signals = signals
         self.whole_calls = whole_calls  # never split a line (the filters that need results)
         self.paint = paint
@@ -342,6 +352,9 @@ class TextTrace:
         self._awaiting: dict[int, _Item] = {}  # calls that never returned, by tid
         self._entered: dict[int, _Item] = {}  # calls whose entry record came, by tid
         self._exited: set[int] = set()  # tasks whose exit record arrived
+        # pid -> the thread whose execve replaced it, until that execve's record comes: it is
+        # the next record of the pid (the exec event comes before the call's exit stop).
+        self._moved: dict[int, int] = {}
         self._printed_exits: set[int] = set()  # ... and was printed
         self._last_feed = time.monotonic()
         # Whole lines of calls printed alone, by (tid, nr, arch, args, result): what a repeat
@@ -356,6 +369,7 @@ class TextTrace:
             len(self._known) > 1
             or bool(self._awaiting)
             or bool(self._entered)
+            or bool(self._moved)
             or bool(self._heap)
             or self._open is not None
         )
@@ -364,7 +378,12 @@ class TextTrace:
         """After a record of ``tid``: if it is the only task left (or none is), nothing older
         can arrive any more (one task's records come in order), so print all that is held."""
         known = self._known
-        if self._heap and not self._awaiting and (not known or (len(known) == 1 and tid in known)):
+        if (
+            self._heap
+            and not self._awaiting
+            and not self._moved  # the execve's entry, not yet come, goes before what is held
+            and (not known or (len(known) == 1 and tid in known))
+        ):
             self._flush(None)
 
     def begin(self, root: int, threads: Sequence[int] = ()) -> None:
@@ -381,6 +400,9 @@ class TextTrace:
 
     def call(self, call: Call) -> None:
         with self.lock:
+            former = None
+            if self._moved:
+                call, former = take_exec(self._moved, call)
             tid = call.tid
             known = self._known
             if tid not in known:
@@ -395,8 +417,8 @@ class TextTrace:
                 assert call.retval is not None
                 if call.retval not in self._exited:
                     known[call.retval] = None
-            if creates or call.flags & _ENTRY_FLAGS or self._buffered():
-                self._push_call(call)
+            if creates or call.flags & _ENTRY_FLAGS or former is not None or self._buffered():
+                self._push_call(call, former)
                 self._settle(tid)
             else:
                 self._write_now(call)
@@ -455,14 +477,10 @@ class TextTrace:
         with self.lock:
             tid = record.tid
             if isinstance(record, Exec):
-                self._resolve(record.former_tid, record.time_ns)
-                self._resolve(tid, record.time_ns)
-                if record.former_tid != tid:
-                    self._known.pop(record.former_tid, None)
-                    execve = self._entered.pop(record.former_tid, None)
-                    if execve is not None:  # its whole record comes under the new tid
-                        self._entered[tid] = execve
+                self._exec(record)
                 return
+            if isinstance(record, Exit):
+                self._moved.pop(tid, None)  # (killed before its execve returned)
             self._resolve(tid, record.time_ns)
             if isinstance(record, Exit):
                 self._abandon(tid, record.time_ns)
@@ -478,6 +496,26 @@ class TextTrace:
             self._push(record.time_ns, _LINE, record)
             self._newest = max(self._newest, record.time_ns)
             self._settle(tid)
+
+    def _exec(self, record: Exec) -> None:
+        """An execve succeeded. When a thread other than the leader made it, the kernel gave
+        it the leader's pid and the leader is gone: its call in progress ends here, and from
+        here that pid's lines are the thread's (its execve returns under the pid), as strace
+        prints them: ``+++ superseded by execve in pid THREAD +++`` on the leader's line."""
+        tid, former, t = record.tid, record.former_tid, record.time_ns
+        self._resolve(former, t)
+        self._resolve(tid, t)
+        # Only a thread traced here (with -f) replaces the leader in this trace; without -f the
+        # engine sees the exec of a thread it never traced, as strace does, and says nothing.
+        if former == tid or not (self.follow or self.separate):
+            return
+        self._known.pop(former, None)
+        execve = self._entered.pop(former, None)
+        if execve is not None:  # its whole record comes under the new tid
+            self._entered[tid] = execve
+        self._moved[tid] = former
+        self._push(t, _LINE, record)
+        self._newest = max(self._newest, t)
 
     def end_batch(self) -> None:
         """A batch was fed: print what can no longer be reordered."""
@@ -520,7 +558,8 @@ class TextTrace:
         self._seq += 1
         heapq.heappush(self._heap, (t, self._seq, kind, obj))
 
-    def _push_call(self, call: Call) -> None:
+    def _push_call(self, call: Call, former: int | None = None) -> None:
+        """``former``: the thread that began this execve before it became ``call.tid``."""
         tid, flags, entry_ns = call.tid, call.flags, call.entry_ns
         heap, push = self._heap, heapq.heappush
         shown = self._entered.pop(tid, None) if flags & ENTRY_SHOWN else None
@@ -538,8 +577,14 @@ class TextTrace:
             push(heap, (call.exit_ns, self._seq, _WHOLE, _Item(call, self.fmt.parts(call))))
             self._newest = max(self._newest, call.exit_ns)
             return
+        elif former is not None and self.separate:
+            # -ff: the thread's own file has its line up to ` <pid changed to N ...>`
+            # (Separate); this one only `<... execve resumed>`.
+            item = _Item(call, self.fmt.parts(call))
         else:
             item = _Item(call, None if flags & ENTRY else self.fmt.parts(call))
+            if former is not None:
+                item.tid = former
             if entry_ns < self._watermark:
                 item.late = True
             else:
@@ -707,12 +752,11 @@ class TextTrace:
 
     def _write_entry(self, item: _Item, t: int) -> None:
         self._close_open()
-        call = item.call
-        self._enter(call.tid)
+        self._enter(item.tid)
         if item.undecoded:  # an entry record printed before its whole record came
             self._decode(item)
         head = item.head
-        prefix = self._prefix(call.tid)
+        prefix = self._prefix(item.tid)
         stamp = self.clock.stamp(t) if self.clock.enabled else ""
         if self.paint is None:
             self.write(prefix + stamp + head)
@@ -803,10 +847,11 @@ class TextTrace:
         return self.signals is not None and killer not in self.signals
 
     def _write_line(self, record: Other) -> None:
-        self._close_open()
         tid = record.tid
         if isinstance(record, Exec):
+            self._write_superseded(record)
             return
+        self._close_open()
         is_exit = isinstance(record, Exit)
         if not (is_exit and self._exit_hidden(record)):
             self._enter(tid)
@@ -828,6 +873,41 @@ class TextTrace:
             self._repeats.clear()
         if record.time_ns > self._watermark:
             self._watermark = record.time_ns
+
+    def _write_superseded(self, record: Exec) -> None:
+        """The leader ``record.tid`` was replaced by the thread that made an execve: strace
+        drops the leader and goes on with the thread under its pid, so that pid counts as one
+        task from here on (`[pid N]` prefixes go when it is the only one)."""
+        open_item = self._open
+        if open_item is not None and open_item.tid == record.former_tid:
+            # Nothing was printed since the thread's execve began: strace ends that line so.
+            self.write(f" <pid changed to {record.tid} ...>\n")
+            self._open = None
+        else:
+            self._close_open()
+        self._live.pop(record.former_tid, None)
+        self._repeats.clear()
+        if not self.quiet_superseded:
+            self._enter(record.tid)
+            prefix = self._prefix(record.tid)
+            stamp = self.clock.stamp(record.time_ns) if self.clock.enabled else ""
+            text = other_text(record)
+            if self.paint is not None:
+                prefix, stamp = self.paint("prefix", prefix), self.paint("time", stamp)
+                text = self.paint("exit", text)
+            self.write(prefix + stamp + text + "\n")
+        if record.time_ns > self._watermark:
+            self._watermark = record.time_ns
+
+    def pid_changed(self, call: Call) -> None:
+        """-ff: the execve ``call`` this file's task began returned as the leader's pid,
+        ``call.tid``: its first half is the last line here, as strace ends it."""
+        with self.lock:
+            self._flush(None)
+            self._close_open()
+            head, _, _ = self.fmt.parts(call)
+            stamp = self.clock.stamp(call.entry_ns) if self.clock.enabled else ""
+            self.write(f"{stamp}{head} <pid changed to {call.tid} ...>\n")
 
 
 class Ticker:
