@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -561,6 +563,60 @@ def test_decode_fds_of_a_short_lived_command(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     writes = [text for text in done.stderr.splitlines() if text.startswith("write(")]
     assert writes and all(text.startswith(f"write(1<{out}>, ") for text in writes), done.stderr
+
+
+def test_decode_fds_shows_each_call_as_it_was_not_as_proc_says_later(tmp_path: Path):
+    """A shell that moves, then makes descriptor 4 after a call refused it: each line shows the
+    working directory and descriptors at that call, as strace does (it reads /proc in the
+    stop), not what /proc says once the line is formatted. The shell waits in `sleep` with 4
+    open, so a /proc read at formatting time would find it: `fcntl(4</etc/hostname>, ...)`
+    and `dup2(3</etc/hostname>, 4</etc/hostname>)`, and `AT_FDCWD</etc>` for the loader's
+    opens, made before the `cd`."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    script = "cd /etc; exec 3</etc/hostname; exec 4>&3; sleep 0.3"
+    options = ["-f", "-y", "-e", "trace=openat,dup2,fcntl", "-o"]
+    work = tmp_path / "work"
+    work.mkdir()
+    texts = []
+    for label, tracer in (("strace", [strace]), ("splitpriv", [*CLI, "trace"])):
+        log = tmp_path / f"{label}.log"
+        with open(tmp_path / "out", "w") as sink, open(os.devnull) as devnull:
+            done = subprocess.run(
+                [*tracer, *options, str(log), "sh", "-c", script],
+                cwd=work, stdin=devnull, stdout=sink, stderr=sink, timeout=60,
+            )  # fmt: skip
+        assert done.returncode == 0, (tmp_path / "out").read_text()
+        lines = log.read_text().splitlines()
+        root = lines[0].split()[0]  # the shell's lines only: `sleep` loads its own libraries
+        texts.append(
+            [
+                re.sub(r" +=", " =", text.split(None, 1)[1])  # (the pid column's padding)
+                for text in lines
+                if text.split()[0] == root and text.split()[1].startswith(("open", "dup", "fc"))
+            ]
+        )
+    theirs, ours = texts
+    assert ours == theirs
+    assert ours[0].startswith(f'openat(AT_FDCWD<{work}>, "/etc/ld.so.cache", ')
+    assert "fcntl(4, F_DUPFD, 10) = -1 EBADF (Bad file descriptor)" in ours
+    assert "dup2(3</etc/hostname>, 4) = 4</etc/hostname>" in ours
+
+
+def test_decode_fds_follows_the_calls_that_status_filters_hide(tmp_path: Path):
+    """With -Z the shell's successful dup2 of /etc onto its stdin is not printed, but -y's model
+    must still see it: the failed read is from 0</etc> (as strace prints), not the /dev/null
+    the command inherited."""
+    with open(os.devnull) as devnull:
+        done = subprocess.run(
+            [*CLI, "trace", "-y", "-Z", "-e", "trace=read,dup2",
+             "sh", "-c", "exec 3</etc; read x <&3"],
+            stdin=devnull, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    reads = [text for text in done.stderr.splitlines() if text.startswith("read(")]
+    assert reads and reads[0].startswith("read(0</etc>, "), done.stderr
+    assert not any(text.startswith("dup2(") for text in done.stderr.splitlines())
 
 
 # --- -c -------------------------------------------------------------------------------------------

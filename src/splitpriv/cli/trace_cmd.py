@@ -402,6 +402,8 @@ def _consume(
                                 # seccomp-notify: counted, with no time and no error known
                                 summary.add(call.arch, call.nr, call.name, 0, False)
                             if statuses is not None and call.status not in statuses:
+                                if shown is not None and writer is not None:
+                                    writer.observe(call)  # (-y's model wants every call)
                                 continue
                             if writer is not None:
                                 writer.call(call)

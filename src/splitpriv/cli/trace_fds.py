@@ -13,9 +13,17 @@ engine recorded them:
 * ``dup``/``dup2``/``dup3``/``fcntl(F_DUPFD...)`` copy an entry, ``close``/``close_range`` drop
   entries, a successful ``execve`` drops the close-on-exec ones, ``fork``/``clone`` give the
   child a copy, ``chdir``/``fchdir`` move the working directory;
-* whatever the model does not know (descriptors inherited at launch or attach, sockets, pipes,
-  eventfds...) is read from ``/proc/PID/fd/N`` when the call is formatted, which is right as
-  long as the tracee still has that descriptor open, and remembered.
+* for a command we launched, the model knows each process's table and working directory
+  from the start (what it inherits from us, then what its calls did): a descriptor it does
+  not hold was not open at the call, whatever the number holds in /proc by the time the call
+  is formatted, and ``AT_FDCWD`` is the directory it had then, not the one it moved to since;
+* /proc (``/proc/PID/fd/N``, ``/proc/PID/cwd``) is read, when the call is formatted, only for
+  what the model cannot know: the names of sockets, pipes, eventfds..., and everything in a
+  process attached to (``-p``), in one whose creation the model did not see, or in one whose
+  calls' results the mechanism never sees (seccomp-notify); and for a descriptor a successful
+  call used that no modelled call made (received in a unix socket's message). That is right
+  as long as the tracee still holds the same thing, and is remembered when the call shows
+  the descriptor was open (a call refused with EBADF never asks).
 
 With ``-y``, the command records these calls even when ``-e trace`` leaves them out (they are
 not printed). The model is per process (threads share it); ``CLONE_FILES`` between processes is
@@ -98,6 +106,7 @@ _OPENS: Final[dict[str, tuple[int, int | None]]] = {
 }
 _F_DUPFD, _F_SETFD, _F_DUPFD_CLOEXEC = 0, 2, 1030
 _FD_CLOEXEC = 1
+_EBADF = 9
 _CLONE_THREAD = 0x00010000
 _CLOSE_RANGE_CLOEXEC = 1 << 2
 # Parameter names of undecoded calls that hold descriptors.
@@ -149,6 +158,9 @@ def _s32(value: int) -> int:
 # A descriptor the model knows exists but cannot name: printed as a bare number, never looked
 # up in /proc (which would show what the number holds when the line is printed).
 _UNKNOWN: Final = "\0unknown"
+# A descriptor the model knows a call made but not what it is (a socket, an eventfd): named
+# from /proc at its first use, which is the call's own line when that is printed.
+_LIVE: Final = "\0live"
 
 
 class FdPaths:
@@ -163,10 +175,22 @@ class FdPaths:
         # What a launched command starts with (our own inheritable descriptors): known before
         # its first call, so a process too short-lived for /proc still shows them.
         self._inherited = {fd: (path, False) for fd, path in (inherited or {}).items()}
+        # The processes whose whole table and working directory the model knows: the launched
+        # command (the first process seen) and the children the model saw it make. For them
+        # /proc, read after the call, is not asked what was open or where they were.
+        self._modelled: set[int] = set()
+        self._root: int | None = None
+
+    def _knows(self, pid: int) -> bool:
+        if self._root is None and self._launch_cwd is not None:
+            self._root = pid  # a launched command's first record is its own
+            self._modelled.add(pid)
+        return pid in self._modelled
 
     def _table(self, pid: int) -> dict[int, tuple[str, bool]]:
         table = self._tables.get(pid)
         if table is None:
+            self._knows(pid)
             table = self._tables[pid] = dict(self._inherited)
         return table
 
@@ -176,40 +200,57 @@ class FdPaths:
         except OSError:
             return None
 
-    def path(self, pid: int, fd: int) -> str | None:
-        """The path behind ``fd`` in process ``pid`` (raw text), or None when unknown."""
+    def _live_cwd(self, pid: int) -> str | None:
+        try:
+            return os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return None
+
+    def path(self, pid: int, fd: int, *, in_use: bool = False) -> str | None:
+        """The path behind ``fd`` in process ``pid`` (raw text), or None when unknown.
+        ``in_use``: a call that succeeded used or made it, so it was open even if the model
+        does not have it (passed in a unix socket's message, say): /proc may name it, and
+        what it says is remembered. Otherwise /proc is asked only about a process the model
+        does not know whole, and not remembered: the number may not have been open then."""
         table = self._table(pid)
         entry = table.get(fd)
         if entry is not None:
-            return entry[0] if entry[0] != _UNKNOWN else None
+            name, cloexec = entry
+            if name == _LIVE:
+                live = self._live(pid, fd)
+                # Not found now: the number may hold something else later, so never again.
+                table[fd] = (_UNKNOWN if live is None else live, cloexec)
+                return live
+            return name if name != _UNKNOWN else None
+        if not in_use and self._knows(pid):
+            return None  # not open at the call: /proc could only show what came after
         live = self._live(pid, fd)
-        if live is not None:
+        if live is not None and in_use:
             table[fd] = (live, False)
         return live
 
     def cwd(self, pid: int) -> str | None:
         cwd = self._cwd.get(pid)
         if cwd is None:
-            try:
-                cwd = os.readlink(f"/proc/{pid}/cwd")
-            except OSError:
-                cwd = self._launch_cwd
+            # A modelled process that is not in _cwd never moved: it is where we launched it.
+            known = self._knows(pid)
+            cwd = self._launch_cwd if known else self._live_cwd(pid) or self._launch_cwd
             if cwd is not None:
                 self._cwd[pid] = cwd
-        return cwd
+        return cwd if cwd != _UNKNOWN else None
 
-    def describe(self, pid: int, fd: int) -> str:
+    def describe(self, pid: int, fd: int, *, in_use: bool = False) -> str:
         """``3</etc/passwd>``, or just ``3`` when the path is unknown."""
         if fd < 0:
             return str(fd)
-        path = self.path(pid, fd)
+        path = self.path(pid, fd, in_use=in_use)
         return f"{fd}<{_shown(path)}>" if path is not None else str(fd)
 
     def describe_before(self, pid: int, fd: int) -> str:
         """Like :meth:`describe`, from the model alone: what ``fd`` was before the call being
         formatted, which /proc (read after it) cannot tell."""
         entry = self._table(pid).get(fd)
-        if entry is None or entry[0] == _UNKNOWN:
+        if entry is None or entry[0] in (_UNKNOWN, _LIVE):
             return str(fd)
         return f"{fd}<{_shown(entry[0])}>"
 
@@ -249,7 +290,7 @@ class FdPaths:
         pid, tid = call.pid, call.tid
         if not path.startswith("/"):
             dirfd = AT_FDCWD if dirfd_arg is None else _s32(call.args[dirfd_arg])
-            base = self.cwd(pid) if dirfd == AT_FDCWD else self.path(pid, dirfd)
+            base = self.cwd(pid) if dirfd == AT_FDCWD else self.path(pid, dirfd, in_use=True)
             if base is None:
                 return None
             path = os.path.join(base, path)
@@ -264,6 +305,10 @@ class FdPaths:
 
     def _update(self, call: Call) -> None:
         ret = call.retval
+        if ret is None and call.unavailable and self._knows(call.pid):
+            # The mechanism never sees results (seccomp-notify): what this call made or
+            # closed is unknown, so from now on /proc knows better than the model.
+            self._modelled.discard(call.pid)
         if ret is None or call.failed:
             return
         name, pid, args = call.name, call.pid, call.args
@@ -274,10 +319,8 @@ class FdPaths:
             flags = args[dirfd_arg + 2 if dirfd_arg is not None else path_arg + 1]
             cloexec = name != "openat2" and bool(flags & O_CLOEXEC)
             if path is None:
-                table.pop(ret, None)
                 live = self._live(pid, ret)
-                if live is not None:
-                    table[ret] = (live, cloexec)
+                table[ret] = (_UNKNOWN if live is None else live, cloexec)
             else:
                 table[ret] = (path, cloexec)
         elif name == "close":
@@ -290,7 +333,7 @@ class FdPaths:
                 else:
                     del table[fd]
         elif name in ("dup", "dup2", "dup3"):
-            source = self.path(pid, _s32(args[0]))
+            source = self.path(pid, _s32(args[0]), in_use=True)
             cloexec = name == "dup3" and bool(args[2] & O_CLOEXEC)
             # A copy of a descriptor the model cannot name is not named either: /proc, read
             # later, could show what the number holds by then (after an exec, say).
@@ -298,7 +341,7 @@ class FdPaths:
         elif name in ("fcntl", "fcntl64"):
             command = args[1] & 0xFFFFFFFF
             if command in (_F_DUPFD, _F_DUPFD_CLOEXEC):
-                source = self.path(pid, _s32(args[0]))
+                source = self.path(pid, _s32(args[0]), in_use=True)
                 table[ret] = (_UNKNOWN if source is None else source, command == _F_DUPFD_CLOEXEC)
             elif command == _F_SETFD:
                 fd = _s32(args[0])
@@ -309,20 +352,26 @@ class FdPaths:
                 del table[fd]
         elif name in CHILD_CREATORS and ret > 0:
             if not (name == "clone" and args[0] & _CLONE_THREAD):
-                self._tables.setdefault(ret, dict(table))
+                # A child whose own records came first (the stub mechanisms can hand them over
+                # before the call that made it) keeps its table, and /proc as a source.
+                if ret not in self._tables:
+                    self._tables[ret] = dict(table)
+                    if self._knows(pid):
+                        self._modelled.add(ret)
+                        self._cwd[ret] = self.cwd(pid) or _UNKNOWN
                 cwd = self._cwd.get(pid)
                 if cwd is not None:
                     self._cwd.setdefault(ret, cwd)
-        elif name == "chdir":
-            path = self._resolve(call, 0, None)
-            if path is not None:
-                self._cwd[pid] = path
-        elif name == "fchdir":
-            path = self.path(pid, _s32(args[0]))
-            if path is not None:
-                self._cwd[pid] = path
+        elif name in ("chdir", "fchdir"):
+            if name == "chdir":
+                path = self._resolve(call, 0, None)
+            else:
+                path = self.path(pid, _s32(args[0]), in_use=True)
+            # A path the model cannot follow (cut short, a directory it cannot name): /proc
+            # now, as close to the call as we get.
+            self._cwd[pid] = path or self._live_cwd(pid) or _UNKNOWN
         elif name in FD_RESULTS:
-            table.pop(ret, None)  # socket, eventfd...: read from /proc when printed
+            table[ret] = (_LIVE, False)  # socket, eventfd...: named from /proc
         elif name in ("pipe", "pipe2", "socketpair"):
             # Two new descriptors, named from /proc now if they still are what the call made
             # (a shell closes its pipe's ends soon after forking): later, the numbers may
@@ -364,7 +413,7 @@ class FdPaths:
         if text == "AT_FDCWD":
             return self.describe_dirfd(call.pid, AT_FDCWD)
         if text.isdigit():
-            return self.describe(call.pid, int(text))
+            return self.describe(call.pid, int(text), in_use=not call.failed)
         return text
 
 
@@ -375,10 +424,15 @@ class _FdArgs(decode.Args):
     pid: int
 
     def fd(self, i: int) -> str:
-        return self._as(self.paths.describe(self.pid, self.s32(i)), i)
+        fd = self.s32(i)
+        if self.retval == -_EBADF:  # not open at the call: /proc could only show a later one
+            return self._as(self.paths.describe_before(self.pid, fd), i)
+        # A descriptor a call did not refuse was open at the call (see FdPaths.path).
+        in_use = not (self.returned and self.failed)
+        return self._as(self.paths.describe(self.pid, fd, in_use=in_use), i)
 
     def new_fd(self, fd: int) -> str:
-        return self.paths.describe(self.pid, fd)
+        return self.paths.describe(self.pid, fd, in_use=True)
 
     def target_fd(self, i: int) -> str:
         return self._as(self.paths.describe_before(self.pid, self.s32(i)), i)
