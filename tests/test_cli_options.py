@@ -7,7 +7,11 @@ one line on stderr, the nearest valid spelling, exit status 2, no traceback.
 from __future__ import annotations
 
 import errno
+import re
+import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -23,6 +27,7 @@ from splitpriv.cli.trace_options import (
 from splitpriv.syscalls import classes
 
 MECHANISMS = ("ptrace", "sysemu")
+CLI = [sys.executable, "-m", "splitpriv", "trace"]
 
 
 def parse(*argv: str) -> TraceOptions:
@@ -293,6 +298,48 @@ def test_main_prints_strace_warnings_and_runs(capsys):
     assert main(["trace", "-A", "-e", "trace=none", "true"]) == 0
     err = capsys.readouterr().err
     assert "splitpriv: -A/--output-append-mode has no effect without -o/--output" in err
+
+
+# Each line: options strace 6.1 warns about (and runs the trace) or refuses (and runs nothing).
+STRACE_CHECKS = [
+    ["-r", "-c"],
+    ["-t", "-c"],
+    ["--absolute-timestamps=unix,ns", "-c"],
+    ["-y", "-c"],
+    ["-e", "decode-fds=none", "-c"],  # no -y left: nothing to say
+    ["-c", "-z", "-Z", "-y", "-A", "-T", "-tt", "-r"],  # strace's order, not the command line's
+    ["-C", "-r", "-t", "-y", "-w"],  # with -C they all have an effect
+    ["--output-separately"],
+    ["-f", "--output-separately"],  # strace 6.1 says nothing of these two
+    ["-ff"],
+    ["-A", "-S", "calls", "-Z", "-z", "--output-separately"],
+    ["-w"],
+    ["--summary-wall-clock", "-S", "calls"],
+    ["-ff", "-c"],
+    ["--output-separately", "-C"],
+    ["-ff", "--output-separately", "-o", "/dev/null"],
+]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("options", STRACE_CHECKS, ids=" ".join)
+def test_warnings_and_refusals_are_straces(options: list[str]):
+    """strace's own messages, word for word and in its order, for options that have no effect
+    (the trace runs) or cannot be given together (nothing runs: strace exits 1 and we 2, our
+    status for every command line that cannot run)."""
+    said = []
+    for tracer, prefix in ((["strace"], "strace: "), (CLI, "splitpriv( trace)?: ")):
+        done = subprocess.run(
+            [*tracer, *options, "-e", "trace=execve", "true"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        lines = done.stderr.splitlines()
+        messages = [re.sub(f"^{prefix}", "", text) for text in lines if re.match(prefix, text)]
+        ran = any("execve" in text for text in lines)  # its line, or its row in the table
+        said.append((messages, ran, done.returncode))
+    (theirs, they_ran, their_status), (ours, we_ran, our_status) = said
+    assert ours == theirs
+    assert (we_ran, our_status) == (they_ran, 0 if their_status == 0 else 2)
 
 
 def test_help_and_version(capsys):

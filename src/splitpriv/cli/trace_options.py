@@ -186,6 +186,7 @@ class Parser:
         self.summary_flags: list[str] = []
         self.sort_given = False
         self.times_given = False
+        self.wall_clock = False
 
 
 def _integer(value: str, what: str, *, minimum: int = 0, maximum: int | None = None) -> int:
@@ -298,7 +299,9 @@ def _sort(o: TraceOptions, v: str | None, p: Parser) -> None:
 
 
 def _wall_clock(o: TraceOptions, v: str | None, p: Parser) -> None:
-    pass  # the summary's times are always wall-clock latencies here (see docs/trace.md)
+    # The summary's times are always wall-clock latencies here (see docs/trace.md); the flag is
+    # kept only to refuse it without a summary, as strace does.
+    p.wall_clock = True
 
 
 def _syscall_times(o: TraceOptions, v: str | None, p: Parser) -> None:
@@ -1061,25 +1064,41 @@ def _finish(o: TraceOptions, p: Parser) -> None:
     o.quiet_superseded = o.quiet_superseded or p.q_count >= 3  # -qqq is quiet=all
     if o.help or o.version:
         return
+    if len(set(p.summary_flags)) > 1:
+        raise UsageError("-c/--summary-only and -C/--summary cannot be combined")
+    # strace's refusals and warnings, in its words and (for the warnings) its order.
+    if p.follow_count > 1 and p.separately:
+        raise UsageError("-ff and --output-separately cannot be provided simultaneously")
+    if o.summary != "none" and (p.follow_count > 1 or p.separately):  # with -o or not
+        raise UsageError(
+            "(-c/--summary-only or -C/--summary) and -ff/--output-separately are mutually exclusive"
+        )
+    if p.wall_clock and o.summary == "none":
+        raise UsageError(
+            "-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)"
+        )
+    if o.summary == "only":
+        useless = (
+            ("-r/--relative-timestamps", o.relative is not None),
+            ("-t/--absolute-timestamps", o.absolute is not None),
+            ("-T/--syscall-times", p.times_given),
+            ("-y/--decode-fds", o.decode_fds),
+        )
+        o.warnings += [f"{name} has no effect with -c/--summary-only" for name, on in useless if on]
+    if p.sort_given and o.summary == "none":
+        o.warnings.append(
+            "-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)"
+        )
+    if p.separately and p.follow_count == 0 and o.output is None:
+        # (not said of -ff, nor of -f --output-separately: strace 6.1 says nothing then)
+        o.warnings.append("--output-separately has no effect without -o/--output")
+    if o.append and o.output is None:
+        o.warnings.append("-A/--output-append-mode has no effect without -o/--output")
     if len(p.z_flags) > 1:
         o.warnings.append(
             "Only the last of -z/--successful-only/-Z/--failed-only options will take effect. "
             "See status qualifier for more complex filters."
         )
-    if len(set(p.summary_flags)) > 1:
-        raise UsageError("-c/--summary-only and -C/--summary cannot be combined")
-    if o.summary != "none" and o.separate:
-        raise UsageError(  # strace's words
-            "(-c/--summary-only or -C/--summary) and -ff/--output-separately are mutually exclusive"
-        )
-    if p.sort_given and o.summary == "none":
-        o.warnings.append(
-            "-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)"
-        )
-    if p.times_given and o.summary == "only":
-        o.warnings.append("-T/--syscall-times has no effect with -c/--summary-only")
-    if o.append and o.output is None:
-        o.warnings.append("-A/--output-append-mode has no effect without -o/--output")
     if o.command and o.pid is not None:
         raise UsageError("give either a command or -p PID, not both")
     if not o.command and o.pid is None:
