@@ -617,6 +617,14 @@ int main(void)
     syscall(SYS_socket, AF_UNIX, 12, 0);
     syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
     syscall(SYS_socket, AF_INET, SOCK_RAW, 199);
+    /* AF_PACKET's protocol is in network byte order: htons(ETH_P_ALL), ...; unknown ones too */
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0);
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0x0300);
+    syscall(SYS_socket, AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0x0008);
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0x0608);
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0xdd86);
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0x3412);
+    syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0x12340300);
     syscall(SYS_access, "/", 0x10);
     syscall(SYS_access, "/", R_OK | 0x10);
     syscall(SYS_ioctl, 1, 0x12345678, 0);

@@ -1995,6 +1995,12 @@ def _protocol(a: Args, family: int, i: int) -> str:
         return a.const(i, fl.IP_PROTOCOLS, bits=None)
     if family == fl.AF_NETLINK:
         return a.const(i, fl.NETLINK_PROTOCOLS, bits=None)
+    if family == fl.AF_PACKET:
+        # Network byte order: strace prints ntohs of it (the low 16 bits, as the kernel reads
+        # them) inside htons(...).
+        value = a.raw(i) & 0xFFFF
+        host = (value >> 8) | ((value & 0xFF) << 8)
+        return a.shown(i, f"htons({fl.constant(host, fl.ETHERNET_PROTOCOLS)})")
     return a.ulong(i)
 
 
