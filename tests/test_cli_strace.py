@@ -376,3 +376,33 @@ def test_exec_from_a_thread_matches_strace(progs, mechanism, tmp_path: Path):
     )  # fmt: skip
     assert quiet.returncode == 0 and "<... execve resumed>" in quiet.stderr
     assert "superseded" not in quiet.stderr
+
+
+def test_a_change_of_abi_is_announced_as_strace_does(progs, tmp_path: Path):
+    """A 64-bit program's `int $0x80` call: strace says `[ Process PID=N runs in 32 bit mode. ]`
+    before it and `... 64 bit mode. ]` when the program goes back, on stderr; -q and -o FILE
+    with a command keep it quiet."""
+    argv = [progs["int80_open"], "/nonexistent"]
+
+    def notices(tracer: list[str], *options: str) -> list[str]:
+        done = subprocess.run(
+            [*tracer, *options, *argv], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return [
+            re.sub(r"PID=\d+", "PID=N", line)
+            for line in done.stderr.splitlines()
+            if line.startswith("[ Process") or line.startswith("open(")
+        ]
+
+    ours = [sys.executable, "-m", "splitpriv", "trace"]
+    theirs = [STRACE or "strace"]
+    expected = [
+        "[ Process PID=N runs in 32 bit mode. ]",
+        'open("/nonexistent", O_RDONLY)          = -1 ENOENT (No such file or directory)',
+        "[ Process PID=N runs in 64 bit mode. ]",
+    ]
+    assert notices(theirs) == notices(ours) == expected
+    assert notices(ours, "-q") == notices(theirs, "-q") == expected[1:2]
+    out = tmp_path / "out"
+    assert notices(ours, "-o", str(out)) == notices(theirs, "-o", str(out)) == []

@@ -121,6 +121,7 @@ class TraceOptions:
     quiet_attach: bool = False
     quiet_exit: bool = False
     quiet_superseded: bool = False  # no "+++ superseded by execve in pid N +++"
+    quiet_personality: bool = False  # no "[ Process PID=N runs in 32 bit mode. ]"
     quiet_given: bool = False  # -e quiet=SET was given: no -q by default
     syscall_limit: int | None = None
     injects: list[Inject]
@@ -766,6 +767,7 @@ def apply_expression(o: TraceOptions, expr: str) -> None:
         o.quiet_attach = quiet is None or "attach" in quiet
         o.quiet_exit = quiet is None or "exit" in quiet
         o.quiet_superseded = quiet is None or "thread-execve" in quiet
+        o.quiet_personality = quiet is None or "personality" in quiet
         o.quiet_given = True
     else:
         fds = _parse_set(value, ("path", "socket", "dev", "pidfd", "signalfd"), "decode-fds")
@@ -1062,6 +1064,7 @@ def _finish(o: TraceOptions, p: Parser) -> None:
     o.quiet_attach = o.quiet_attach or p.q_count >= 1 or quiet_by_default
     o.quiet_exit = o.quiet_exit or p.q_count >= 2
     o.quiet_superseded = o.quiet_superseded or p.q_count >= 3  # -qqq is quiet=all
+    o.quiet_personality = o.quiet_personality or p.q_count >= 1 or quiet_by_default
     if o.help or o.version:
         return
     if len(set(p.summary_flags)) > 1:

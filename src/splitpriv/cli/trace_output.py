@@ -190,6 +190,7 @@ def make_writer(opts: TraceOptions, out: TextIO | None, **kwargs: Any) -> Writer
             quiet_attach=opts.quiet_attach,
             quiet_exit=opts.quiet_exit,
             quiet_superseded=opts.quiet_superseded,
+            quiet_personality=opts.quiet_personality,
             separate=separate,
             signals=opts.signals,
             whole_calls=opts.statuses is not None,

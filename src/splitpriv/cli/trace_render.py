@@ -312,6 +312,7 @@ class TextTrace:
         quiet_attach: bool = False,
         quiet_exit: bool = False,
         quiet_superseded: bool = False,
+        quiet_personality: bool = False,
         separate: bool = False,
         signals: frozenset[int] | None = None,
         paint: Paint | None = None,
@@ -330,6 +331,10 @@ class TextTrace:
         self.quiet_attach = quiet_attach
         self.quiet_exit = quiet_exit
         self.quiet_superseded = quiet_superseded
+        self.quiet_personality = quiet_personality
+        # strace's personality: the ABI of the last call printed, and of each process's.
+        self._arch = "x86_64"
+        self._arch_of: dict[int, str] = {}
         self.separate = separate  # one task's -ff file: another thread's execve began elsewhere
         self.signals = signals
         self.whole_calls = whole_calls  # never split a line (the filters that need results)
@@ -677,8 +682,23 @@ class TextTrace:
         elif self.follow and not self.quiet_attach:
             self._message(f"Process {tid} attached")
 
+    def _personality(self, call: Call) -> None:
+        """strace's ``[ Process PID=N runs in 32 bit mode. ]`` before the first call of a
+        process in another ABI than its last one (``int $0x80`` in a 64-bit program), on
+        stderr as strace writes it (not in a -o file), unless quiet (-q, or -o with a command).
+        """
+        self._arch = call.arch
+        if self._arch_of.get(call.pid, "x86_64") == call.arch:
+            return
+        self._arch_of[call.pid] = call.arch
+        if not self.quiet_personality:
+            mode = {"x86_64": "64 bit", "i386": "32 bit"}.get(call.arch, call.arch)
+            self._notice(f"[ Process PID={call.pid} runs in {mode} mode. ]")
+
     def _message(self, text: str) -> None:
-        line = f"splitpriv: {text}"
+        self._notice(f"splitpriv: {text}")
+
+    def _notice(self, line: str) -> None:
         if self.stderr is self.out:
             self._close_open()
             self.write((self.paint("message", line) if self.paint else line) + "\n")
@@ -707,6 +727,8 @@ class TextTrace:
 
     def _write_now(self, call: Call) -> None:
         """Single task: the whole line at once."""
+        if call.arch != self._arch:
+            self._personality(call)
         tid = call.tid
         if tid not in self._live:
             self._enter(tid)
@@ -752,6 +774,8 @@ class TextTrace:
 
     def _write_entry(self, item: _Item, t: int) -> None:
         self._close_open()
+        if item.call.arch != self._arch:
+            self._personality(item.call)
         self._enter(item.tid)
         if item.undecoded:  # an entry record printed before its whole record came
             self._decode(item)
@@ -771,6 +795,8 @@ class TextTrace:
         :meth:`_write_entry` and then :meth:`_write_exit` would write, in one go."""
         self._close_open()
         call = item.call
+        if call.arch != self._arch:
+            self._personality(call)
         tid = call.tid
         if tid not in self._live:
             self._enter(tid)
