@@ -337,9 +337,10 @@ class EngineSession:
         config.ring_bytes = ring_bytes
         config.record_signals = int(record_signals)
         config.py_handle = self._handle
-        self._decide_event = ffi.new("struct sp_event *")  # the engine copies each call here
-        self.decide_view = ffi.buffer(self._decide_event)
-        config.decide_event = self._decide_event
+        if decide is not None:  # the engine copies each call it asks about here
+            self._decide_event = ffi.new("struct sp_event *")
+            self.decide_view = ffi.buffer(self._decide_event)
+            config.decide_event = self._decide_event
         # A struct sock_filter array is 8 bytes an instruction; the engine keeps the pointer.
         self._filter = ffi.from_buffer(seccomp_filter) if seccomp_filter else ffi.NULL
         config.filter = self._filter
