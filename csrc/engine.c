@@ -424,9 +424,10 @@ int sp_decide(struct sp_session *s, struct sp_tracee *tr)
 void sp_finish_call(struct sp_session *s, struct sp_tracee *tr, long long ret)
 {
     count_result(s, tr, ret);
-    if (!s->root_execed && !s->config.attach_pid && tr->tid == s->result.root_pid && ret < 0 &&
-        tr->ev.arch == AUDIT_ARCH_X86_64_VALUE && tr->ev.nr == SYS_execve)
-        s->launcher_tail = 1;
+    if (!s->root_execed && !s->config.attach_pid && tr->tid == s->result.root_pid &&
+        (ret < 0 || (tr->ev.flags & SP_EVF_EMULATED)) && tr->ev.arch == AUDIT_ARCH_X86_64_VALUE &&
+        tr->ev.nr == SYS_execve)
+        s->launcher_tail = 1; /* the program's execve failed, or a policy answered it */
     if (tr->recording) {
         tr->ev.ret = ret;
         /* A continued call (seccomp-notify) ends unseen, in the kernel: no time to take. */

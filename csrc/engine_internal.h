@@ -161,6 +161,8 @@ pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp
 pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, char **envp,
                         int *listener);
 void sp_read_launch_error(struct sp_session *s);
+/* The launched child reported a failure before its program ran (it ends next). */
+int sp_launch_failed(const struct sp_session *s);
 void sp_spawn_free(struct sp_session *s);
 int sp_attach(struct sp_session *s, pid_t pid);
 int sp_ptrace_options(const struct sp_session *s, int launched);

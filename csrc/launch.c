@@ -186,16 +186,21 @@ struct child_plan {
     char **envp;
     pid_t parent;
     struct handoff handoff; /* seccomp-notify only */
-    volatile int fail_stage; /* the child's report: SP_STAGE_* of what failed, */
-    volatile int fail_errno; /* with this errno; 0 if nothing failed */
+    volatile int failed;     /* the child's report: something failed, */
+    volatile int fail_stage; /* SP_STAGE_* of what, */
+    volatile int fail_errno; /* with this errno (ANSWERED: the value the execve returned) */
 };
 
 /* Tell the supervisor why the launch failed, and end. If the policy denies exit_group too, a
  * fault ends the child: SIGILL from ud2, which no mask or handler can stop. */
 __attribute__((noreturn)) static void child_fail(struct child_plan *plan, int stage, long rc)
 {
-    plan->fail_stage = stage;
-    __atomic_store_n(&plan->fail_errno, (int)-rc, __ATOMIC_RELEASE);
+    /* An execve that returns did not run the program: a policy that emulates it may even
+     * make it return 0. */
+    int answered = stage == SP_STAGE_EXEC && rc >= 0;
+    plan->fail_stage = answered ? SP_STAGE_ANSWERED : stage;
+    plan->fail_errno = answered ? (int)rc : (int)-rc;
+    __atomic_store_n(&plan->failed, 1, __ATOMIC_RELEASE);
     sc3(SYS_exit_group, 127, 0, 0);
     for (;;)
         __builtin_trap();
@@ -348,14 +353,17 @@ pid_t sp_spawn_notified(struct sp_session *s, const char *path, char **argv, cha
 /* Once the launched child has exec'd or ended: what its plan says failed, if anything. */
 void sp_read_launch_error(struct sp_session *s)
 {
-    const struct child_plan *plan = s->spawn_stack;
-    if (!plan || s->result.launch_errno)
+    if (s->result.launch_errno || !sp_launch_failed(s))
         return;
-    int err = __atomic_load_n(&plan->fail_errno, __ATOMIC_ACQUIRE);
-    if (err) {
-        s->result.launch_stage = plan->fail_stage;
-        s->result.launch_errno = err;
-    }
+    const struct child_plan *plan = s->spawn_stack;
+    s->result.launch_stage = plan->fail_stage;
+    s->result.launch_errno = plan->fail_errno;
+}
+
+int sp_launch_failed(const struct sp_session *s)
+{
+    const struct child_plan *plan = s->spawn_stack;
+    return plan && __atomic_load_n(&plan->failed, __ATOMIC_ACQUIRE);
 }
 
 pid_t sp_launch(struct sp_session *s, const char *path, char **argv, char **envp)

@@ -72,6 +72,8 @@ static void handle_notification(struct sp_session *s, struct notify_state *st)
         sp_fail(s, "tracee table", ENOMEM);
         return;
     }
+    if (!s->launcher_tail && tr->tid == s->result.root_pid && sp_launch_failed(s))
+        s->launcher_tail = 1; /* our launcher's calls after its execve failed (engine.c) */
     struct __ptrace_syscall_info info; /* what sp_begin_call reads of it, no more */
     info.arch = req->data.arch;
     info.stack_pointer = 0; /* a notification does not carry it */
@@ -136,6 +138,8 @@ static void reap_root(struct sp_session *s, pid_t pid)
         return;
     s->result.root_status = status;
     s->result.root_exited = 1;
+    if (s->launcher_tail || sp_launch_failed(s))
+        return; /* our launcher ended, not the program: the launch error says it */
     struct sp_tracee root = {.tid = pid, .tgid = pid};
     sp_emit_exit(s, &root, status);
 }

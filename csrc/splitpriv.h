@@ -117,6 +117,8 @@ enum sp_mode {
 enum {
     SP_STAGE_EXEC = 0,
     SP_STAGE_SECCOMP = 1,    /* installing the seccomp filter in the child */
+    SP_STAGE_ANSWERED = 2,   /* the policy answered the execve (launch_errno: the value it
+                              * returned, maybe 0) instead of letting it run */
 };
 
 enum sp_event_kind {

@@ -227,11 +227,16 @@ static void sigsys_handler(int sig, siginfo_t *info, void *context)
     if (info->si_code != 2 /* SYS_USER_DISPATCH */) {
         /* Not a trap (kill -SYS, raise): it has no syscall, and taking one from it would make
          * a read() of whatever the registers held. What SIGSYS did before the mode decides:
-         * at its default action the process ends, as it would have; else it is let go. */
+         * at its default action the process ends, as it would have; a handler (Python's, say)
+         * runs, here, with the selector open; an ignored one is let go. */
         if (previous.handler == (void *)SIG_DFL) {
             sc6(SYS_rt_sigaction, SIGSYS, (unsigned long long)(uintptr_t)&previous, 0, 8, 0, 0);
             sc3(SYS_tgkill, (unsigned long long)sc3(SYS_getpid, 0, 0, 0),
                 (unsigned long long)sc3(SYS_gettid, 0, 0, 0), SIGSYS);
+        } else if (previous.handler != (void *)SIG_IGN && (previous.flags & SA_SIGINFO)) {
+            ((void (*)(int, siginfo_t *, void *))previous.handler)(sig, info, context);
+        } else if (previous.handler != (void *)SIG_IGN) {
+            ((void (*)(int))previous.handler)(sig);
         }
         goto out;
     }

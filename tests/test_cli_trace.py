@@ -422,6 +422,23 @@ def test_auto_picks_a_mechanism_that_shows_what_strace_would():
     assert any(line.startswith("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER") for line in lines)
     assert sum(line.endswith("+++ exited with 0 +++") for line in lines) == 1  # /bin/true's
     assert lines[-1] == "+++ killed by SIGUSR1 +++"
+    # With every exit line left out (-qq) the prefixes still end with the child: no [pid N]
+    # once only the shell is left.
+    quiet = splitpriv_cli(
+        "trace",
+        "-m",
+        "auto",
+        "-f",
+        "-qq",
+        "-e",
+        "signal=none",
+        "-e",
+        "trace=kill",
+        "sh",
+        "-c",
+        "/bin/true; kill -USR1 $$",
+    )
+    assert quiet.stderr.splitlines()[-1].startswith("kill("), quiet.stderr
 
 
 def test_a_library_user_can_require_capabilities_of_the_mechanism():
@@ -434,6 +451,9 @@ def test_a_library_user_can_require_capabilities_of_the_mechanism():
     hostile.close()
     with pytest.raises(splitpriv.PolicyError, match="did you mean 'sees_signals'"):
         splitpriv.trace(["true"], mechanism="auto", require={"sees_signal"})
+    for wrong in ("sees_signals", b"sees_signals", {3}, None):
+        with pytest.raises(splitpriv.ArgumentTypeError):
+            splitpriv.trace(["true"], mechanism="auto", require=wrong)  # type: ignore[arg-type]
     from splitpriv.mechanisms.base import CAPABILITY_WORDS, Capabilities
 
     some = splitpriv.mechanisms.get("ptrace").capabilities

@@ -68,12 +68,13 @@ def test_sigsys_handler_cannot_be_replaced(progs, mechanism):
 
 
 def test_the_programs_sigsys_is_at_its_default_action(progs, mechanism, capfd):
-    """The program may ask for SIGSYS's disposition (the default: a handler is refused), and
-    a SIGSYS it sends itself ends it, as the default action does. Under the stub mechanisms
-    the query was refused (EPERM), and a raise(SIGSYS) was taken for a trap of syscall 0: the
-    stub made a read() with whatever the registers held, and the program went on."""
+    """The program may ask for SIGSYS's disposition (the default: a handler is refused) and
+    set the default (env --default-signal does), and a SIGSYS it sends itself ends it, as the
+    default action does. Under the stub mechanisms both were refused (EPERM), and a
+    raise(SIGSYS) was taken for a trap of syscall 0: the stub made a read() with whatever the
+    registers held, and the program went on."""
     result = splitpriv.run([progs["sigsys_self"]], mechanism=mechanism)
-    assert capfd.readouterr().out == "query 0 handler default\n"
+    assert capfd.readouterr().out == "query 0 handler default\ndefault 0\n"
     assert result.exit_status.signal == signal.SIGSYS
 
 

@@ -744,9 +744,12 @@ static long sigaltstack_on_frame(int tgid, ucontext_t *uc, const unsigned long l
 static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot, long nr,
                              const unsigned long long *a, long *ret)
 {
-    if (nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */ && !a[1]) {
-        /* Only asking: the program's SIGSYS is at its default action, the only one it can
-         * have here (a handler or SIG_IGN is refused below). */
+    unsigned long long handler = 1; /* (SIG_IGN) */
+    if (nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */ &&
+        (!a[1] || (self_copy(tgid, 0, &handler, a[1], 8) == 8 && handler == 0 /* SIG_DFL */))) {
+        /* Asking, or setting the default: the program's SIGSYS is at its default action, the
+         * only one it can have here (a handler or SIG_IGN is refused below), so this changes
+         * nothing. (env --default-signal=SYS does it before it runs a command.) */
         static const unsigned long long dfl[4] = {0, 0, 0, 0}; /* handler flags restorer mask */
         if (a[3] != 8)
             *ret = -22; /* EINVAL, as the kernel answers a mask of another size */

@@ -37,6 +37,7 @@ PROTECT: dict[str, int] = {
     "pkey": lib.SP_PROTECT_PKEY,
 }
 STAGE_SECCOMP: int = lib.SP_STAGE_SECCOMP
+STAGE_ANSWERED: int = lib.SP_STAGE_ANSWERED
 
 CPU_POLICIES: dict[str, int] = {
     "none": lib.SP_CPU_NONE,

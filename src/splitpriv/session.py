@@ -650,6 +650,11 @@ class Trace:
                 f"{self.mechanism.name}: installing the seccomp filter failed: "
                 f"{os.strerror(result.launch_errno)}"
             )
+        if result.launch_stage == _binding.STAGE_ANSWERED:
+            raise LaunchError(
+                f"cannot execute {self._argv[0]!r}: the policy answered its execve "
+                f"({result.launch_errno}) instead of letting it run"
+            )
         if result.launch_errno:
             err = result.launch_errno
             message = f"cannot execute {self._argv[0]!r}: {os.strerror(err)}"

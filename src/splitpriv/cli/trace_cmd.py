@@ -261,14 +261,15 @@ def _prints_entries(opts: TraceOptions) -> bool:
 
 def _auto_must_have(opts: TraceOptions) -> tuple[str, ...]:
     """What a mechanism picked by -m auto must see for the lines this trace prints: a strace
-    user expects the signal lines and, with -f, every process's exit line. (A mechanism named
-    with -m is used as asked; its docs say what it cannot show.)"""
+    user expects the signal lines and, with -f, every process's exit (its line, unless -qq,
+    and the end of its `[pid N]` prefixes). (A mechanism named with -m is used as asked; its
+    docs say what it cannot show.)"""
     if opts.mechanism != "auto" or opts.summary == "only":
         return ()
     must: list[str] = []
     if opts.signals is None or opts.signals:
         must.append("sees_signals")
-    if opts.follow and not opts.quiet_exit:
+    if opts.follow:
         must.append("sees_every_exit")
     return tuple(must)
 

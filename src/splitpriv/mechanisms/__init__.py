@@ -67,9 +67,11 @@ def get(name: str) -> Mechanism:
 
 def check_capability_names(names: Collection[str]) -> tuple[str, ...]:
     """``names`` as a tuple, each a yes/no capability; PolicyError (with the nearest) if not."""
-    if isinstance(names, str) or not isinstance(names, Collection):
+    if isinstance(names, str | bytes) or not isinstance(names, Collection):
         raise ArgumentTypeError(f"require must be a collection of capability names, not {names!r}")
     for name in names:
+        if not isinstance(name, str):
+            raise ArgumentTypeError(f"a capability name must be a string, not {name!r}")
         if name not in CAPABILITY_WORDS:
             hint = did_you_mean(str(name), CAPABILITY_WORDS)
             raise PolicyError(

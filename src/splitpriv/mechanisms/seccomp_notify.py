@@ -15,7 +15,13 @@ What it cannot do, by design of the kernel interface:
   change the memory after the supervisor read it (TOCTOU). A policy callback that allows a call
   because of a path it read is advisory here; deny and emulate are safe, since the call then
   never runs;
-* leave children untraced (the filter is inherited) or attach to a running process.
+* leave children untraced (the filter is inherited) or attach to a running process;
+* keep a signal from cutting a call short before the engine has read it: the kernel then
+  restarts the call if the handler has SA_RESTART, and otherwise the program gets EINTR, even
+  from a call that cannot fail natively (getppid). The call is not recorded or asked about
+  then: it never reached the engine. Once the engine has read a call, only a fatal signal
+  interrupts it (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19): so a call is never
+  recorded, or its callback asked, twice.
 
 If the supervisor dies, the launched process is killed (PR_SET_PDEATHSIG); its descendants'
 notified calls then fail with ENOSYS, closed rather than open.
