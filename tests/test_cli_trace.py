@@ -297,6 +297,7 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path):
             2,
         ),
         (["doctor", "extra"], "splitpriv doctor: unexpected argument 'extra'", 2),
+        (["bench", "--"], "splitpriv bench: unexpected argument '--'", 2),
         (
             ["bench", "--rigrous"],
             "splitpriv bench: unrecognized option '--rigrous' (did you mean '--rigorous'?)",

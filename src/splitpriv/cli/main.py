@@ -113,7 +113,7 @@ def _unrecognized(
             command = action.choices[subcommand]
             prog = command.prog
             options = [s for a in command._actions for s in a.option_strings]
-    if not word.startswith("-"):
+    if not word.startswith("-") or word == "--":
         return prog, f"unexpected argument '{word}'"
     name = word.split("=", 1)[0]
     return prog, f"unrecognized option '{name}'{did_you_mean(name, options)}"
