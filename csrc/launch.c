@@ -173,7 +173,7 @@ static long child_seccomp_install(const struct sp_session *s, unsigned int flags
  * with pidfd_getfd, then execs. The spin lasts the few microseconds the engine needs.
  */
 struct handoff {
-    volatile int fd;  /* -1: not yet; -2: the filter failed (errno on the pipe); else the fd */
+    volatile int fd;  /* -1: not yet; -2: the filter failed (errno in the plan); else the fd */
     volatile int ack; /* the engine has its copy */
 };
 
