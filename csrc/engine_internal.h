@@ -51,6 +51,7 @@ struct sp_ring {
     int two_producers;        /* the stub modes (engine and drainer); set before both run */
     pthread_cond_t not_empty;
     pthread_cond_t not_full;
+    pid_t owner;              /* the process that made it: a fork's copy is only freed */
 };
 
 /* One traced thread. */

@@ -55,6 +55,7 @@ int sp_ring_init(struct sp_ring *ring, size_t bytes)
     pthread_mutex_init(&ring->produce, NULL);
     pthread_cond_init(&ring->not_empty, NULL);
     pthread_cond_init(&ring->not_full, NULL);
+    ring->owner = getpid();
     return 0;
 }
 
@@ -62,6 +63,10 @@ void sp_ring_destroy(struct sp_ring *ring)
 {
     free(ring->buf);
     ring->buf = NULL;
+    /* A child forked while the ring was in use (os.fork() inside unprivileged()) inherits
+     * waiters that do not exist in it: pthread_cond_destroy would wait for them for good. */
+    if (ring->owner != getpid())
+        return;
     pthread_mutex_destroy(&ring->lock);
     pthread_mutex_destroy(&ring->produce);
     pthread_cond_destroy(&ring->not_empty);

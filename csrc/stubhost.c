@@ -659,13 +659,28 @@ static void emit_pending_exec(struct sp_session *s, struct sp_stub_slot *slot)
 }
 
 /* A stub asked to exec: attach, let it go, put the stub back into the new image, detach. */
+/* Whether task `pid` (a number as our namespace sees it) maps this session's stub: its code
+ * range is a /proc/PID/map_files entry whose file is our memfd. */
+static int maps_our_stub(const struct sp_session *s, pid_t pid)
+{
+    struct stat memfd, code;
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, SP_STUB_CODE_ADDR,
+             SP_STUB_CODE_ADDR + SP_STUB_CODE_SIZE);
+    return fstat(s->stub->memfd, &memfd) == 0 && stat(path, &code) == 0 &&
+           code.st_ino == memfd.st_ino && code.st_dev == memfd.st_dev;
+}
+
 static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const sigset_t *wait_mask)
 {
     pid_t tid = slot->tid;
     int interrupted = 0;
     int options = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
     struct sp_tracee *tr = NULL;
-    int seized = ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0;
+    /* The slot has the tid as the stub saw it: in a PID namespace of the program's own, that
+     * number names another task here (an unrelated process, say). Attach only to a task that
+     * maps our stub; the exec of one we cannot find is refused below. */
+    int seized = maps_our_stub(s, tid) && ptrace(PTRACE_SEIZE, tid, 0L, (long)options) == 0;
     if (seized)
         tr = sp_tracee_add(&s->tracees, tid, slot->tgid);
     if (!tr) {
@@ -792,12 +807,17 @@ struct stub_family {
     int fd[FAMILY_MAX]; /* a pidfd; -1 once that process has ended */
 };
 
-static void family_add(struct stub_family *f, pid_t pid, pid_t root)
+static int family_knows(const struct stub_family *f, pid_t pid, pid_t root)
 {
     int known = pid <= 0 || pid == root || f->count == FAMILY_MAX;
     for (int k = 0; k < f->count && !known; k++)
         known = f->pid[k] == pid;
-    if (known)
+    return known;
+}
+
+static void family_add(struct stub_family *f, pid_t pid, pid_t root)
+{
+    if (family_knows(f, pid, root))
         return;
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
@@ -806,12 +826,16 @@ static void family_add(struct stub_family *f, pid_t pid, pid_t root)
     f->fd[f->count++] = fd;
 }
 
-/* Every process whose stub took a slot. */
+/* Every process whose stub took a slot, and that is ours: a slot's pid is the number the
+ * stub saw, which in a PID namespace of the program's names another process here. */
 static void family_update(struct sp_session *s, struct stub_family *f, pid_t root)
 {
     int used = __atomic_load_n(&s->stub->data->slots_used, __ATOMIC_ACQUIRE);
-    for (int i = 0; i < used; i++)
-        family_add(f, s->stub->data->slots[i].tgid, root);
+    for (int i = 0; i < used; i++) {
+        pid_t pid = s->stub->data->slots[i].tgid;
+        if (!family_knows(f, pid, root) && maps_our_stub(s, pid))
+            family_add(f, pid, root);
+    }
 }
 
 /* Every process that maps this session's stub, trapped yet or not (a child that has made no
@@ -821,24 +845,14 @@ static void family_update(struct sp_session *s, struct stub_family *f, pid_t roo
  * now and then after. (map_files needs CAP_SYS_ADMIN, which the stub modes need anyway.) */
 static void family_scan(struct sp_session *s, struct stub_family *f, pid_t root)
 {
-    struct stat memfd;
     DIR *proc = opendir("/proc");
-    if (!proc || fstat(s->stub->memfd, &memfd) != 0) {
-        if (proc)
-            closedir(proc);
+    if (!proc)
         return;
-    }
     pid_t self = getpid();
     struct dirent *entry;
     while ((entry = readdir(proc)) != NULL) {
         pid_t pid = (pid_t)atoi(entry->d_name);
-        if (pid <= 0 || pid == self || pid == root)
-            continue;
-        char path[96];
-        struct stat code;
-        snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid, SP_STUB_CODE_ADDR,
-                 SP_STUB_CODE_ADDR + SP_STUB_CODE_SIZE);
-        if (stat(path, &code) == 0 && code.st_ino == memfd.st_ino && code.st_dev == memfd.st_dev)
+        if (pid > 0 && pid != self && pid != root && maps_our_stub(s, pid))
             family_add(f, pid, root);
     }
     closedir(proc);

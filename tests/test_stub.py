@@ -6,7 +6,11 @@ capability."""
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import signal
+import sys
+from pathlib import Path
 
 import pytest
 from helpers import require
@@ -282,3 +286,34 @@ def test_a_callback_on_clone_is_asked(progs, mechanism, capfd):
     result = splitpriv.run([progs["fork_wait"]], policy=policy, mechanism=mechanism)
     assert result.returncode == 0 and capfd.readouterr().out == "child exited 7\n"
     assert asked == ["clone"]
+
+
+def test_a_tracer_of_the_programs_is_refused(mechanism, capfd):
+    """PTRACE_TRACEME (and ATTACH, SEIZE) in the program: every trap of the stub is a SIGSYS,
+    which would stop the program for its own tracer at each call; refused with EPERM, as
+    ptrace refuses a second tracer. It used to succeed and leave the child stopped at every
+    call."""
+    require(mechanism, "privileged_only_memory")
+    code = (
+        "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+        "print(libc.ptrace(0, 0, 0, 0), ctypes.get_errno())"
+    )
+    with splitpriv.trace([sys.executable, "-c", code], mechanism=mechanism) as t:
+        for _event in t:
+            pass
+    assert t.exit_status == splitpriv.ExitStatus(code=0)
+    assert capfd.readouterr().out == "-1 1\n"
+
+
+@pytest.mark.timeout(30)
+def test_an_exec_in_a_pid_namespace_of_the_programs_touches_no_other_process(mechanism):
+    """In a PID namespace of its own the program's tids are not ours: the stub's exec request
+    named pid 1 there, and the engine attached to (and at the end killed) the host's task of
+    that number, then waited for good. Now the exec it cannot serve is refused (EPERM) and the
+    session ends."""
+    require(mechanism, "privileged_only_memory")
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    result = splitpriv.run(["unshare", "-pf", "/bin/true"], mechanism=mechanism)
+    assert result.exit_status is not None and result.exit_status.code not in (None, 0)
+    assert os.path.exists("/proc/1") and "TracerPid:\t0" in Path("/proc/1/status").read_text()

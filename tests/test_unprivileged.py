@@ -262,3 +262,25 @@ def test_protection_keys_where_the_cpu_has_them():
     except splitpriv.MechanismUnavailableError as exc:
         pytest.skip(str(exc))
     assert [c.name for c in calls(u)] == ["getppid"]
+
+
+FORK_INSIDE = textwrap.dedent(
+    """
+    import os, sys, splitpriv
+    with splitpriv.unprivileged(splitpriv.Policy().emulate("getppid", retval=4242)):
+        pid = os.fork()
+    if pid == 0:
+        sys.exit(0)  # the interpreter's own exit, which frees the session's copy
+    print("child status", os.waitpid(pid, 0)[1])
+    """
+)
+
+
+def test_a_child_forked_in_the_mode_exits():
+    """os.fork() inside the block: the child's exit freed its copy of the session, and
+    pthread_cond_destroy waited for good for the parent's waiters (3 runs in 4)."""
+    for _ in range(4):
+        done = subprocess.run(
+            [sys.executable, "-c", FORK_INSIDE], capture_output=True, text=True, timeout=30
+        )
+        assert (done.returncode, done.stdout) == (0, "child status 0\n"), done.stderr

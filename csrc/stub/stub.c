@@ -759,6 +759,13 @@ static int guard_entry_point(int tgid, ucontext_t *uc, struct sp_stub_slot *slot
             *ret = 0;
         return 1;
     }
+    if (nr == SYS_ptrace && (a[0] == 0 /* TRACEME */ || a[0] == 16 /* ATTACH */ ||
+                             a[0] == 0x4206 /* SEIZE */)) {
+        /* A tracer of the program's would be stopped by every trap of the stub (a SIGSYS),
+         * and its tracee with it: refused, as a tracer already attached refuses it. */
+        *ret = -1; /* EPERM */
+        return 1;
+    }
     if ((nr == SYS_rt_sigaction && a[0] == 31 /* SIGSYS */) ||
         (nr == SYS_prctl && a[0] == PR_SET_SYSCALL_USER_DISPATCH) || nr == SYS_seccomp ||
         (nr == SYS_prctl && a[0] == 22 /* PR_SET_SECCOMP: seccomp() by another name */)) {

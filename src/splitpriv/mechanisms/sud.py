@@ -35,6 +35,22 @@ child's pid. The exits of tasks other than the launched one and signals are not 
 engine is not attached). A Python callback ("ask") puts the call in the thread's slot; the
 stub spins briefly, then sleeps on a futex, until the engine thread has the answer from
 Python.
+
+Limits shared with ``seccomp-trap`` (found by QA, not fixed):
+
+* the handler needs about 32 KiB of stack where it runs: a thread made with a smaller stack
+  (PTHREAD_STACK_MIN, 16 KiB) dies by SIGSEGV at its first call, as does a handler of the
+  program's on a signal stack of less than 32 KiB that makes a call;
+* a program that changes its uid to another user (setresuid) before an execve: the stub
+  cannot be put into the new image (the session ends with an EngineError);
+* a program in a PID namespace of its own: its execs are refused (EPERM), since the tids its
+  stub reports are not the engine's (the engine attaches only to a task that maps its stub);
+* ptrace by the program (PTRACE_TRACEME, ATTACH, SEIZE) is refused (EPERM): its tracer would
+  be stopped at every trap;
+* a signal handler that jumps out (siglongjmp) of a call the stub was making leaves the data
+  open under ``protect="mprotect"`` for the rest of that process;
+* the program reads back a signal mask without SIGSYS (SIGSYS is kept out of every mask so
+  that traps are delivered), and a SIGSYS it blocked and raised ends it at once.
 """
 
 from __future__ import annotations
