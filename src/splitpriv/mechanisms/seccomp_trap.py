@@ -32,7 +32,8 @@ run on a stack that is not its own), and the filter would trap the program's ins
 the stub makes those calls from its clone cells (``csrc/stub/entry.S``), one per slot, which
 return to the program, so their events have no result (``retval`` None). A fork is made in the
 handler, and its event has the child's pid. An i386 call that makes a thread or a vfork child
-is not supported.
+is not supported. The limits both stub mechanisms share (stack size, uid changes before exec,
+PID namespaces, ptrace by the program, ...) are listed at the end of ``sud``'s docstring.
 """
 
 from __future__ import annotations
