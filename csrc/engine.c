@@ -836,6 +836,10 @@ static void release_leftovers(struct sp_session *s)
         sp_tracee_remove(&s->tracees, tr->tid);
     }
     if (!s->config.attach_pid) {
+        /* The stub modes' processes are no tracees between execs: the launched one (our
+         * child, which the wait below would wait for for good) and its descendants end too. */
+        if (s->result.root_pid > 0 && !s->result.root_exited)
+            sp_kill_tree(s->result.root_pid);
         int status;
         while (waitpid(-1, &status, __WALL | __WNOTHREAD) > 0 || errno == EINTR)
             ;

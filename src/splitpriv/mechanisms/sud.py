@@ -42,7 +42,8 @@ Limits shared with ``seccomp-trap`` (found by QA, not fixed):
   (PTHREAD_STACK_MIN, 16 KiB) dies by SIGSEGV at its first call, as does a handler of the
   program's on a signal stack of less than 32 KiB that makes a call;
 * a program that changes its uid to another user (setresuid) before an execve: the stub
-  cannot be put into the new image (the session ends with an EngineError);
+  cannot be put into the new image (the session ends with an EngineError, and its processes
+  with it);
 * a program in a PID namespace of its own: its execs are refused (EPERM), since the tids its
   stub reports are not the engine's (the engine attaches only to a task that maps its stub);
 * ptrace by the program (PTRACE_TRACEME, ATTACH, SEIZE) is refused (EPERM): its tracer would
