@@ -736,6 +736,16 @@ void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status)
     emit_simple(s, tr, SP_EV_EXIT, WIFSIGNALED(status) ? WTERMSIG(status) : 0, status);
 }
 
+void sp_root_ended(struct sp_session *s, int status)
+{
+    s->result.root_status = status;
+    s->result.root_exited = 1;
+    if (s->launcher_tail || sp_launch_failed(s))
+        return; /* our launcher ended, not the program: the launch error says it */
+    struct sp_tracee root = {.tid = s->result.root_pid, .tgid = s->result.root_pid};
+    sp_emit_exit(s, &root, status);
+}
+
 void sp_handle_exit(struct sp_session *s, pid_t pid, int status)
 {
     struct sp_tracee *tr = sp_tracee_find(&s->tracees, pid);
@@ -743,10 +753,7 @@ void sp_handle_exit(struct sp_session *s, pid_t pid, int status)
         /* The launched process, which a stub mode had let go (no longer a tracee), reaped by
          * the wait for any child while another task was still traced: its status is the
          * session's, and nobody could wait for it again. */
-        s->result.root_status = status;
-        s->result.root_exited = 1;
-        struct sp_tracee gone = {.tid = pid, .tgid = pid};
-        sp_emit_exit(s, &gone, status);
+        sp_root_ended(s, status);
         return;
     }
     if (!tr)

@@ -200,6 +200,9 @@ void sp_flush_unfinished_call(struct sp_session *s, struct sp_tracee *tr);
 void sp_emit_exit(struct sp_session *s, const struct sp_tracee *tr, int status);
 /* A task's end, as the wait for it reported it (its status, its exit event, no longer traced). */
 void sp_handle_exit(struct sp_session *s, pid_t pid, int status);
+/* The launched process ended while no tracee (seccomp-notify, a stub mode between execs), and
+ * its wait status was just reaped: the session's status, and its exit event. */
+void sp_root_ended(struct sp_session *s, int status);
 void sp_emit_exec(struct sp_session *s, const struct sp_tracee *tr, pid_t former_tid);
 long long sp_now_ns(void);
 int sp_wake_signal(void);

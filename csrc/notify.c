@@ -136,12 +136,7 @@ static void reap_root(struct sp_session *s, pid_t pid)
     } while (got < 0 && errno == EINTR);
     if (got != pid)
         return;
-    s->result.root_status = status;
-    s->result.root_exited = 1;
-    if (s->launcher_tail || sp_launch_failed(s))
-        return; /* our launcher ended, not the program: the launch error says it */
-    struct sp_tracee root = {.tid = pid, .tgid = pid};
-    sp_emit_exit(s, &root, status);
+    sp_root_ended(s, status);
 }
 
 /*

@@ -716,10 +716,7 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
             if (got == s->result.root_pid) {
                 /* The launched process (our child) ended meanwhile: its exit, not the exec'ing
                  * task's, which may be another process still stopped in its exec. */
-                s->result.root_status = status;
-                s->result.root_exited = 1;
-                struct sp_tracee gone = {.tid = got, .tgid = got};
-                sp_emit_exit(s, &gone, status);
+                sp_root_ended(s, status);
             }
             if (got != tr->tid && got != tr->tgid)
                 continue;
@@ -933,12 +930,8 @@ int sp_stub_detached_loop(struct sp_session *s)
         }
         if (n > 0 && (p.revents & POLLIN) && !s->result.root_exited) {
             int status;
-            if (waitpid(root, &status, __WALL) == root) {
-                s->result.root_status = status;
-                s->result.root_exited = 1;
-                struct sp_tracee gone = {.tid = root, .tgid = root};
-                sp_emit_exit(s, &gone, status);
-            }
+            if (waitpid(root, &status, __WALL) == root)
+                sp_root_ended(s, status);
         }
         if (s->result.root_exited && !scanned) { /* (the root may also end in serve_exec) */
             family_scan(s, &family, root);
