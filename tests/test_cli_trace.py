@@ -319,13 +319,13 @@ def test_bad_input_is_one_line_without_traceback(tmp_path: Path):
         (["--verson"], "splitpriv: unrecognized option '--verson' (did you mean '--version'?)", 2),
         (
             ["bench", "--workloads", "nul_syscall"],
-            "splitpriv: unknown workload 'nul_syscall' (did you mean 'null_syscall'?); known:",
-            1,
+            "splitpriv bench: unknown workload 'nul_syscall' (did you mean 'null_syscall'?); known:",
+            2,
         ),
         (
             ["bench", "--mechanisms", "sudd"],
-            "splitpriv: unknown mechanism 'sudd' (did you mean 'sud'?); known:",
-            1,
+            "splitpriv bench: unknown mechanism 'sudd' (did you mean 'sud'?); known:",
+            2,
         ),
     ],
 )

@@ -20,6 +20,8 @@ from rich.table import Table
 from splitpriv import benchmarks
 from splitpriv.benchmarks import Case, Row, format_ratio, format_time, spread
 from splitpriv.cli import console
+from splitpriv.cli.main import CommandLineError
+from splitpriv.nearest import did_you_mean
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -100,6 +102,17 @@ def render(rows: list[Row], title: str = "") -> Table:
     return t
 
 
+def _check_names(what: str, names: list[str] | None, known: list[str]) -> None:
+    """A mistyped name in a comma list is a usage error (exit 2), with the nearest name."""
+    for name in names or ():
+        if name not in known:
+            hint = did_you_mean(name, known)
+            raise CommandLineError(
+                "splitpriv bench",
+                f"unknown {what} '{name}'{hint}; known: {', '.join(known)}",
+            )
+
+
 def run_bench(args: argparse.Namespace) -> int:
     profile = benchmarks.PROFILES["rigorous" if args.rigorous else args.profile or "quick"]
     if args.plot:
@@ -110,6 +123,8 @@ def run_bench(args: argparse.Namespace) -> int:
         if Path(args.plot).suffix.lower() not in (".png", ".svg"):
             console.error(f"--plot: the file must end in .png or .svg, not {args.plot!r}")
             return 2
+    _check_names("workload", _list(args.workloads), list(benchmarks.WORKLOADS))
+    _check_names("mechanism", _list(args.mechanisms), benchmarks.ordered_mechanisms())
     cases = benchmarks.plan(
         _list(args.workloads),
         mechanism_names=_list(args.mechanisms),
