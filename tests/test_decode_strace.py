@@ -261,6 +261,21 @@ def read_from_memory(text: str) -> bool:
     return MEMORY_TEXT.match(text) is not None
 
 
+# glibc's pthread_create passes clone3 one word as both parent_tid and child_tid, with
+# CLONE_CHILD_CLEARTID: the kernel writes the new tid there, and zeroes it when the thread ends.
+# A thread that ends before its parent's clone3 returns to the tracer leaves `[0]` to be read:
+# strace prints `=> {parent_tid=[0]}` or the tid as the schedule has it (so do we).
+SHARED_TID_WORD = re.compile(r"\bchild_tid=(0x[0-9a-f]+), parent_tid=\1\b")
+
+
+def cleared_parent_tid(text: str, result: str) -> str:
+    """clone3's first argument with a `parent_tid=[0]` the thread's end cleared read as the tid
+    the kernel wrote there (the call's result): the same text whichever came first."""
+    if "CLONE_CHILD_CLEARTID" in text and SHARED_TID_WORD.search(text) and result.isdigit():
+        return text.replace("=> {parent_tid=[0]}", f"=> {{parent_tid=[{result}]}}")
+    return text
+
+
 def normalise(
     call: Call, pids: Mapping[int, int], *, strace_side: bool
 ) -> tuple[str, list[str], str]:
@@ -280,6 +295,8 @@ def normalise(
                 text = f"{label}={PLACEHOLDER}"
             elif (call.name, i) in NOT_COPIED and read_from_memory(text):
                 text = PLACEHOLDER
+        if call.name == "clone3" and i == 0:
+            text = cleared_parent_tid(text, call.result)
         # Pids inside structs: clone3's `=> {parent_tid=[PID]}`, a siginfo's sender.
         text = re.sub(r"(parent_tid=\[|si_pid=)(\d+)", lambda m: m[1] + pid(m[2]), text)
         if (call.name, i) in DIFFERS_BETWEEN_RUNS and text[:1] in ('"', "[", "{"):
