@@ -695,8 +695,9 @@ static void handle_stop(struct sp_session *s, struct sp_tracee *tr, int status)
         if (is_stub_mode(s)) {
             pid_t tid = tr->tid;
             int rc = sp_stub_inject(s, tr, &pending);
-            if (rc < 0 && !sp_tracee_find(&s->tracees, tid))
-                return; /* it was killed meanwhile: its end is recorded (sp_stub_inject) */
+            if (rc < 0 && (rc == -ESRCH || !sp_tracee_find(&s->tracees, tid)))
+                return; /* it was killed meanwhile (a stop's SIGKILL, say): its end is
+                         * recorded (sp_stub_inject), or comes with the next wait */
             if (rc < 0) {
                 sp_fail(s, "injecting the stub after execve", -rc);
                 return; /* the session ends and kills the tracee: never run it unwatched */

@@ -451,11 +451,16 @@ static long inject(struct injector *in, long nr, unsigned long long a0, unsigned
     return (long)r.rax;
 }
 
+/* 0, or -errno: ESRCH when the tracee is gone (a stop's SIGKILL, which the engine does not
+ * count as its failure), EFAULT when its memory could not take all of it. */
 static int put(struct injector *in, unsigned long long addr, const void *src, size_t len)
 {
     struct iovec local = {(void *)src, len};
     struct iovec remote = {(void *)(uintptr_t)addr, len};
-    return process_vm_writev(in->tr->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+    ssize_t n = process_vm_writev(in->tr->tid, &local, 1, &remote, 1, 0);
+    if (n < 0)
+        return -errno;
+    return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 static long install_filter(struct injector *in)
@@ -468,9 +473,11 @@ static long install_filter(struct injector *in)
         unsigned short pad[3];
         unsigned long long filter;
     } fprog = {(unsigned short)s->config.filter_len, {0, 0, 0}, program};
-    if (put(in, program, s->config.filter, bytes) != 0 ||
-        put(in, in->scratch + 256, &fprog, sizeof(fprog)) != 0)
-        return -EFAULT;
+    int wrote = put(in, program, s->config.filter, bytes);
+    if (wrote == 0)
+        wrote = put(in, in->scratch + 256, &fprog, sizeof(fprog));
+    if (wrote != 0)
+        return wrote;
     long rc = inject(in, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0, in->scratch + 256, 0, 0, 0);
     if (rc == -EACCES) {
         inject(in, SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0, 0);
@@ -485,8 +492,9 @@ static long map_stub(struct injector *in)
     struct sp_stubhost *h = in->s->stub;
     char path[64];
     int n = snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), h->memfd);
-    if (put(in, in->scratch, path, (size_t)n + 1) != 0)
-        return -EFAULT;
+    int wrote = put(in, in->scratch, path, (size_t)n + 1);
+    if (wrote != 0)
+        return wrote;
     long fd = inject(in, SYS_openat, (unsigned long long)AT_FDCWD, in->scratch,
                      O_RDWR | O_CLOEXEC, 0, 0, 0);
     if (fd < 0)
@@ -552,8 +560,9 @@ static long map_stub(struct injector *in)
         .restorer = SP_STUB_CODE_ADDR + SP_STUB_RESTORER_OFF,
         .mask = 0,
     };
-    if (put(in, in->scratch + 128, &act, sizeof(act)) != 0)
-        return -EFAULT;
+    wrote = put(in, in->scratch + 128, &act, sizeof(act));
+    if (wrote != 0)
+        return wrote;
     return inject(in, SYS_rt_sigaction, SIGSYS, in->scratch + 128, 0, 8, 0, 0);
 }
 
@@ -574,8 +583,9 @@ static long give_signal_stack(struct injector *in)
         .ss_flags = (int)SS_AUTODISARM,
         .ss_size = SP_STUB_STACK_SIZE,
     };
-    if (put(in, in->scratch + 512, &st, sizeof(st)) != 0)
-        return -EFAULT;
+    int wrote = put(in, in->scratch + 512, &st, sizeof(st));
+    if (wrote != 0)
+        return wrote;
     return inject(in, SYS_sigaltstack, in->scratch + 512, 0, 0, 0, 0, 0);
 }
 
@@ -737,7 +747,8 @@ static void serve_exec(struct sp_session *s, struct sp_stub_slot *slot, const si
             int pending = 0;
             int rc = sp_stub_inject(s, tr, &pending);
             if (rc < 0) {
-                sp_fail(s, "injecting the stub after execve", -rc);
+                if (rc != -ESRCH) /* (ESRCH: it was killed meanwhile, not our failure) */
+                    sp_fail(s, "injecting the stub after execve", -rc);
                 kill(tr->tgid, SIGKILL); /* never let it run on without the stub */
                 pending = 0;
             }
